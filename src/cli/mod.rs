@@ -1,0 +1,79 @@
+//! Command-line interface: clap definitions and the batch commands.
+
+mod redact;
+mod rules;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::scrub::Policy;
+
+/// handoff-gate: a privacy-redacting intake gateway for CRM handoff questions.
+///
+/// It strips API keys, passwords, card numbers, other people's contact details
+/// and screenshots from what the public sends, before anyone stores or reads it.
+#[derive(Debug, Parser)]
+#[command(name = "handoff-gate", version, propagate_version = true)]
+#[command(after_help = "Examples:
+  echo 'my key is sk_live_4eC39HqLyjWDarjtT1zdp7dc' | handoff-gate redact
+  handoff-gate redact --jsonl < questions.jsonl > clean.jsonl
+  handoff-gate rules check my-detectors.toml")]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scrub text from stdin: the clean text goes to stdout, a summary of what
+    /// was removed (kinds and counts, never values) to stderr.
+    #[command(after_help = "Examples:
+  echo 'call Dana on +44 20 7123 4567' | handoff-gate redact
+      → call Dana on [PHONE]            (stderr: removed 1 phone)
+  handoff-gate redact --jsonl < in.jsonl > out.jsonl
+      in:  {\"id\": 1, \"text\": \"card 4242 4242 4242 4242\"}
+      out: {\"id\":1,\"text\":\"card [CARD]\",\"verdict\":\"redacted\",\"findings\":[{\"kind\":\"card\",\"start\":5,\"end\":24}]}
+
+Exit status: 0 on success; 1 if any --jsonl line was malformed (each gets an
+{\"line\": n, \"error\": \"…\"} record and processing goes on); 2 on a usage error.")]
+    Redact(redact::RedactArgs),
+    /// Inspect and check detector tables.
+    #[command(subcommand)]
+    Rules(rules::RulesCommand),
+}
+
+/// Options shared by commands that scrub.
+#[derive(Debug, clap::Args)]
+pub struct PolicyArgs {
+    /// Extra detectors (TOML, same shape as the embedded table; a row with an
+    /// existing id replaces it). See `handoff-gate rules show`.
+    #[arg(long, value_name = "FILE")]
+    pub detectors: Option<PathBuf>,
+}
+
+impl PolicyArgs {
+    /// The default policy, extended by `--detectors` when given.
+    pub fn policy(&self) -> anyhow::Result<Policy> {
+        let policy = Policy::default();
+        match &self.detectors {
+            None => Ok(policy),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+                Ok(policy.with_extra_detectors(&path.display().to_string(), &text)?)
+            }
+        }
+    }
+}
+
+/// Run a parsed command line; the exit code says whether every input was usable.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Redact(args) => redact::run(&args),
+        Command::Rules(cmd) => rules::run(&cmd),
+    }
+}

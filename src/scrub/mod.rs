@@ -1,0 +1,273 @@
+//! The privacy scrubber: find private values in free text and replace them
+//! with typed placeholders, or reject the text when replacing is not enough.
+//!
+//! [`scrub`] is pure: no I/O, no logging, no global state beyond the detector
+//! table compiled once. Every channel (form, JSON API, widget, batch CLI)
+//! passes text through it before anything else sees it, and everything
+//! downstream takes the [`CleanText`] it returns, which no other code can make.
+//!
+//! ```
+//! use handoff_gate::scrub::{scrub, FindingKind, Policy, Verdict};
+//!
+//! let policy = Policy::default();
+//! let out = scrub("Stripe key sk_live_4eC39HqLyjWDarjtT1zdp7dc stopped working", &policy);
+//! assert_eq!(out.text().as_str(), "Stripe key [API_KEY] stopped working");
+//! assert_eq!(out.verdict(), &Verdict::Redacted);
+//! assert_eq!(out.findings()[0].kind, FindingKind::ApiKey);
+//! ```
+
+mod engine;
+mod export;
+mod kind;
+mod names;
+mod policy;
+mod table;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+pub use engine::{Detector, DetectorSet, RulesError, parse_table};
+pub use kind::{Category, FindingKind, UnknownKind};
+pub use policy::{Action, Policy};
+pub use table::{DEFAULT_TABLE, DetectorSpec, DetectorTable};
+pub use validate::Validator;
+
+use engine::Candidate;
+
+/// Text that has been through the scrubber. Only [`scrub`] can make one, so
+/// a function that takes `CleanText` cannot be handed raw user input.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct CleanText(String);
+
+impl CleanText {
+    /// The scrubbed text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Display for CleanText {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for CleanText {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+/// One private value that was found. It never holds the value itself.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    /// What was found.
+    pub kind: FindingKind,
+    /// Byte offset of the value in the input.
+    pub start: usize,
+    /// Byte offset one past the value in the input.
+    pub end: usize,
+    /// The id of the detector that found it.
+    pub detector: Arc<str>,
+    /// How sure the detector is (0 to 1).
+    pub confidence: f32,
+}
+
+/// Why a submission was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RejectReason {
+    /// The kind whose policy is `reject`.
+    pub kind: FindingKind,
+    /// How many such findings.
+    pub count: usize,
+}
+
+impl fmt::Display for RejectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            FindingKind::AccountExport => f.write_str(
+                "it contains a pasted list of customer records; describe the problem with one example and remove the real people's details",
+            ),
+            kind => write!(f, "it contains {}, which this gateway does not accept", kind.describe()),
+        }
+    }
+}
+
+/// The outcome of scrubbing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "verdict", rename_all = "snake_case")]
+pub enum Verdict {
+    /// Nothing private was found; the text is unchanged.
+    Clean,
+    /// Private values were replaced by placeholders.
+    Redacted,
+    /// Something whose policy is `reject` was found; nothing should be stored.
+    Rejected {
+        /// One reason per rejected kind.
+        reasons: Vec<RejectReason>,
+    },
+}
+
+impl Verdict {
+    /// `clean`, `redacted` or `rejected`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Verdict::Clean => "clean",
+            Verdict::Redacted => "redacted",
+            Verdict::Rejected { .. } => "rejected",
+        }
+    }
+}
+
+/// The result of [`scrub`]: clean text, what was found, and the verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scrubbed {
+    text: CleanText,
+    findings: Vec<Finding>,
+    verdict: Verdict,
+}
+
+impl Scrubbed {
+    /// The scrubbed text (a rejected input's too, with offending parts replaced).
+    pub fn text(&self) -> &CleanText {
+        &self.text
+    }
+
+    /// Take the scrubbed text.
+    pub fn into_text(self) -> CleanText {
+        self.text
+    }
+
+    /// What was found, in input order, overlaps merged.
+    pub fn findings(&self) -> &[Finding] {
+        &self.findings
+    }
+
+    /// Clean, redacted or rejected.
+    pub fn verdict(&self) -> &Verdict {
+        &self.verdict
+    }
+
+    /// How many findings of each kind.
+    pub fn counts(&self) -> BTreeMap<FindingKind, usize> {
+        let mut counts = BTreeMap::new();
+        for f in &self.findings {
+            *counts.entry(f.kind).or_insert(0) += 1;
+        }
+        counts
+    }
+
+    /// Whether a credential was found (the person should rotate it).
+    pub fn exposed_credentials(&self) -> bool {
+        self.findings
+            .iter()
+            .any(|f| f.kind.category() == Category::Credential)
+    }
+}
+
+/// Find every private value in `text` and replace it with its placeholder.
+///
+/// Text outside findings is kept byte for byte. Overlapping findings merge
+/// into one, named by the longest (then the most confident) of them.
+pub fn scrub(text: &str, policy: &Policy) -> Scrubbed {
+    let detectors = policy.detectors();
+    let mut candidates = Vec::new();
+    detectors.scan(text, &mut candidates);
+    let exports = export::find_exports(text, &candidates);
+    candidates.extend(exports.into_iter().map(|(start, end)| Candidate {
+        start,
+        end,
+        kind: FindingKind::AccountExport,
+        detector: usize::MAX,
+        confidence: 0.9,
+    }));
+    let merged = merge(candidates);
+
+    let mut clean = String::with_capacity(text.len());
+    let mut at = 0;
+    let mut findings = Vec::with_capacity(merged.len());
+    for c in merged {
+        clean.push_str(&text[at..c.start]);
+        clean.push_str(policy.placeholder(c.kind));
+        at = c.end;
+        let detector: Arc<str> = match detectors.detectors().get(c.detector) {
+            Some(d) => Arc::clone(&d.id),
+            None => Arc::from("account_export_rows"),
+        };
+        findings.push(Finding {
+            kind: c.kind,
+            start: c.start,
+            end: c.end,
+            detector,
+            confidence: c.confidence,
+        });
+    }
+    clean.push_str(&text[at..]);
+
+    let verdict = verdict(&findings, policy);
+    Scrubbed {
+        text: CleanText(clean),
+        findings,
+        verdict,
+    }
+}
+
+fn verdict(findings: &[Finding], policy: &Policy) -> Verdict {
+    if findings.is_empty() {
+        return Verdict::Clean;
+    }
+    let mut rejected: BTreeMap<FindingKind, usize> = BTreeMap::new();
+    for f in findings {
+        if policy.action(f.kind) == Action::Reject {
+            *rejected.entry(f.kind).or_insert(0) += 1;
+        }
+    }
+    if rejected.is_empty() {
+        Verdict::Redacted
+    } else {
+        Verdict::Rejected {
+            reasons: rejected
+                .into_iter()
+                .map(|(kind, count)| RejectReason { kind, count })
+                .collect(),
+        }
+    }
+}
+
+/// Merge overlapping candidates; the longest (then most confident) names the merged span.
+fn merge(mut candidates: Vec<Candidate>) -> Vec<Candidate> {
+    candidates.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+    let mut merged: Vec<(Candidate, usize)> = Vec::with_capacity(candidates.len());
+    for c in candidates {
+        match merged.last_mut() {
+            Some((cur, best_len)) if c.start < cur.end => {
+                let len = c.end - c.start;
+                if len > *best_len || (len == *best_len && c.confidence > cur.confidence) {
+                    cur.kind = c.kind;
+                    cur.detector = c.detector;
+                    cur.confidence = c.confidence;
+                    *best_len = len;
+                }
+                cur.end = cur.end.max(c.end);
+            }
+            _ => {
+                let len = c.end - c.start;
+                merged.push((c, len));
+            }
+        }
+    }
+    merged.into_iter().map(|(c, _)| c).collect()
+}
+
+#[cfg(test)]
+mod tests;

