@@ -29,7 +29,9 @@ pub fn run(args: &RedactArgs) -> anyhow::Result<ExitCode> {
     if args.jsonl {
         let malformed = redact_jsonl(stdin, stdout, &policy)?;
         if malformed > 0 {
-            eprintln!("handoff-gate: {malformed} malformed line(s); see the {{\"line\", \"error\"}} records");
+            eprintln!(
+                "handoff-gate: {malformed} malformed line(s); see the {{\"line\", \"error\"}} records"
+            );
             return Ok(ExitCode::from(1));
         }
         Ok(ExitCode::SUCCESS)
@@ -133,7 +135,13 @@ pub fn redact_jsonl(
             }
             Err(error) => {
                 malformed += 1;
-                serde_json::to_writer(&mut output, &LineError { line: number, error })?;
+                serde_json::to_writer(
+                    &mut output,
+                    &LineError {
+                        line: number,
+                        error,
+                    },
+                )?;
             }
         }
         output.write_all(b"\n")?;

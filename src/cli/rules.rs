@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::scrub::{DEFAULT_TABLE, DetectorSet, parse_table, scrub, Policy};
+use crate::scrub::{DEFAULT_TABLE, DetectorSet, Policy, parse_table, scrub};
 
 /// `handoff-gate rules …`
 #[derive(Debug, clap::Subcommand)]
@@ -48,22 +48,27 @@ pub fn run(cmd: &RulesCommand) -> anyhow::Result<ExitCode> {
 
 fn check(file: &PathBuf) -> anyhow::Result<ExitCode> {
     let origin = file.display().to_string();
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| anyhow::anyhow!("cannot read {origin}: {e}"))?;
+    let text =
+        std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("cannot read {origin}: {e}"))?;
     let table = parse_table(&origin, &text)?;
     let count = table.detectors.len();
     DetectorSet::compile(&origin, table.detectors.clone())?;
     let policy = Policy::default().with_extra_detectors(&origin, &text)?;
     let mut failures = 0;
     for spec in &table.detectors {
-        let Some(example) = &spec.example else { continue };
+        let Some(example) = &spec.example else {
+            continue;
+        };
         let found = scrub(example, &policy)
             .findings()
             .iter()
             .any(|f| f.kind == spec.kind);
         if !found {
             failures += 1;
-            eprintln!("{origin}: detector `{}`: its example is not found as {}", spec.id, spec.kind);
+            eprintln!(
+                "{origin}: detector `{}`: its example is not found as {}",
+                spec.id, spec.kind
+            );
         }
     }
     if failures > 0 {

@@ -155,13 +155,12 @@ impl DetectorSet {
                     value: spec.confidence,
                 });
             }
-            let regex = Regex::new(&ascii_boundaries(&spec.pattern)).map_err(|e| {
-                RulesError::Pattern {
+            let regex =
+                Regex::new(&ascii_boundaries(&spec.pattern)).map_err(|e| RulesError::Pattern {
                     origin: origin.to_owned(),
                     id: spec.id.clone(),
                     message: e.to_string(),
-                }
-            })?;
+                })?;
             let secret_group = regex.capture_names().position(|n| n == Some("secret"));
             let words = |list: &[String]| -> Result<_, RulesError> {
                 Ok(if list.is_empty() {
@@ -236,25 +235,32 @@ impl DetectorSet {
 
 impl Detector {
     fn scan(&self, index: usize, text: &str, out: &mut Vec<Candidate>) {
-        let mut push = |start: usize, end: usize| {
-            if let Some(end) = self.accepted_end(text, start, end) {
-                out.push(Candidate {
-                    start,
-                    end,
-                    kind: self.kind,
-                    detector: index,
-                    confidence: self.confidence,
-                });
-            }
-        };
-        match self.secret_group {
-            None => self.regex.find_iter(text).for_each(|m| push(m.start(), m.end())),
-            Some(group) => {
-                for caps in self.regex.captures_iter(text) {
-                    if let Some(m) = caps.get(group) {
-                        push(m.start(), m.end());
-                    }
+        let mut at = 0;
+        while at <= text.len() {
+            let Some(caps) = self.regex.captures_at(text, at) else {
+                break;
+            };
+            let whole = caps.get(0).expect("group 0 always matches");
+            // An alternative without the `secret` group redacts its whole match.
+            let secret = self.secret_group.and_then(|g| caps.get(g)).unwrap_or(whole);
+            match self.accepted_end(text, secret.start(), secret.end()) {
+                Some(end) => {
+                    out.push(Candidate {
+                        start: secret.start(),
+                        end,
+                        kind: self.kind,
+                        detector: index,
+                        confidence: self.confidence,
+                    });
+                    at = whole.end().max(whole.start() + 1);
                 }
+                // A rejected match may hide an acceptable one inside it
+                // ("key is AWS_SECRET_ACCESS_KEY = wJalr…"): look again from
+                // just after where it started.
+                None => at = whole.start() + 1,
+            }
+            while at < text.len() && !text.is_char_boundary(at) {
+                at += 1;
             }
         }
     }
@@ -263,13 +269,24 @@ impl Detector {
     /// or, for digit-group kinds, the longest run of leading groups that
     /// passes ("4242 4242 4242 4242 12" is a card followed by a month).
     fn accepted_end(&self, text: &str, start: usize, end: usize) -> Option<usize> {
-        if self.accepts(text, start, end) {
-            return Some(end);
+        let trims = self.validator.is_some_and(Validator::trims_groups);
+        let mut end = end;
+        if trims && before_a_unit(&text[end..]) {
+            // "0312 123 45 67 24 hours": the last group is a duration.
+            let value = &text[start..end];
+            let last_group = value.rfind([' ', '-', '.']).unwrap_or(0);
+            end = start + value[..last_group].trim_end_matches([' ', '-', '.']).len();
         }
-        if !self.validator.is_some_and(Validator::trims_groups) {
+        if end == start {
             return None;
         }
         let value = &text[start..end];
+        if self.accepts(text, start, end) {
+            return Some(end);
+        }
+        if !trims {
+            return None;
+        }
         value
             .char_indices()
             .rev()
@@ -308,14 +325,35 @@ impl Detector {
     }
 }
 
+/// Whether `after` starts with a unit that makes the number before it a
+/// quantity: "24 hours", "3 days", "50 %".
+fn before_a_unit(after: &str) -> bool {
+    const UNITS: &[&str] = &[
+        "hours", "hour", "hrs", "hr", "minutes", "minute", "mins", "min", "seconds", "secs",
+        "days", "day", "weeks", "week", "months", "month", "years", "year", "am", "pm", "%",
+        "percent", "times", "leads", "contacts", "people", "users", "members",
+    ];
+    let rest = after.trim_start_matches(' ');
+    UNITS.iter().any(|unit| {
+        rest.len() >= unit.len()
+            && rest[..unit.len()].eq_ignore_ascii_case(unit)
+            && !rest[unit.len()..].starts_with(|c: char| c.is_ascii_alphanumeric())
+    })
+}
+
 /// Not glued to a word, a path, a parameter or an amount on either side.
 fn stands_alone(text: &str, start: usize, end: usize) -> bool {
     let prev = text[..start].chars().next_back();
     let next = text[end..].chars().next();
     let glued_before = prev.is_some_and(|c| {
-        c.is_alphanumeric() || matches!(c, '_' | '/' | '=' | '@' | '#' | '.' | '-' | '$' | '€' | '£' | '&' | '?')
+        c.is_alphanumeric()
+            || matches!(
+                c,
+                '_' | '/' | '=' | '@' | '#' | '.' | '-' | '$' | '€' | '£' | '&' | '?'
+            )
     });
-    let glued_after = next.is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | '/' | '@' | '%'));
+    let glued_after =
+        next.is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | '/' | '@' | '%'));
     !glued_before && !glued_after
 }
 
@@ -368,7 +406,6 @@ pub fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     i
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -395,14 +432,20 @@ mod tests {
         )
         .unwrap();
         let err = DetectorSet::compile("extra.toml", table.detectors).unwrap_err();
-        assert!(err.to_string().contains("extra.toml: detector `broken`"), "{err}");
+        assert!(
+            err.to_string().contains("extra.toml: detector `broken`"),
+            "{err}"
+        );
     }
 
     #[test]
     fn a_bad_field_names_line_and_column() {
-        let err = parse_table("extra.toml", "[[detector]]\nid = \"x\"\nkind = \"apikey\"\n")
-            .unwrap_err()
-            .to_string();
+        let err = parse_table(
+            "extra.toml",
+            "[[detector]]\nid = \"x\"\nkind = \"apikey\"\n",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("line 3"), "{err}");
         assert!(err.contains("api_key"), "{err}");
     }

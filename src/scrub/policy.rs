@@ -76,7 +76,11 @@ impl Policy {
 
     /// Set the placeholder for one kind. It must look like `[UPPER_CASE]` so
     /// that scrubbed text scrubs to itself.
-    pub fn with_placeholder(mut self, kind: FindingKind, placeholder: &str) -> Result<Self, String> {
+    pub fn with_placeholder(
+        mut self,
+        kind: FindingKind,
+        placeholder: &str,
+    ) -> Result<Self, String> {
         if !super::engine::is_placeholder(placeholder) || placeholder.ends_with(['.', ',']) {
             return Err(format!(
                 "placeholder `{placeholder}` for {kind} must be upper-case letters and _ in brackets, like [API_KEY]"

@@ -96,6 +96,10 @@ mod tests {
             .collect();
         services.sort_unstable();
         services.dedup();
-        assert!(services.len() >= 30, "only {} services: {services:?}", services.len());
+        assert!(
+            services.len() >= 30,
+            "only {} services: {services:?}",
+            services.len()
+        );
     }
 }

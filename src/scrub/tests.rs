@@ -8,7 +8,8 @@ fn run(text: &str) -> Scrubbed {
 
 #[test]
 fn clean_text_is_returned_unchanged() {
-    let text = "GHL workflow doesn't fire when the Typeform is submitted; the tag never gets added.";
+    let text =
+        "GHL workflow doesn't fire when the Typeform is submitted; the tag never gets added.";
     let out = run(text);
     assert_eq!(out.text().as_str(), text);
     assert_eq!(out.verdict(), &Verdict::Clean);
@@ -81,7 +82,11 @@ fn policy_can_reject_a_kind_and_rename_a_placeholder() {
     let out = scrub("card 4242 4242 4242 4242", &policy);
     assert_eq!(out.text().as_str(), "card [CARD_NUMBER]");
     assert!(matches!(out.verdict(), Verdict::Rejected { .. }));
-    assert!(Policy::default().with_placeholder(FindingKind::Card, "card").is_err());
+    assert!(
+        Policy::default()
+            .with_placeholder(FindingKind::Card, "card")
+            .is_err()
+    );
 }
 
 #[test]
@@ -94,7 +99,9 @@ keywords = ["ACME-"]
 pattern = 'ACME-[0-9]{6}'
 confidence = 0.9
 "#;
-    let policy = Policy::default().with_extra_detectors("extra.toml", extra).unwrap();
+    let policy = Policy::default()
+        .with_extra_detectors("extra.toml", extra)
+        .unwrap();
     assert_eq!(scrub("id ACME-123456", &policy).text().as_str(), "id [SSN]");
 }
 

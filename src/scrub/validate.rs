@@ -31,6 +31,17 @@ pub enum Validator {
     /// A secret-looking value after a key/token/password word: not a plain
     /// word, not a placeholder, not a template variable.
     SecretLike,
+    /// A password after a password word: not a template, not a code
+    /// identifier, not punctuation alone.
+    PasswordLike,
+    /// Hex of 16 or more digits holding both letters and digits.
+    HexSecret,
+    /// `user:password` where either side can be a password and neither is a
+    /// template variable (`$USER:$PASS`, `${user}:${pass}`).
+    CredentialPair,
+    /// A token with six or more distinct punctuation marks among letters:
+    /// random "symbol soup" that no prose, URL or merge field looks like.
+    SymbolSoup,
     /// A long random token with no context: mixed case and digits, high entropy.
     RandomToken,
     /// Contains at least one digit and one letter.
@@ -70,12 +81,18 @@ impl Validator {
             Validator::Phone => phone(value),
             Validator::PhoneShort => phone_short(value),
             Validator::SecretLike => secret_like(value),
+            Validator::PasswordLike => password_like(value),
+            Validator::HexSecret => hex_secret(value),
+            Validator::CredentialPair => credential_pair(value),
+            Validator::SymbolSoup => symbol_soup(value),
             Validator::RandomToken => random_token(value),
             Validator::Mixed => {
                 value.bytes().any(|b| b.is_ascii_digit())
                     && value.bytes().any(|b| b.is_ascii_alphabetic())
             }
-            Validator::KnownName => names::is_known_name(value) && !names::is_month_date(value, after),
+            Validator::KnownName => {
+                names::is_known_name(value) && !names::is_month_date(value, after)
+            }
             Validator::FirstName => {
                 names::starts_with_first_name(value) && !names::is_month_date(value, after)
             }
@@ -122,19 +139,94 @@ fn luhn(d: &[u8]) -> bool {
 
 /// IBAN lengths by country (ISO 13616 registry, SWIFT release 2024).
 const IBAN_LENGTHS: &[(&str, usize)] = &[
-    ("AD", 24), ("AE", 23), ("AL", 28), ("AT", 20), ("AZ", 28), ("BA", 20), ("BE", 16),
-    ("BG", 22), ("BH", 22), ("BI", 27), ("BR", 29), ("BY", 28), ("CH", 21), ("CR", 22),
-    ("CY", 28), ("CZ", 24), ("DE", 22), ("DJ", 27), ("DK", 18), ("DO", 28), ("EE", 20),
-    ("EG", 29), ("ES", 24), ("FI", 18), ("FK", 18), ("FO", 18), ("FR", 27), ("GB", 22),
-    ("GE", 22), ("GI", 23), ("GL", 18), ("GR", 27), ("GT", 28), ("HR", 21), ("HU", 28),
-    ("IE", 22), ("IL", 23), ("IQ", 23), ("IS", 26), ("IT", 27), ("JO", 30), ("KW", 30),
-    ("KZ", 20), ("LB", 28), ("LC", 32), ("LI", 21), ("LT", 20), ("LU", 20), ("LV", 21),
-    ("LY", 25), ("MC", 27), ("MD", 24), ("ME", 22), ("MK", 19), ("MN", 20), ("MR", 27),
-    ("MT", 31), ("MU", 30), ("NI", 28), ("NL", 18), ("NO", 15), ("OM", 23), ("PK", 24),
-    ("PL", 28), ("PS", 29), ("PT", 25), ("QA", 29), ("RO", 24), ("RS", 22), ("RU", 33),
-    ("SA", 24), ("SC", 31), ("SD", 18), ("SE", 24), ("SI", 19), ("SK", 24), ("SM", 27),
-    ("SO", 23), ("ST", 25), ("SV", 28), ("TL", 23), ("TN", 24), ("TR", 26), ("UA", 29),
-    ("VA", 22), ("VG", 24), ("XK", 20), ("YE", 30),
+    ("AD", 24),
+    ("AE", 23),
+    ("AL", 28),
+    ("AT", 20),
+    ("AZ", 28),
+    ("BA", 20),
+    ("BE", 16),
+    ("BG", 22),
+    ("BH", 22),
+    ("BI", 27),
+    ("BR", 29),
+    ("BY", 28),
+    ("CH", 21),
+    ("CR", 22),
+    ("CY", 28),
+    ("CZ", 24),
+    ("DE", 22),
+    ("DJ", 27),
+    ("DK", 18),
+    ("DO", 28),
+    ("EE", 20),
+    ("EG", 29),
+    ("ES", 24),
+    ("FI", 18),
+    ("FK", 18),
+    ("FO", 18),
+    ("FR", 27),
+    ("GB", 22),
+    ("GE", 22),
+    ("GI", 23),
+    ("GL", 18),
+    ("GR", 27),
+    ("GT", 28),
+    ("HR", 21),
+    ("HU", 28),
+    ("IE", 22),
+    ("IL", 23),
+    ("IQ", 23),
+    ("IS", 26),
+    ("IT", 27),
+    ("JO", 30),
+    ("KW", 30),
+    ("KZ", 20),
+    ("LB", 28),
+    ("LC", 32),
+    ("LI", 21),
+    ("LT", 20),
+    ("LU", 20),
+    ("LV", 21),
+    ("LY", 25),
+    ("MC", 27),
+    ("MD", 24),
+    ("ME", 22),
+    ("MK", 19),
+    ("MN", 20),
+    ("MR", 27),
+    ("MT", 31),
+    ("MU", 30),
+    ("NI", 28),
+    ("NL", 18),
+    ("NO", 15),
+    ("OM", 23),
+    ("PK", 24),
+    ("PL", 28),
+    ("PS", 29),
+    ("PT", 25),
+    ("QA", 29),
+    ("RO", 24),
+    ("RS", 22),
+    ("RU", 33),
+    ("SA", 24),
+    ("SC", 31),
+    ("SD", 18),
+    ("SE", 24),
+    ("SI", 19),
+    ("SK", 24),
+    ("SM", 27),
+    ("SO", 23),
+    ("ST", 25),
+    ("SV", 28),
+    ("TL", 23),
+    ("TN", 24),
+    ("TR", 26),
+    ("UA", 29),
+    ("VA", 22),
+    ("VG", 24),
+    ("XK", 20),
+    ("YE", 30),
 ];
 
 /// An IBAN: letters and digits (spaces and dashes ignored), a known country
@@ -163,7 +255,11 @@ pub fn iban(value: &str) -> bool {
             b'A'..=b'Z' => u32::from(b - b'A') + 10,
             _ => return false,
         };
-        rem = if v >= 10 { (rem * 100 + v) % 97 } else { (rem * 10 + v) % 97 };
+        rem = if v >= 10 {
+            (rem * 100 + v) % 97
+        } else {
+            (rem * 10 + v) % 97
+        };
     }
     rem == 1
 }
@@ -175,7 +271,11 @@ pub fn aba(value: &str) -> bool {
         return false;
     }
     let w = [3u32, 7, 1];
-    let sum: u32 = d.iter().enumerate().map(|(i, &x)| w[i % 3] * u32::from(x)).sum();
+    let sum: u32 = d
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| w[i % 3] * u32::from(x))
+        .sum();
     sum % 10 == 0
 }
 
@@ -201,7 +301,8 @@ pub fn ipv4(value: &str) -> bool {
 pub fn ipv6(value: &str) -> bool {
     let core = value.split(['/', '%']).next().unwrap_or(value);
     let core = core.trim_start_matches('[').trim_end_matches(']');
-    core.contains(':') && core.parse::<std::net::Ipv6Addr>().is_ok() && core.len() > 4
+    let short_ok = core.len() > 4 || value.contains('/') || core == "::1";
+    core.contains(':') && core.parse::<std::net::Ipv6Addr>().is_ok() && short_ok
 }
 
 /// A phone number without context: 8–15 digits after `+`, 9–15 with
@@ -292,37 +393,187 @@ pub fn is_placeholder_like(value: &str) -> bool {
         || lower.contains("_your_")
         || lower.contains("placeholder")
         || lower.contains("redacted")
+        || (v.starts_with('{') && v.ends_with('}'))
+        || has_template_variable(v)
         || lower.starts_with("process.env")
         || lower.starts_with("env.")
-        || v.bytes().all(|b| b == b'x' || b == b'X' || b == b'*' || b == b'.' || b == b'-')
+        || v.bytes()
+            .all(|b| b == b'x' || b == b'X' || b == b'*' || b == b'.' || b == b'-')
 }
 
-/// A value after a key/token/secret word that looks like a secret rather than prose.
-pub fn secret_like(value: &str) -> bool {
+fn unquote(value: &str) -> (&str, bool) {
+    let quoted = value.len() >= 2
+        && value.starts_with(['"', '\'', '`'])
+        && value.ends_with(['"', '\'', '`']);
     let v = value.trim_matches(|c: char| c == '"' || c == '\'' || c == '`');
-    if v.len() < 8 || is_placeholder_like(v) {
-        return false;
-    }
-    if v.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-' || b == b'_') {
-        // A plain word or snake_case name: `api_key_here`, `renewal`, `PrivateAppToken`.
-        return false;
-    }
-    if v.contains("://") || v.starts_with("http") {
-        return false;
-    }
-    classes(v) >= 2 && entropy(v) >= 2.5
+    (v, quoted)
 }
 
-/// A long random token with no context: 3 character classes among upper,
-/// lower and digits, and high entropy.
+/// A code identifier, not a secret: `real_key`, `shorter-version`,
+/// `K8S_CRED`, `PrivateAppToken`, `RTL_INST_CODE.cer`, `application/json`,
+/// `Content-Type`.
+fn is_identifier(v: &str) -> bool {
+    let lower_word = v
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || matches!(b, b'_' | b'-' | b'/' | b'.'))
+        && (v.len() <= 16 || v.contains(['_', '-', '/', '.']));
+    let title_words = v.split(['-', '/']).all(|w| {
+        w.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
+            && w.bytes().skip(1).all(|b| b.is_ascii_lowercase())
+    });
+    let screaming = v.contains('_')
+        && v.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    let camel_word = v.bytes().all(|b| b.is_ascii_alphabetic())
+        && v.bytes().next().is_some_and(|b| b.is_ascii_uppercase())
+        && v.bytes().filter(u8::is_ascii_uppercase).count() <= 3;
+    let file_name = v.rsplit_once('.').is_some_and(|(stem, ext)| {
+        (2..=4).contains(&ext.len())
+            && ext.bytes().all(|b| b.is_ascii_lowercase())
+            && stem
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    });
+    lower_word || title_words || screaming || camel_word || file_name
+}
+
+/// A value after a key/token/secret word that looks like a secret rather
+/// than prose, a code identifier, a URL or a template.
+pub fn secret_like(value: &str) -> bool {
+    let (v, quoted) = unquote(value);
+    if v.len() < 8 || is_placeholder_like(v) || v.starts_with('$') {
+        return false;
+    }
+    if v.contains("://") || v.starts_with("http") || is_identifier(v) {
+        return false;
+    }
+    if !v.chars().any(|c| c.is_ascii_alphabetic()) {
+        return false;
+    }
+    if v.contains(' ') {
+        // Only a quoted value may hold spaces: `api_key: 'two words here'`;
+        // a backquoted one is a shell command.
+        return quoted && !value.starts_with('`') && v.len() >= 12;
+    }
+    if !quoted && (v.len() < 10 || looks_like_code(v)) {
+        return false;
+    }
+    classes(v) >= 2 || v.len() >= 20
+}
+
+/// `n,o.haKey=!1`: an assignment inside the value (an `=` that is not
+/// base64 padding) next to property access or a list.
+fn looks_like_code(v: &str) -> bool {
+    let inner_equals = v.trim_end_matches('=').contains('=');
+    inner_equals && v.contains(['.', ','])
+}
+
+/// A value after a password word that can be a password: not a template
+/// (`${pass}`), not a code identifier (`real_key`), not punctuation alone.
+pub fn password_like(value: &str) -> bool {
+    let (v, quoted) = unquote(value);
+    if v.chars().count() < 4 || is_placeholder_like(v) || v.starts_with('$') {
+        return false;
+    }
+    if !v.chars().any(char::is_alphanumeric) || is_identifier(v) {
+        return false;
+    }
+    !v.contains(' ') || quoted
+}
+
+/// `user:password` where either side can be a password and neither is a template.
+pub fn credential_pair(value: &str) -> bool {
+    let (v, _) = unquote(value);
+    let Some((user, pass)) = v.split_once(':') else {
+        return false;
+    };
+    let template = |s: &str| {
+        let s = s.trim_matches(|c: char| c == '"' || c == '\'');
+        s.starts_with(['$', '%', '<']) || s.starts_with("{{")
+    };
+    if template(user) || template(pass) || user == pass {
+        return false;
+    }
+    password_like(user) && user.len() >= 8 || password_like(pass)
+}
+
+/// Hex of 16 or more digits with both letters and digits (an `0x` prefix allowed).
+pub fn hex_secret(value: &str) -> bool {
+    let v = value.strip_prefix("0x").unwrap_or(value);
+    v.len() >= 16
+        && v.bytes().all(|b| b.is_ascii_hexdigit())
+        && v.bytes().any(|b| b.is_ascii_digit())
+        && v.bytes().any(|b| b.is_ascii_alphabetic())
+        && entropy(v) >= 2.5
+}
+
+/// A shell or template variable: `$(cmd`, `${NAME}`, `${NAME:=default}`.
+fn has_template_variable(value: &str) -> bool {
+    if value.contains("$(") {
+        return true;
+    }
+    value.match_indices("${").any(|(i, _)| {
+        let rest = &value[i + 2..];
+        let name_len = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            .count();
+        name_len > 0 && rest[name_len..].starts_with(['}', ':'])
+    })
+}
+
+/// The longest run of one repeated character.
+fn longest_run(value: &str) -> usize {
+    let mut best = 0;
+    let mut run = 0;
+    let mut prev = None;
+    for c in value.chars() {
+        run = if Some(c) == prev { run + 1 } else { 1 };
+        best = best.max(run);
+        prev = Some(c);
+    }
+    best
+}
+
+/// Six or more distinct punctuation marks among letters, and not a URL,
+/// an email, a merge field or a path.
+pub fn symbol_soup(value: &str) -> bool {
+    if value.contains("://")
+        || value.starts_with("{{")
+        || value.starts_with('/')
+        || has_template_variable(value)
+        || longest_run(value) > 3
+        || entropy(value) < 3.5
+    {
+        return false;
+    }
+    let mut marks: Vec<u8> = value.bytes().filter(u8::is_ascii_punctuation).collect();
+    marks.sort_unstable();
+    marks.dedup();
+    marks.len() >= 6 && value.bytes().filter(u8::is_ascii_alphanumeric).count() >= 8
+}
+
+/// A long random token with no context: upper, lower and digits with high
+/// entropy, or 32+ characters of letters and digits; never a UUID (workflow
+/// and record IDs are UUIDs) or a placeholder.
 pub fn random_token(value: &str) -> bool {
-    if is_placeholder_like(value) {
+    if is_placeholder_like(value) || is_uuid(value) {
         return false;
     }
     let lower = value.bytes().any(|b| b.is_ascii_lowercase());
     let upper = value.bytes().any(|b| b.is_ascii_uppercase());
     let digit = value.bytes().any(|b| b.is_ascii_digit());
-    lower && upper && digit && entropy(value) >= 4.0
+    let letters = lower || upper;
+    (lower && upper && digit && entropy(value) >= 4.0)
+        || (value.len() >= 32 && letters && digit && entropy(value) >= 3.0)
+}
+
+/// `6f1c2d3e-4b5a-6978-8a9b-0c1d2e3f4a5b`
+fn is_uuid(value: &str) -> bool {
+    let groups: Vec<&str> = value.split('-').collect();
+    groups.len() == 5
+        && groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12])
+        && value.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
 }
 
 #[cfg(test)]
@@ -399,12 +650,36 @@ mod tests {
         assert!(!secret_like("YOUR_API_KEY"));
         assert!(!secret_like("[API_KEY]"));
         assert!(!secret_like("xxxxxxxxxxxx"));
+        assert!(!secret_like("K8S_CRED_ID"));
+        assert!(!secret_like("RTL_INST_CODE.cer"));
+        assert!(secret_like("cafebabe:deadbeef"));
+    }
+
+    #[test]
+    fn password_like_refuses_identifiers_and_templates() {
+        assert!(password_like("Summer2024!"));
+        assert!(password_like("\"value with spaces\""));
+        assert!(!password_like("real_key"));
+        assert!(!password_like("${link}"));
+        assert!(!password_like(",.:-¨@*¿?!"));
+        assert!(!password_like("two words"));
+    }
+
+    #[test]
+    fn hex_and_symbol_soup() {
+        assert!(hex_secret("0xc8f12fb8b20008e14b5A5ff4bad15af9"));
+        assert!(!hex_secret("ff6600"));
+        assert!(!hex_secret("deadbeefdeadbeef"));
+        assert!(symbol_soup("m{{h}o)p${e]nob(ody[finds>-_$#thisone}}"));
+        assert!(!symbol_soup("{{contact.first_name}}"));
+        assert!(!symbol_soup("https://example.org/a-b_c?d=e&f=g#h"));
     }
 
     #[test]
     fn random_token_needs_mixed_classes_and_entropy() {
         assert!(random_token("HXe8DGg1iJd2AopzyxkFB7F2aQ93kLmP"));
         assert!(!random_token("abcdefghijabcdefghijabcdefghijab"));
+        assert!(random_token("abcd1234abcd1234abcd1234abcd1234abcd1234"));
         assert!(!random_token("6f1c2d3e-4b5a-6978-8a9b-0c1d2e3f4a5b"));
     }
 }

@@ -1,0 +1,382 @@
+//! The safe intake fields, raw and scrubbed.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{Channel, ContactEmail, IntakeError};
+use crate::scrub::{CleanText, FindingKind, Policy, Verdict, scrub};
+
+/// A submission as it arrives, before anything is checked or scrubbed.
+/// Field names are the rubric's safe intake fields; any other is refused.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Intake {
+    /// The question in the person's own words (required).
+    pub message: String,
+    /// Where the path starts: page, form, booking path, checkout, UTM, offer.
+    pub source_path: Option<String>,
+    /// The tools that touch the contact.
+    pub affected_tools: Option<String>,
+    /// What should happen next.
+    pub expected_next_step: Option<String>,
+    /// Where it actually stops.
+    pub actual_stopping_point: Option<String>,
+    /// Lead, booked call, paid customer, member, inactive.
+    pub customer_state: Option<String>,
+    /// The CRM field, tag, list or stage expected.
+    pub field_or_tag_expectation: Option<String>,
+    /// Booking or payment status.
+    pub booking_or_payment_status: Option<String>,
+    /// Course, membership or delivery access expected.
+    pub access_expectation: Option<String>,
+    /// What follow-up has or has not started.
+    pub followup_state: Option<String>,
+    /// What report should prove it worked.
+    pub reporting_need: Option<String>,
+    /// What is at risk while it stays broken.
+    pub business_risk: Option<String>,
+    /// When it must work.
+    pub deadline: Option<String>,
+    /// How they will test it.
+    pub testing_expectation: Option<String>,
+    /// An example with private details removed.
+    pub redacted_example: Option<String>,
+    /// The submitter's own reply address.
+    pub contact_email: Option<String>,
+    /// Whether the submitter agrees to be contacted at that address.
+    pub consent: Option<bool>,
+    /// The name of a file the person tried to attach.
+    pub attachment: Option<String>,
+}
+
+/// The free-text safe intake fields, each scrubbed before triage sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntakeField {
+    /// `message`
+    Message,
+    /// `source_path`
+    SourcePath,
+    /// `affected_tools`
+    AffectedTools,
+    /// `expected_next_step`
+    ExpectedNextStep,
+    /// `actual_stopping_point`
+    ActualStoppingPoint,
+    /// `customer_state`
+    CustomerState,
+    /// `field_or_tag_expectation`
+    FieldOrTagExpectation,
+    /// `booking_or_payment_status`
+    BookingOrPaymentStatus,
+    /// `access_expectation`
+    AccessExpectation,
+    /// `followup_state`
+    FollowupState,
+    /// `reporting_need`
+    ReportingNeed,
+    /// `business_risk`
+    BusinessRisk,
+    /// `deadline`
+    Deadline,
+    /// `testing_expectation`
+    TestingExpectation,
+    /// `redacted_example`
+    RedactedExample,
+}
+
+impl IntakeField {
+    /// Every free-text field, in form order.
+    pub const ALL: [IntakeField; 15] = [
+        IntakeField::Message,
+        IntakeField::SourcePath,
+        IntakeField::AffectedTools,
+        IntakeField::ExpectedNextStep,
+        IntakeField::ActualStoppingPoint,
+        IntakeField::CustomerState,
+        IntakeField::FieldOrTagExpectation,
+        IntakeField::BookingOrPaymentStatus,
+        IntakeField::AccessExpectation,
+        IntakeField::FollowupState,
+        IntakeField::ReportingNeed,
+        IntakeField::BusinessRisk,
+        IntakeField::Deadline,
+        IntakeField::TestingExpectation,
+        IntakeField::RedactedExample,
+    ];
+
+    /// The wire name, e.g. `actual_stopping_point`.
+    pub fn as_str(self) -> &'static str {
+        FIELD_NAMES[self as usize]
+    }
+
+    /// The field with this wire name.
+    pub fn parse(name: &str) -> Option<Self> {
+        IntakeField::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+}
+
+/// Every safe intake field name: the free-text fields in [`IntakeField`]
+/// order, then `contact_email`, `consent` and `attachment`.
+pub const FIELD_NAMES: [&str; 18] = [
+    "message",
+    "source_path",
+    "affected_tools",
+    "expected_next_step",
+    "actual_stopping_point",
+    "customer_state",
+    "field_or_tag_expectation",
+    "booking_or_payment_status",
+    "access_expectation",
+    "followup_state",
+    "reporting_need",
+    "business_risk",
+    "deadline",
+    "testing_expectation",
+    "redacted_example",
+    "contact_email",
+    "consent",
+    "attachment",
+];
+
+impl Intake {
+    /// Parse a JSON object of safe intake fields. Errors name the field at
+    /// fault but never quote a submitted value.
+    pub fn from_json(value: Value) -> Result<Self, IntakeError> {
+        let Value::Object(object) = &value else {
+            return Err(IntakeError::NotAnObject);
+        };
+        for (name, field_value) in object {
+            let Some(field) = FIELD_NAMES.iter().copied().find(|f| f == name) else {
+                return Err(IntakeError::UnknownField(printable_name(name)));
+            };
+            let (fits, expected) = match field {
+                "consent" => (field_value.is_boolean(), "true or false"),
+                _ => (field_value.is_string(), "a string"),
+            };
+            if !fits && !field_value.is_null() {
+                return Err(IntakeError::WrongType { field, expected });
+            }
+        }
+        if !object.get("message").is_some_and(Value::is_string) {
+            return Err(IntakeError::MissingMessage);
+        }
+        serde_json::from_value(value).map_err(|_| IntakeError::NotAnObject)
+    }
+}
+
+/// A field name fit to repeat: a short identifier, else a neutral phrase
+/// (a "name" can be a pasted secret too).
+fn printable_name(name: &str) -> String {
+    let identifier = !name.is_empty()
+        && name.len() <= 40
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if identifier {
+        format!("`{name}`")
+    } else {
+        "(name not shown)".to_owned()
+    }
+}
+
+/// One free-text field after scrubbing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScrubbedField {
+    /// Which field.
+    pub field: IntakeField,
+    /// Its scrubbed text.
+    pub text: CleanText,
+    /// What was removed from it, by kind.
+    pub counts: BTreeMap<FindingKind, usize>,
+    /// Whether the scrubber rejected it (for example a pasted export).
+    pub rejected: bool,
+    /// Whether it exposed a credential.
+    pub exposed_credentials: bool,
+}
+
+/// A submission whose every free-text field has been scrubbed. Made only by
+/// [`ScrubbedIntake::from_intake`] or [`ScrubbedIntake::comment`].
+#[derive(Debug, Clone)]
+pub struct ScrubbedIntake {
+    channel: Channel,
+    fields: Vec<ScrubbedField>,
+    contact_email: Option<ContactEmail>,
+    consent: bool,
+    attachment: bool,
+}
+
+impl ScrubbedIntake {
+    /// Scrub every free-text field of `intake`; keep the contact address
+    /// apart (validated, not scrubbed); keep only whether a file was attached.
+    pub fn from_intake(intake: Intake, channel: Channel, policy: &Policy) -> Result<Self, IntakeError> {
+        if intake.message.trim().is_empty() {
+            return Err(IntakeError::MissingMessage);
+        }
+        let contact_email = match intake.contact_email.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(address) => Some(ContactEmail::parse(address)?),
+        };
+        let texts = [
+            Some(intake.message),
+            intake.source_path,
+            intake.affected_tools,
+            intake.expected_next_step,
+            intake.actual_stopping_point,
+            intake.customer_state,
+            intake.field_or_tag_expectation,
+            intake.booking_or_payment_status,
+            intake.access_expectation,
+            intake.followup_state,
+            intake.reporting_need,
+            intake.business_risk,
+            intake.deadline,
+            intake.testing_expectation,
+            intake.redacted_example,
+        ];
+        let fields = IntakeField::ALL
+            .into_iter()
+            .zip(texts)
+            .filter_map(|(field, text)| text.map(|t| (field, t)))
+            .filter(|(_, text)| !text.trim().is_empty())
+            .map(|(field, text)| scrub_field(field, &text, policy))
+            .collect();
+        Ok(ScrubbedIntake {
+            channel,
+            fields,
+            contact_email,
+            consent: intake.consent.unwrap_or(false),
+            attachment: intake.attachment.is_some(),
+        })
+    }
+
+    /// A public comment: its whole text is the message.
+    pub fn comment(text: &str, policy: &Policy) -> Result<Self, IntakeError> {
+        if text.trim().is_empty() {
+            return Err(IntakeError::MissingMessage);
+        }
+        Ok(ScrubbedIntake {
+            channel: Channel::Comment,
+            fields: vec![scrub_field(IntakeField::Message, text, policy)],
+            contact_email: None,
+            consent: false,
+            attachment: false,
+        })
+    }
+
+    /// The channel it came through.
+    pub fn channel(&self) -> Channel {
+        self.channel
+    }
+
+    /// The non-blank free-text fields, in form order.
+    pub fn fields(&self) -> &[ScrubbedField] {
+        &self.fields
+    }
+
+    /// The scrubbed text of one field, by wire name, if given.
+    pub fn field_text(&self, name: &str) -> Option<&CleanText> {
+        let field = IntakeField::parse(name)?;
+        self.fields.iter().find(|f| f.field == field).map(|f| &f.text)
+    }
+
+    /// Whether a free-text field was given.
+    pub fn has(&self, field: IntakeField) -> bool {
+        self.fields.iter().any(|f| f.field == field)
+    }
+
+    /// The submitter's own reply address.
+    pub fn contact_email(&self) -> Option<&ContactEmail> {
+        self.contact_email.as_ref()
+    }
+
+    /// Whether the submitter agreed to be contacted.
+    pub fn consent(&self) -> bool {
+        self.consent
+    }
+
+    /// Whether the person tried to attach a file.
+    pub fn attachment(&self) -> bool {
+        self.attachment
+    }
+
+    /// What was removed across all fields, by kind.
+    pub fn counts(&self) -> BTreeMap<FindingKind, usize> {
+        let mut total = BTreeMap::new();
+        for field in &self.fields {
+            for (kind, n) in &field.counts {
+                *total.entry(*kind).or_insert(0) += n;
+            }
+        }
+        total
+    }
+
+    /// Whether the scrubber rejected any field.
+    pub fn rejected(&self) -> bool {
+        self.fields.iter().any(|f| f.rejected)
+    }
+
+    /// Whether any field exposed a credential.
+    pub fn exposed_credentials(&self) -> bool {
+        self.fields.iter().any(|f| f.exposed_credentials)
+    }
+}
+
+fn scrub_field(field: IntakeField, text: &str, policy: &Policy) -> ScrubbedField {
+    let out = scrub(text, policy);
+    ScrubbedField {
+        field,
+        counts: out.counts(),
+        rejected: matches!(out.verdict(), Verdict::Rejected { .. }),
+        exposed_credentials: out.exposed_credentials(),
+        text: out.into_text(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn field_names_match_the_enum_order() {
+        for field in IntakeField::ALL {
+            assert_eq!(IntakeField::parse(field.as_str()), Some(field));
+            let json = serde_json::to_string(&field).unwrap();
+            assert_eq!(json, format!("\"{}\"", field.as_str()));
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_named_only_when_they_look_like_names() {
+        let err = Intake::from_json(json!({"message": "x", "phone": "1"})).unwrap_err();
+        assert!(err.to_string().contains("`phone`"), "{err}");
+        let err = Intake::from_json(json!({"message": "x", "sk_live_ABC DEF": "1"})).unwrap_err();
+        assert!(!err.to_string().contains("sk_live"), "{err}");
+    }
+
+    #[test]
+    fn wrong_types_name_the_field_not_the_value() {
+        let err = Intake::from_json(json!({"message": 4242424242424242u64})).unwrap_err();
+        assert_eq!(err, IntakeError::WrongType { field: "message", expected: "a string" });
+        assert!(!err.to_string().contains("4242"));
+        assert_eq!(Intake::from_json(json!({"deadline": "x"})).unwrap_err(), IntakeError::MissingMessage);
+    }
+
+    #[test]
+    fn every_free_text_field_is_scrubbed_and_the_contact_address_is_kept() {
+        let raw = Intake::from_json(json!({
+            "message": "key sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+            "redacted_example": "buyer jane@acme.test",
+            "contact_email": "me@mybiz.test",
+            "attachment": "export.csv",
+        }))
+        .unwrap();
+        let intake = ScrubbedIntake::from_intake(raw, Channel::Form, &Policy::default()).unwrap();
+        assert_eq!(intake.field_text("message").unwrap().as_str(), "key [API_KEY]");
+        assert_eq!(intake.field_text("redacted_example").unwrap().as_str(), "buyer [EMAIL]");
+        assert_eq!(intake.contact_email().unwrap().as_str(), "me@mybiz.test");
+        assert!(intake.attachment() && intake.exposed_credentials());
+        assert_eq!(intake.counts().values().sum::<usize>(), 2);
+    }
+}

@@ -1,0 +1,161 @@
+//! Properties of `scrub` that hold for any input: it never panics; its
+//! findings are sorted, non-overlapping, inside the input and on char
+//! boundaries; the output is exactly the input with each finding replaced by
+//! its placeholder (everything else kept byte for byte); and scrubbing the
+//! output again changes nothing and finds nothing.
+//!
+//! Inputs are arbitrary UTF-8 strings and, more to the point, strings glued
+//! together from secret-like fragments, digits, separators and CRM words.
+
+use handoff_gate::scrub::{Policy, Scrubbed, scrub};
+use proptest::prelude::*;
+
+/// Pieces that make detectors fire, half-fire or collide.
+const FRAGMENTS: &[&str] = &[
+    "sk_live_",
+    "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+    "pit-",
+    "eyJhbGciOiJIUzI1NiJ9",
+    "eyJ",
+    "-----BEGIN PRIVATE KEY-----",
+    "-----END PRIVATE KEY-----",
+    "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC",
+    "data:image/png;base64,",
+    "iVBORw0KGgoAAAANSUhEUg",
+    "https://",
+    "http://user:pw@",
+    "hooks.zapier.com/hooks/catch/",
+    "prnt.sc/",
+    ".png",
+    "?token=",
+    "@",
+    "example.org",
+    "jane.doe@example.org",
+    "password: ",
+    "password is ",
+    "api key ",
+    "Bearer ",
+    "CVV ",
+    "exp ",
+    "DOB: ",
+    "born on ",
+    "SSN ",
+    "IBAN ",
+    "routing ",
+    "account ",
+    "zip ",
+    "call me on ",
+    "my client ",
+    "Hi, I'm ",
+    "Mr. ",
+    "Sarah",
+    "Johnson",
+    "Main Street",
+    "742",
+    "4242",
+    "4242 4242 4242 4242",
+    "DE89 3704 0044 0532 0130 00",
+    "078-05-1120",
+    "(415) 555-0132",
+    "+44",
+    "203.0.113.42",
+    "2001:db8::",
+    "[EMAIL]",
+    "[API_KEY]",
+    "[",
+    "]",
+    "{{contact.first_name}}",
+    "Kajabi",
+    "GoHighLevel",
+    "Stripe",
+    "Zapier",
+    "#10234",
+    "$1,497",
+    "2024-03-15",
+    "v2.3.1",
+    "é",
+    "ß",
+    "日本",
+    "😅",
+    "\u{200b}",
+];
+
+fn fragment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => proptest::sample::select(FRAGMENTS).prop_map(str::to_owned),
+        2 => "[0-9]{1,6}",
+        2 => proptest::sample::select(&[" ", " ", "-", ".", ",", ":", "/", "=", "\n", "|", "\t", "\r\n"][..])
+            .prop_map(str::to_owned),
+        1 => "[A-Za-z]{1,10}",
+        1 => "[A-Za-z0-9+/_-]{8,40}",
+    ]
+}
+
+fn mixed_text() -> impl Strategy<Value = String> {
+    proptest::collection::vec(fragment(), 0..40).prop_map(|parts| parts.concat())
+}
+
+/// Every invariant of one scrub of `input`.
+fn check_invariants(input: &str, policy: &Policy) -> Result<(), TestCaseError> {
+    let out: Scrubbed = scrub(input, policy);
+    let mut rebuilt = String::with_capacity(input.len());
+    let mut at = 0;
+    for f in out.findings() {
+        prop_assert!(f.start < f.end, "empty finding {f:?}");
+        prop_assert!(
+            at <= f.start,
+            "finding {f:?} overlaps or precedes the one before (ends at {at})"
+        );
+        prop_assert!(
+            f.end <= input.len(),
+            "finding {f:?} outside the input ({} bytes)",
+            input.len()
+        );
+        prop_assert!(
+            input.is_char_boundary(f.start) && input.is_char_boundary(f.end),
+            "finding {f:?} not on char boundaries"
+        );
+        rebuilt.push_str(&input[at..f.start]);
+        rebuilt.push_str(policy.placeholder(f.kind));
+        at = f.end;
+    }
+    rebuilt.push_str(&input[at..]);
+    prop_assert_eq!(
+        out.text().as_str(),
+        rebuilt.as_str(),
+        "text outside findings not preserved"
+    );
+
+    let again = scrub(out.text().as_str(), policy);
+    let seconds: Vec<(String, &str)> = again
+        .findings()
+        .iter()
+        .map(|f| (f.detector.to_string(), &out.text().as_str()[f.start..f.end]))
+        .collect();
+    prop_assert!(
+        again.findings().is_empty(),
+        "scrubbing twice found {:?} in {:?}",
+        seconds,
+        out.text().as_str()
+    );
+    prop_assert_eq!(
+        again.text().as_str(),
+        out.text().as_str(),
+        "scrubbing twice changed the text"
+    );
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn arbitrary_utf8_keeps_the_invariants(input in any::<String>()) {
+        check_invariants(&input, &Policy::default())?;
+    }
+
+    #[test]
+    fn secret_like_mixtures_keep_the_invariants(input in mixed_text()) {
+        check_invariants(&input, &Policy::default())?;
+    }
+}
