@@ -12,7 +12,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::Regex;
 
 use super::kind::FindingKind;
-use super::table::{DetectorSpec, DetectorTable};
+use super::table::{DetectorSpec, DetectorTable, Shape};
 use super::validate::Validator;
 
 /// What went wrong turning a detector table into a scanner.
@@ -97,10 +97,27 @@ pub struct Candidate {
 #[derive(Debug)]
 pub struct DetectorSet {
     detectors: Vec<Detector>,
-    prefilter: AhoCorasick,
-    keyword_owners: Vec<Vec<usize>>,
+    keywords: Vec<Keywords>,
+    shapes: Vec<(Regex, Vec<usize>)>,
     always_on: Vec<usize>,
 }
+
+/// One keyword automaton and, for each of its patterns, the detectors that
+/// asked for it.
+#[derive(Debug)]
+struct Keywords {
+    automaton: AhoCorasick,
+    words: Vec<String>,
+    owners: Vec<Vec<usize>>,
+}
+
+/// How far before a prefilter hit a detector looks (cue words come first).
+const BEFORE: usize = 128;
+/// How far after a prefilter hit a detector looks at first; a match that
+/// reaches the end of its window is retried on a wider one.
+const AFTER: usize = 128;
+/// Past this share of the text in windows, one pass over the whole text is cheaper.
+const DENSE: f64 = 0.5;
 
 /// Rewrite `\b` and `\B` to their ASCII forms: Unicode word boundaries push
 /// the regex crate off its DFA engines on non-ASCII text (a 15× slowdown).
@@ -133,6 +150,50 @@ fn case_insensitive(words: &[String]) -> Result<AhoCorasick, RulesError> {
         .map_err(|e| RulesError::Keywords(e.to_string()))
 }
 
+impl Keywords {
+    fn build(
+        (words, owners): (Vec<String>, Vec<Vec<usize>>),
+        ignore_case: bool,
+    ) -> Result<Self, RulesError> {
+        let automaton = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(ignore_case)
+            .match_kind(MatchKind::Standard)
+            .build(&words)
+            .map_err(|e| RulesError::Keywords(e.to_string()))?;
+        Ok(Keywords {
+            automaton,
+            words,
+            owners,
+        })
+    }
+
+    /// Add a window around every hit to the windows of the detectors that
+    /// asked for the keyword. A keyword that starts with a letter counts only
+    /// where a word starts ("pass" in "db_pass" or "hubspotKey", not in
+    /// "compass"), which keeps short keywords from firing everywhere.
+    fn collect(&self, text: &str, windows: &mut [Vec<(usize, usize)>]) {
+        let bytes = text.as_bytes();
+        for m in self.automaton.find_overlapping_iter(text) {
+            let pattern = m.pattern().as_usize();
+            let starts_word = !self.words[pattern].starts_with(|c: char| c.is_ascii_alphabetic())
+                || m.start() == 0
+                || {
+                    let prev = bytes[m.start() - 1];
+                    let first = bytes[m.start()];
+                    !prev.is_ascii_alphanumeric()
+                        || prev.is_ascii_digit()
+                        || (prev.is_ascii_lowercase() && first.is_ascii_uppercase())
+                };
+            if starts_word {
+                let window = around(text, m.start(), m.end());
+                for &i in &self.owners[pattern] {
+                    windows[i].push(window);
+                }
+            }
+        }
+    }
+}
+
 impl DetectorSet {
     /// Compile detector rows. A later row with the same id replaces an earlier one.
     pub fn compile(origin: &str, specs: Vec<DetectorSpec>) -> Result<Self, RulesError> {
@@ -144,9 +205,12 @@ impl DetectorSet {
             }
         }
         let mut detectors = Vec::with_capacity(rows.len());
-        let mut keywords: Vec<String> = Vec::new();
-        let mut keyword_owners: Vec<Vec<usize>> = Vec::new();
+        // Keywords with a capital letter ("AKIA", "eyJ") match as written; the
+        // rest ignore case.
+        let mut sensitive: (Vec<String>, Vec<Vec<usize>>) = (Vec::new(), Vec::new());
+        let mut insensitive: (Vec<String>, Vec<Vec<usize>>) = (Vec::new(), Vec::new());
         let mut always_on = Vec::new();
+        let mut shape_owners: Vec<(Shape, Vec<usize>)> = Vec::new();
         for (index, spec) in rows.into_iter().enumerate() {
             if !(0.0..=1.0).contains(&spec.confidence) {
                 return Err(RulesError::Confidence {
@@ -171,15 +235,25 @@ impl DetectorSet {
             };
             let context = words(&spec.context)?;
             let exclude = words(&spec.exclude_context)?;
-            if spec.keywords.is_empty() {
+            if let Some(shape) = spec.shape {
+                match shape_owners.iter_mut().find(|(s, _)| *s == shape) {
+                    Some((_, owners)) => owners.push(index),
+                    None => shape_owners.push((shape, vec![index])),
+                }
+            } else if spec.keywords.is_empty() {
                 always_on.push(index);
             }
             for word in &spec.keywords {
-                match keywords.iter().position(|k| k.eq_ignore_ascii_case(word)) {
-                    Some(at) => keyword_owners[at].push(index),
+                let (words, owners) = if word.bytes().any(|b| b.is_ascii_uppercase()) {
+                    &mut sensitive
+                } else {
+                    &mut insensitive
+                };
+                match words.iter().position(|k| k == word) {
+                    Some(at) => owners[at].push(index),
                     None => {
-                        keywords.push(word.clone());
-                        keyword_owners.push(vec![index]);
+                        words.push(word.clone());
+                        owners.push(vec![index]);
                     }
                 }
             }
@@ -198,8 +272,17 @@ impl DetectorSet {
         }
         Ok(DetectorSet {
             detectors,
-            prefilter: case_insensitive(&keywords)?,
-            keyword_owners,
+            keywords: vec![
+                Keywords::build(insensitive, true)?,
+                Keywords::build(sensitive, false)?,
+            ],
+            shapes: shape_owners
+                .into_iter()
+                .map(|(shape, owners)| {
+                    let regex = Regex::new(shape.pattern()).expect("shape patterns are valid");
+                    (regex, owners)
+                })
+                .collect(),
             always_on,
         })
     }
@@ -210,20 +293,36 @@ impl DetectorSet {
     }
 
     /// Run every detector that can match `text`; push what passes its checks.
+    ///
+    /// Detectors with keywords or a shape run only in windows around their
+    /// prefilter hits, so the cost grows with the number of hits, not with
+    /// the number of detectors times the length of the text.
     pub fn scan(&self, text: &str, out: &mut Vec<Candidate>) {
-        let mut active = vec![false; self.detectors.len()];
+        let mut windows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.detectors.len()];
         for &i in &self.always_on {
-            active[i] = true;
+            windows[i].push((0, text.len()));
         }
-        for m in self.prefilter.find_overlapping_iter(text) {
-            for &i in &self.keyword_owners[m.pattern().as_usize()] {
-                active[i] = true;
+        for keywords in &self.keywords {
+            keywords.collect(text, &mut windows);
+        }
+        for (regex, owners) in &self.shapes {
+            for m in regex.find_iter(text) {
+                let window = around(text, m.start(), m.end());
+                for &i in owners {
+                    windows[i].push(window);
+                }
             }
         }
         let first_new = out.len();
         for (index, detector) in self.detectors.iter().enumerate() {
-            if active[index] {
-                detector.scan(index, text, out);
+            let merged = merge_windows(std::mem::take(&mut windows[index]));
+            let covered: usize = merged.iter().map(|(lo, hi)| hi - lo).sum();
+            if covered as f64 > DENSE * text.len() as f64 {
+                detector.scan(index, text, 0, text.len(), out);
+            } else {
+                for (lo, hi) in merged {
+                    detector.scan(index, text, lo, hi, out);
+                }
             }
         }
         if text.contains('[') {
@@ -233,14 +332,49 @@ impl DetectorSet {
     }
 }
 
+/// The window around a prefilter hit: some bytes before and after, widened
+/// to whitespace so that no token is cut.
+fn around(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let lo = floor_char_boundary(text, start.saturating_sub(BEFORE));
+    let lo = text[..lo].rfind(char::is_whitespace).map_or(0, |i| i + 1);
+    let hi = floor_char_boundary(text, (end + AFTER).min(text.len()));
+    let hi = text[hi..]
+        .find(char::is_whitespace)
+        .map_or(text.len(), |i| hi + i);
+    (lo, hi)
+}
+
+/// Sort windows and join those that overlap or touch.
+fn merge_windows(mut windows: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    windows.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(windows.len());
+    for (lo, hi) in windows {
+        match merged.last_mut() {
+            Some(last) if lo <= last.1 => last.1 = last.1.max(hi),
+            _ => merged.push((lo, hi)),
+        }
+    }
+    merged
+}
+
 impl Detector {
-    fn scan(&self, index: usize, text: &str, out: &mut Vec<Candidate>) {
-        let mut at = 0;
-        while at <= text.len() {
-            let Some(caps) = self.regex.captures_at(text, at) else {
+    /// Run this detector on `text[lo..hi]` (the text before `lo` still
+    /// counts for `\b` and context words).
+    fn scan(&self, index: usize, text: &str, lo: usize, mut hi: usize, out: &mut Vec<Candidate>) {
+        let mut at = lo;
+        while at < hi {
+            let Some(caps) = self.regex.captures_at(&text[..hi], at) else {
                 break;
             };
             let whole = caps.get(0).expect("group 0 always matches");
+            if whole.end() == hi && hi < text.len() {
+                // The match may go on past the window: widen it and look again.
+                hi = floor_char_boundary(text, (hi + 4 * AFTER).min(text.len()));
+                hi = text[hi..]
+                    .find(char::is_whitespace)
+                    .map_or(text.len(), |i| hi + i);
+                continue;
+            }
             // An alternative without the `secret` group redacts its whole match.
             let secret = self.secret_group.and_then(|g| caps.get(g)).unwrap_or(whole);
             match self.accepted_end(text, secret.start(), secret.end()) {
@@ -335,8 +469,8 @@ fn before_a_unit(after: &str) -> bool {
     ];
     let rest = after.trim_start_matches(' ');
     UNITS.iter().any(|unit| {
-        rest.len() >= unit.len()
-            && rest[..unit.len()].eq_ignore_ascii_case(unit)
+        rest.get(..unit.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(unit))
             && !rest[unit.len()..].starts_with(|c: char| c.is_ascii_alphanumeric())
     })
 }

@@ -20,34 +20,36 @@ fn is_record(kind: FindingKind) -> bool {
 /// lines such as `|---|` do not break a run), or one line listing three or
 /// more email addresses or phone numbers.
 pub fn find_exports(text: &str, candidates: &[Candidate]) -> Vec<(usize, usize)> {
-    let records: Vec<&Candidate> = candidates.iter().filter(|c| is_record(c.kind)).collect();
+    let mut records: Vec<&Candidate> = candidates.iter().filter(|c| is_record(c.kind)).collect();
     if records.len() < MIN_RECORDS {
         return Vec::new();
     }
+    records.sort_unstable_by_key(|c| c.start);
     let mut exports = Vec::new();
     let mut run: Option<(usize, usize, usize)> = None; // (start, end, records)
+    let mut next = 0; // index of the first record not yet assigned to a line
     let mut line_start = 0;
     for line in text.split_inclusive('\n') {
         let line_end = line_start + line.len();
-        let content = line.trim_end_matches(['\n', '\r']);
-        let in_line = records
+        let content_end = line_start + line.trim_end_matches(['\n', '\r']).len();
+        let first = next;
+        while next < records.len() && records[next].start < line_end {
+            next += 1;
+        }
+        let in_line = &records[first..next];
+        let contact_values = in_line
             .iter()
-            .filter(|c| c.start >= line_start && c.start < line_end)
-            .count();
-        let contact_values = records
-            .iter()
-            .filter(|c| c.start >= line_start && c.start < line_end)
             .filter(|c| matches!(c.kind, FindingKind::Email | FindingKind::Phone))
             .count();
         if contact_values >= MIN_RECORDS {
-            exports.push((line_start, line_start + content.len()));
+            exports.push((line_start, content_end));
         }
-        if in_line > 0 {
+        if !in_line.is_empty() {
             run = Some(match run {
-                Some((start, _, n)) => (start, line_start + content.len(), n + 1),
-                None => (line_start, line_start + content.len(), 1),
+                Some((start, _, n)) => (start, content_end, n + 1),
+                None => (line_start, content_end, 1),
             });
-        } else if !is_filler(content) {
+        } else if !is_filler(&text[line_start..content_end]) {
             flush(&mut run, &mut exports);
         }
         line_start = line_end;

@@ -191,35 +191,106 @@ pub fn scrub(text: &str, policy: &Policy) -> Scrubbed {
         detector: usize::MAX,
         confidence: 0.9,
     }));
-    let merged = merge(candidates);
+    let mut merged = merge(candidates);
+    let mut rendered = render(text, &merged, policy);
+    // A placeholder changes what is around it: "…[API_KEY]: 000AAaAAAa" now
+    // reads like a key cue. Scan the text next to each placeholder again and
+    // fold what it finds back into input coordinates, until nothing new turns
+    // up, so that scrubbed text always scrubs to itself.
+    for _ in 0..4 {
+        let extra = rescan_near_placeholders(&rendered, detectors);
+        if extra.is_empty() {
+            break;
+        }
+        let mut all = merged;
+        all.extend(extra.into_iter().map(|c| rendered.to_input(c)));
+        merged = merge(all);
+        rendered = render(text, &merged, policy);
+    }
 
-    let mut clean = String::with_capacity(text.len());
-    let mut at = 0;
-    let mut findings = Vec::with_capacity(merged.len());
-    for c in merged {
-        clean.push_str(&text[at..c.start]);
-        clean.push_str(policy.placeholder(c.kind));
-        at = c.end;
-        let detector: Arc<str> = match detectors.detectors().get(c.detector) {
-            Some(d) => Arc::clone(&d.id),
-            None => Arc::from("account_export_rows"),
-        };
-        findings.push(Finding {
+    let findings: Vec<Finding> = merged
+        .iter()
+        .map(|c| Finding {
             kind: c.kind,
             start: c.start,
             end: c.end,
-            detector,
+            detector: match detectors.detectors().get(c.detector) {
+                Some(d) => Arc::clone(&d.id),
+                None => Arc::from("account_export_rows"),
+            },
             confidence: c.confidence,
-        });
-    }
-    clean.push_str(&text[at..]);
-
+        })
+        .collect();
     let verdict = verdict(&findings, policy);
     Scrubbed {
-        text: CleanText(clean),
+        text: CleanText(rendered.text),
         findings,
         verdict,
     }
+}
+
+/// Scrubbed text and where each placeholder stands in it and in the input.
+struct Rendered {
+    text: String,
+    /// (output start, output end, input start, input end) per placeholder.
+    spans: Vec<(usize, usize, usize, usize)>,
+}
+
+impl Rendered {
+    /// Map a candidate found in the rendered text back onto the input: a
+    /// position inside a placeholder widens to the whole replaced value.
+    fn to_input(&self, c: Candidate) -> Candidate {
+        let map = |pos: usize, is_end: bool| {
+            let mut shift: isize = 0;
+            for &(os, oe, is, ie) in &self.spans {
+                if pos < os || (is_end && pos == os) {
+                    break;
+                }
+                if pos < oe || (is_end && pos == oe) {
+                    return if is_end { ie } else { is };
+                }
+                shift = ie as isize - oe as isize;
+            }
+            pos.saturating_add_signed(shift)
+        };
+        Candidate {
+            start: map(c.start, false),
+            end: map(c.end, true),
+            ..c
+        }
+    }
+}
+
+fn render(text: &str, merged: &[Candidate], policy: &Policy) -> Rendered {
+    let mut out = String::with_capacity(text.len());
+    let mut spans = Vec::with_capacity(merged.len());
+    let mut at = 0;
+    for c in merged {
+        out.push_str(&text[at..c.start]);
+        let start = out.len();
+        out.push_str(policy.placeholder(c.kind));
+        spans.push((start, out.len(), c.start, c.end));
+        at = c.end;
+    }
+    out.push_str(&text[at..]);
+    Rendered { text: out, spans }
+}
+
+/// Candidates in the rendered text that touch the neighbourhood of a
+/// placeholder (where the first scan saw other characters).
+fn rescan_near_placeholders(rendered: &Rendered, detectors: &DetectorSet) -> Vec<Candidate> {
+    if rendered.spans.is_empty() {
+        return Vec::new();
+    }
+    let mut found = Vec::new();
+    detectors.scan(&rendered.text, &mut found);
+    found.retain(|c| {
+        rendered
+            .spans
+            .iter()
+            .any(|&(os, oe, _, _)| c.start <= oe + 64 && c.end + 64 >= os)
+    });
+    found
 }
 
 fn verdict(findings: &[Finding], policy: &Policy) -> Verdict {

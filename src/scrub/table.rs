@@ -32,10 +32,17 @@ pub struct DetectorSpec {
     /// The service or format it targets, for humans (`Stripe`, `PEM`).
     #[serde(default)]
     pub service: Option<String>,
-    /// Literal strings (case-insensitive), one of which must occur in the text
-    /// before the pattern is run at all. Empty means: always run.
+    /// Literal strings, one of which must occur in the text before the
+    /// pattern is run at all; it then runs only near them. Keywords written
+    /// in lower case ignore case; with a capital letter they match as written.
+    /// A keyword that starts with a letter counts only at the start of a word.
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// For patterns with no literal part: the shape of text they can match
+    /// (`digits`, `token`, `capitalized`, `street_number`); the pattern runs
+    /// near such text too. With neither keywords nor shape, it always runs.
+    #[serde(default)]
+    pub shape: Option<Shape>,
     /// The regular expression (Rust `regex` syntax). A named group `secret`
     /// marks the part to redact; otherwise the whole match is redacted. `\b`
     /// means an ASCII word boundary.
@@ -64,6 +71,41 @@ pub struct DetectorSpec {
     /// `handoff-gate rules check`). Use fake values only.
     #[serde(default)]
     pub example: Option<String>,
+}
+
+/// A cheap, pattern-free prefilter for detectors without keywords. Each shape
+/// is one fast regex pass over the text, shared by every detector using it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Shape {
+    /// Four or more digits, single separators allowed between them.
+    Digits,
+    /// Sixteen or more printable characters without a space.
+    Token,
+    /// A capitalised word followed by another capitalised word.
+    Capitalized,
+    /// A house number followed by a capitalised word.
+    StreetNumber,
+}
+
+impl Shape {
+    /// Every shape.
+    pub const ALL: [Shape; 4] = [
+        Shape::Digits,
+        Shape::Token,
+        Shape::Capitalized,
+        Shape::StreetNumber,
+    ];
+
+    /// The prefilter regex for this shape.
+    pub fn pattern(self) -> &'static str {
+        match self {
+            Shape::Digits => r"[0-9](?:[ ().\-/+:]?[0-9]){3,}",
+            Shape::Token => r"[!-~]{16,}",
+            Shape::Capitalized => r"[A-Z][a-z'\-]+\s+[A-Z]",
+            Shape::StreetNumber => r"[0-9]{1,6}[A-Za-z]?,?\s+[A-Z]",
+        }
+    }
 }
 
 fn default_context_window() -> usize {

@@ -1,1 +1,247 @@
-//! placeholder
+//! The real `handoff-gate` binary, run as a child process: `redact` in text
+//! mode (scrubbed stdout, a summary of kinds and counts on stderr that never
+//! holds a value), `redact --jsonl` (order kept, ids of every JSON type echoed,
+//! malformed lines turned into `{"line", "error"}` records that never quote
+//! the line, exit status 1 at the end), `rules check` on good and bad tables,
+//! and `--help`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use serde_json::{Value, json};
+
+const STRIPE_KEY: &str = "sk_live_4eC39HqLyjWDarjtT1zdp7dc";
+const EMAIL: &str = "jane.doe@example.org";
+const PHONE: &str = "+44 20 7946 0958";
+const CARD: &str = "4242 4242 4242 4242";
+
+/// Run the binary with `args`, feeding `stdin`.
+fn run(args: &[&str], stdin: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_handoff-gate"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the handoff-gate binary starts");
+    let mut input = child.stdin.take().expect("piped stdin");
+    input.write_all(stdin).expect("stdin accepts the input");
+    drop(input);
+    child.wait_with_output().expect("the binary finishes")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("output is UTF-8")
+}
+
+/// A detector table in the test's scratch directory.
+fn table_file(name: &str, contents: &str) -> PathBuf {
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    std::fs::write(&path, contents).expect("the scratch directory is writable");
+    path
+}
+
+#[test]
+fn text_mode_scrubs_stdout_and_summarises_on_stderr() {
+    let input = format!(
+        "Kajabi → Stripe: my key {STRIPE_KEY} fails.\nCall Dana on {PHONE} or write to {EMAIL}.\nThe offer grants no access.\nTest card {CARD}.\n"
+    );
+    let out = run(&["redact"], input.as_bytes());
+    assert!(out.status.success(), "{out:?}");
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert_eq!(
+        stdout,
+        "Kajabi → Stripe: my key [API_KEY] fails.\nCall Dana on [PHONE] or write to [EMAIL].\nThe offer grants no access.\nTest card [CARD].\n"
+    );
+    for expected in [
+        "redacted",
+        "1 api_key",
+        "1 card",
+        "1 email",
+        "1 phone",
+        "rotate",
+    ] {
+        assert!(
+            stderr.contains(expected),
+            "stderr lacks {expected:?}: {stderr}"
+        );
+    }
+    for secret in [STRIPE_KEY, EMAIL, PHONE, CARD] {
+        assert!(
+            !stderr.contains(secret),
+            "stderr leaks {secret:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn text_mode_passes_clean_text_through() {
+    let input = "GHL workflow doesn't fire when the Typeform is submitted; order #10234, $1,497.\n";
+    let out = run(&["redact"], input.as_bytes());
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(text(&out.stdout), input);
+    assert_eq!(text(&out.stderr).trim(), "clean: nothing removed");
+}
+
+#[test]
+fn jsonl_keeps_order_echoes_ids_and_reports_findings() {
+    let lines = [
+        json!({"id": 1, "text": format!("card {CARD} declined in Kajabi")}),
+        json!({"id": "q-2", "text": format!("email {EMAIL} twice")}),
+        json!({"id": {"form": "contact", "n": [1, 2]}, "text": "Zapier step 3 fails"}),
+        json!({"id": [7, "x"], "text": format!("key {STRIPE_KEY}")}),
+        json!({"id": 2.5, "text": ""}),
+        json!({"id": true, "text": "HubSpot"}),
+        json!({"id": null, "text": "Calendly"}),
+        json!({"text": "no id at all"}),
+    ];
+    let input: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let out = run(&["redact", "--jsonl"], input.as_bytes());
+    assert!(out.status.success(), "{out:?}");
+    let records: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every output line is JSON"))
+        .collect();
+    assert_eq!(records.len(), lines.len());
+    for (record, line) in records.iter().zip(&lines) {
+        assert_eq!(record["id"], line.get("id").cloned().unwrap_or(Value::Null));
+    }
+    assert_eq!(records[0]["text"], "card [CARD] declined in Kajabi");
+    assert_eq!(records[0]["verdict"], "redacted");
+    assert_eq!(
+        records[0]["findings"],
+        json!([{"kind": "card", "start": 5, "end": 24}])
+    );
+    assert_eq!(records[1]["text"], "email [EMAIL] twice");
+    assert_eq!(records[2]["verdict"], "clean");
+    assert_eq!(records[2]["findings"], json!([]));
+    assert_eq!(records[3]["findings"][0]["kind"], "api_key");
+    assert_eq!(records[4]["text"], "");
+    let stdout = text(&out.stdout);
+    for secret in [STRIPE_KEY, EMAIL, CARD] {
+        assert!(!stdout.contains(secret), "stdout leaks {secret:?}");
+    }
+}
+
+#[test]
+fn jsonl_turns_bad_lines_into_error_records_and_goes_on() {
+    let mut input: Vec<u8> = Vec::new();
+    let mut push = |line: &[u8]| {
+        input.extend_from_slice(line);
+        input.push(b'\n');
+    };
+    push(format!(r#"{{"id": 1, "text": "key {STRIPE_KEY}"}}"#).as_bytes());
+    push(format!(r#"{{"id": 2, "text": "my key is {STRIPE_KEY}"#).as_bytes()); // unterminated
+    push(format!(r#"["{STRIPE_KEY}", "{EMAIL}"]"#).as_bytes()); // not an object
+    push(format!(r#"{{"id": 4, "note": "{EMAIL}"}}"#).as_bytes()); // no text
+    push(format!(r#"{{"id": 5, "text": {{"body": "{EMAIL}"}}}}"#).as_bytes()); // text not a string
+    push(b""); // blank lines are skipped but counted
+    let mut invalid_utf8 = br#"{"id": 7, "text": "caf"#.to_vec();
+    invalid_utf8.extend_from_slice(b"\xff\xfe ");
+    invalid_utf8.extend_from_slice(format!(r#"{STRIPE_KEY}"}}"#).as_bytes());
+    push(&invalid_utf8);
+    push(format!(r#"{{"id": 8, "text": "write to {EMAIL}"}}"#).as_bytes());
+
+    let out = run(&["redact", "--jsonl"], &input);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stdout = text(&out.stdout);
+    let records: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every output line is JSON"))
+        .collect();
+    assert_eq!(records.len(), 7, "{stdout}");
+    assert_eq!(records[0]["text"], "key [API_KEY]");
+    for (record, line) in records[1..6].iter().zip([2, 3, 4, 5, 7]) {
+        assert_eq!(record["line"], line, "{record}");
+        let error = record["error"].as_str().expect("an error message");
+        assert!(!error.is_empty());
+        for fragment in [
+            STRIPE_KEY,
+            "sk_live",
+            EMAIL,
+            "example.org",
+            "caf",
+            "body",
+            "note",
+        ] {
+            assert!(!error.contains(fragment), "error quotes the line: {error}");
+        }
+        assert!(record.get("text").is_none(), "{record}");
+    }
+    assert_eq!(records[6]["id"], 8);
+    assert_eq!(records[6]["text"], "write to [EMAIL]");
+    for secret in [STRIPE_KEY, EMAIL] {
+        assert!(!stdout.contains(secret), "stdout leaks {secret:?}");
+    }
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("5 malformed"), "{stderr}");
+    assert!(
+        !stderr.contains(STRIPE_KEY) && !stderr.contains(EMAIL),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn rules_check_accepts_a_good_table() {
+    let path = table_file(
+        "good-detectors.toml",
+        r#"
+[[detector]]
+id = "acme_member_id"
+kind = "ssn"
+service = "Acme gym membership"
+keywords = ["ACME-"]
+pattern = '\bACME-[0-9]{6}\b'
+confidence = 0.9
+example = "member ACME-123456 can't book"
+"#,
+    );
+    let out = run(&["rules", "check", path.to_str().expect("UTF-8 path")], b"");
+    assert!(out.status.success(), "{out:?}");
+    assert!(text(&out.stdout).contains("1 detectors OK"), "{out:?}");
+}
+
+#[test]
+fn rules_check_names_the_line_of_a_bad_field() {
+    let path = table_file(
+        "bad-field-detectors.toml",
+        "[[detector]]\nid = \"typo\"\nkind = \"apikey\"\npattern = 'x'\nconfidence = 0.5\n",
+    );
+    let out = run(&["rules", "check", path.to_str().expect("UTF-8 path")], b"");
+    assert!(!out.status.success(), "{out:?}");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("bad-field-detectors.toml"), "{stderr}");
+    assert!(stderr.contains("line 3"), "{stderr}");
+    assert!(
+        stderr.contains("api_key"),
+        "the message lists the valid kinds: {stderr}"
+    );
+}
+
+#[test]
+fn rules_check_names_the_detector_with_a_bad_regex() {
+    let path = table_file(
+        "bad-regex-detectors.toml",
+        "[[detector]]\nid = \"unclosed_group\"\nkind = \"api_key\"\npattern = 'key-(abc'\nconfidence = 0.5\n",
+    );
+    let out = run(&["rules", "check", path.to_str().expect("UTF-8 path")], b"");
+    assert!(!out.status.success(), "{out:?}");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("detector `unclosed_group`"), "{stderr}");
+    assert!(stderr.contains("invalid pattern"), "{stderr}");
+}
+
+#[test]
+fn help_lists_the_subcommands() {
+    let out = run(&["--help"], b"");
+    assert!(out.status.success(), "{out:?}");
+    let stdout = text(&out.stdout);
+    for word in ["redact", "rules", "Usage"] {
+        assert!(stdout.contains(word), "--help lacks {word:?}: {stdout}");
+    }
+    let out = run(&["redact", "--help"], b"");
+    assert!(out.status.success(), "{out:?}");
+    assert!(text(&out.stdout).contains("--jsonl"));
+}

@@ -11,42 +11,11 @@
 use std::collections::BTreeMap;
 
 use handoff_gate::scrub::{FindingKind, Policy, Scrubbed, Verdict, scrub};
-use serde::Deserialize;
+
+use crate::cases::{self, Positive};
 
 /// How many expected-correct positives each kind needs at least.
 const MIN_POSITIVES_PER_KIND: usize = 3;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Cases {
-    positive: Vec<Positive>,
-    negative: Vec<Negative>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Positive {
-    kind: FindingKind,
-    text: String,
-    secrets: Vec<String>,
-    #[serde(default)]
-    keep: Vec<String>,
-    known_gap: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Negative {
-    why: String,
-    text: String,
-    known_gap: Option<String>,
-}
-
-fn cases() -> Cases {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/scrub_cases.toml");
-    let text = std::fs::read_to_string(path).expect("tests/data/scrub_cases.toml is readable");
-    toml::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
 
 /// Whether `secret` survives in `output`: verbatim, or as one of its
 /// digit-bearing pieces (so `[ADDRESS]1 6XE` still leaks `NW1 6XE`).
@@ -115,7 +84,7 @@ fn settle(
 
 #[test]
 fn case_file_covers_every_kind() {
-    let cases = cases();
+    let cases = cases::load();
     let mut per_kind: BTreeMap<FindingKind, usize> = BTreeMap::new();
     for case in cases.positive.iter().filter(|c| c.known_gap.is_none()) {
         *per_kind.entry(case.kind).or_default() += 1;
@@ -140,7 +109,7 @@ fn case_file_covers_every_kind() {
 fn positives_are_removed_and_reported() {
     let policy = Policy::default();
     let mut failures = Vec::new();
-    for (i, case) in cases().positive.iter().enumerate() {
+    for (i, case) in cases::load().positive.iter().enumerate() {
         let out = scrub(&case.text, &policy);
         let report = format!(
             "   in:  {:?}\n   out: {:?}\n   found: {:?}",
@@ -169,7 +138,7 @@ fn positives_are_removed_and_reported() {
 fn negatives_come_out_unchanged() {
     let policy = Policy::default();
     let mut failures = Vec::new();
-    for (i, case) in cases().negative.iter().enumerate() {
+    for (i, case) in cases::load().negative.iter().enumerate() {
         let out = scrub(&case.text, &policy);
         let mut problems = Vec::new();
         if out.text().as_str() != case.text {
@@ -243,7 +212,7 @@ fn every_luhn_valid_test_card_is_stripped() {
                 .chars()
                 .filter(char::is_ascii_digit)
                 .collect();
-            if digits.contains(card) || out.counts().get(&FindingKind::Card).is_none() {
+            if digits.contains(card) || !out.counts().contains_key(&FindingKind::Card) {
                 failures.push(format!("{text:?} -> {:?}", out.text().as_str()));
             }
         }
