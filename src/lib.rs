@@ -13,6 +13,10 @@
 //!   people's emails, phones and names, screenshots, pasted exports) and
 //!   replaces them with typed placeholders, or rejects the text. It returns
 //!   [`scrub::CleanText`], the only text type later stages accept.
+//! * [`intake`] holds the safe intake fields; a [`intake::ScrubbedIntake`] is
+//!   made only by scrubbing every free-text field.
+//! * [`triage`] names the broken handoff, chooses the route and explains why,
+//!   from rules kept as data (`docs/triage.md`).
 //!
 //! ```
 //! use handoff_gate::scrub::{scrub, Policy};
@@ -22,4 +26,6 @@
 //! ```
 
 pub mod cli;
+pub mod intake;
 pub mod scrub;
+pub mod triage;

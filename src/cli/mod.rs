@@ -2,6 +2,7 @@
 
 mod redact;
 mod rules;
+mod triage;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -44,6 +45,20 @@ Exit status: 0 on success; 1 if any --jsonl line was malformed (each gets an
     /// Inspect and check detector tables.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
+    /// Triage questions: name the broken handoff, choose the next action
+    /// (no_fit, systems_audit, repair, checklist, nurture), explain why.
+    #[command(after_help = "Examples:
+  handoff-gate triage --jsonl < questions.jsonl > triaged.jsonl
+      in:  {\"id\": 7, \"channel\": \"comment\", \"input\": \"stripe->kajabi buyers locked out\"}
+      out: {\"id\":7,\"route\":\"systems_audit\",\"handoffs\":[\"payment_to_access\"],…}
+  handoff-gate triage comments.csv -o triaged.csv
+  handoff-gate triage export.csv --column textOriginal --format jsonl
+
+Exit status: 0 on success; 1 if any --jsonl line was malformed (each gets an
+{\"line\": n, \"error\": \"…\"} record and processing goes on); 2 on a usage error;
+3 when the export cannot be read as a comments CSV (empty, no or several text
+columns, ragged rows, non-UTF-8 bytes, a cell over 1 MiB).")]
+    Triage(triage::TriageArgs),
 }
 
 /// Options shared by commands that scrub.
@@ -75,5 +90,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Redact(args) => redact::run(&args),
         Command::Rules(cmd) => rules::run(&cmd),
+        Command::Triage(args) => triage::run(&args),
     }
 }

@@ -1,9 +1,10 @@
-//! `handoff-gate rules`: list and check detector tables.
+//! `handoff-gate rules`: list and check detector tables and triage rules.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::scrub::{DEFAULT_TABLE, DetectorSet, Policy, parse_table, scrub};
+use crate::triage::{DEFAULT_RULES, Rules};
 
 /// `handoff-gate rules …`
 #[derive(Debug, clap::Subcommand)]
@@ -12,11 +13,17 @@ pub enum RulesCommand {
     Show,
     /// List every detector: id, kind, service.
     List,
+    /// Print the embedded default triage rules (TOML), to copy and change.
+    ShowTriage,
     /// Check a detector table: TOML syntax and fields (with line and column),
     /// every pattern compiles, every example is found by its own detector.
+    /// A file without `[[detector]]` tables but with triage keys (`[[tool]]`,
+    /// `[[handoff]]`, `[signals]`, `[route.*]`) is checked as triage rules.
     #[command(after_help = "Example:
   handoff-gate rules check my-detectors.toml
-  → my-detectors.toml: 3 detectors OK")]
+  → my-detectors.toml: 3 detectors OK
+  handoff-gate rules check my-triage-rules.toml
+  → my-triage-rules.toml: triage rules OK (85 tools, 1332 terms)")]
     Check {
         /// The TOML file to check.
         file: PathBuf,
@@ -42,14 +49,43 @@ pub fn run(cmd: &RulesCommand) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        RulesCommand::ShowTriage => {
+            print!("{DEFAULT_RULES}");
+            Ok(ExitCode::SUCCESS)
+        }
         RulesCommand::Check { file } => check(file),
     }
+}
+
+/// Triage rules have no `[[detector]]` table and at least one triage key.
+/// A file that is not valid TOML goes to the detector check, which reports
+/// the syntax error with its line and column.
+fn is_triage_rules(text: &str) -> bool {
+    text.parse::<toml::Table>().is_ok_and(|table| {
+        !table.contains_key("detector")
+            && ["tool", "handoff", "signals", "route", "no_fit"]
+                .iter()
+                .any(|k| table.contains_key(*k))
+    })
+}
+
+fn check_triage(origin: &str, text: &str) -> anyhow::Result<ExitCode> {
+    let rules = Rules::from_toml(origin, text)?;
+    println!(
+        "{origin}: triage rules OK ({} tools, {} terms)",
+        rules.tool_count(),
+        rules.term_count()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check(file: &PathBuf) -> anyhow::Result<ExitCode> {
     let origin = file.display().to_string();
     let text =
         std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("cannot read {origin}: {e}"))?;
+    if is_triage_rules(&text) {
+        return check_triage(&origin, &text);
+    }
     let table = parse_table(&origin, &text)?;
     let count = table.detectors.len();
     DetectorSet::compile(&origin, table.detectors.clone())?;

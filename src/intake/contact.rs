@@ -56,13 +56,29 @@ mod tests {
 
     #[test]
     fn accepts_plain_addresses_and_trims() {
-        assert_eq!(ContactEmail::parse(" me@shop.test ").unwrap().as_str(), "me@shop.test");
+        assert_eq!(
+            ContactEmail::parse(" me@shop.test ").unwrap().as_str(),
+            "me@shop.test"
+        );
     }
 
     #[test]
     fn refuses_what_cannot_be_answered() {
-        for bad in ["", "me", "me@", "@shop.test", "me@shop", "a b@shop.test", "a@b@c.test", "me@.test"] {
-            assert_eq!(ContactEmail::parse(bad), Err(IntakeError::InvalidContactEmail), "{bad}");
+        for bad in [
+            "",
+            "me",
+            "me@",
+            "@shop.test",
+            "me@shop",
+            "a b@shop.test",
+            "a@b@c.test",
+            "me@.test",
+        ] {
+            assert_eq!(
+                ContactEmail::parse(bad),
+                Err(IntakeError::InvalidContactEmail),
+                "{bad}"
+            );
         }
     }
 

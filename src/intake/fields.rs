@@ -172,7 +172,9 @@ impl Intake {
 fn printable_name(name: &str) -> String {
     let identifier = !name.is_empty()
         && name.len() <= 40
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
     if identifier {
         format!("`{name}`")
     } else {
@@ -209,7 +211,11 @@ pub struct ScrubbedIntake {
 impl ScrubbedIntake {
     /// Scrub every free-text field of `intake`; keep the contact address
     /// apart (validated, not scrubbed); keep only whether a file was attached.
-    pub fn from_intake(intake: Intake, channel: Channel, policy: &Policy) -> Result<Self, IntakeError> {
+    pub fn from_intake(
+        intake: Intake,
+        channel: Channel,
+        policy: &Policy,
+    ) -> Result<Self, IntakeError> {
         if intake.message.trim().is_empty() {
             return Err(IntakeError::MissingMessage);
         }
@@ -277,7 +283,10 @@ impl ScrubbedIntake {
     /// The scrubbed text of one field, by wire name, if given.
     pub fn field_text(&self, name: &str) -> Option<&CleanText> {
         let field = IntakeField::parse(name)?;
-        self.fields.iter().find(|f| f.field == field).map(|f| &f.text)
+        self.fields
+            .iter()
+            .find(|f| f.field == field)
+            .map(|f| &f.text)
     }
 
     /// Whether a free-text field was given.
@@ -358,9 +367,18 @@ mod tests {
     #[test]
     fn wrong_types_name_the_field_not_the_value() {
         let err = Intake::from_json(json!({"message": 4242424242424242u64})).unwrap_err();
-        assert_eq!(err, IntakeError::WrongType { field: "message", expected: "a string" });
+        assert_eq!(
+            err,
+            IntakeError::WrongType {
+                field: "message",
+                expected: "a string"
+            }
+        );
         assert!(!err.to_string().contains("4242"));
-        assert_eq!(Intake::from_json(json!({"deadline": "x"})).unwrap_err(), IntakeError::MissingMessage);
+        assert_eq!(
+            Intake::from_json(json!({"deadline": "x"})).unwrap_err(),
+            IntakeError::MissingMessage
+        );
     }
 
     #[test]
@@ -373,8 +391,14 @@ mod tests {
         }))
         .unwrap();
         let intake = ScrubbedIntake::from_intake(raw, Channel::Form, &Policy::default()).unwrap();
-        assert_eq!(intake.field_text("message").unwrap().as_str(), "key [API_KEY]");
-        assert_eq!(intake.field_text("redacted_example").unwrap().as_str(), "buyer [EMAIL]");
+        assert_eq!(
+            intake.field_text("message").unwrap().as_str(),
+            "key [API_KEY]"
+        );
+        assert_eq!(
+            intake.field_text("redacted_example").unwrap().as_str(),
+            "buyer [EMAIL]"
+        );
         assert_eq!(intake.contact_email().unwrap().as_str(), "me@mybiz.test");
         assert!(intake.attachment() && intake.exposed_credentials());
         assert_eq!(intake.counts().values().sum::<usize>(), 2);

@@ -98,7 +98,7 @@ pub struct Candidate {
 pub struct DetectorSet {
     detectors: Vec<Detector>,
     keywords: Vec<Keywords>,
-    shapes: Vec<(Regex, Vec<usize>)>,
+    shapes: Vec<(Regex, (usize, usize), Vec<usize>)>,
     always_on: Vec<usize>,
 }
 
@@ -185,7 +185,7 @@ impl Keywords {
                         || (prev.is_ascii_lowercase() && first.is_ascii_uppercase())
                 };
             if starts_word {
-                let window = around(text, m.start(), m.end());
+                let window = around(text, m.start(), m.end(), BEFORE, AFTER);
                 for &i in &self.owners[pattern] {
                     windows[i].push(window);
                 }
@@ -280,7 +280,7 @@ impl DetectorSet {
                 .into_iter()
                 .map(|(shape, owners)| {
                     let regex = Regex::new(shape.pattern()).expect("shape patterns are valid");
-                    (regex, owners)
+                    (regex, shape.margins(), owners)
                 })
                 .collect(),
             always_on,
@@ -305,9 +305,9 @@ impl DetectorSet {
         for keywords in &self.keywords {
             keywords.collect(text, &mut windows);
         }
-        for (regex, owners) in &self.shapes {
+        for (regex, (before, after), owners) in &self.shapes {
             for m in regex.find_iter(text) {
-                let window = around(text, m.start(), m.end());
+                let window = around(text, m.start(), m.end(), *before, *after);
                 for &i in owners {
                     windows[i].push(window);
                 }
@@ -334,10 +334,11 @@ impl DetectorSet {
 
 /// The window around a prefilter hit: some bytes before and after, widened
 /// to whitespace so that no token is cut.
-fn around(text: &str, start: usize, end: usize) -> (usize, usize) {
-    let lo = floor_char_boundary(text, start.saturating_sub(BEFORE));
-    let lo = text[..lo].rfind(char::is_whitespace).map_or(0, |i| i + 1);
-    let hi = floor_char_boundary(text, (end + AFTER).min(text.len()));
+fn around(text: &str, start: usize, end: usize, before: usize, after: usize) -> (usize, usize) {
+    let lo = floor_char_boundary(text, start.saturating_sub(before));
+    // Keep the whitespace itself: patterns may start by matching a separator.
+    let lo = text[..lo].rfind(char::is_whitespace).unwrap_or(0);
+    let hi = floor_char_boundary(text, (end + after).min(text.len()));
     let hi = text[hi..]
         .find(char::is_whitespace)
         .map_or(text.len(), |i| hi + i);

@@ -279,17 +279,30 @@ fn render(text: &str, merged: &[Candidate], policy: &Policy) -> Rendered {
 /// Candidates in the rendered text that touch the neighbourhood of a
 /// placeholder (where the first scan saw other characters).
 fn rescan_near_placeholders(rendered: &Rendered, detectors: &DetectorSet) -> Vec<Candidate> {
-    if rendered.spans.is_empty() {
-        return Vec::new();
+    const MARGIN: usize = 192;
+    let text = rendered.text.as_str();
+    let mut regions: Vec<(usize, usize)> = Vec::new();
+    for &(os, oe, _, _) in &rendered.spans {
+        let lo = engine::floor_char_boundary(text, os.saturating_sub(MARGIN));
+        let lo = text[..lo].rfind(char::is_whitespace).map_or(0, |i| i + 1);
+        let hi = engine::floor_char_boundary(text, (oe + MARGIN).min(text.len()));
+        let hi = text[hi..]
+            .find(char::is_whitespace)
+            .map_or(text.len(), |i| hi + i);
+        match regions.last_mut() {
+            Some(last) if lo <= last.1 => last.1 = last.1.max(hi),
+            _ => regions.push((lo, hi)),
+        }
     }
     let mut found = Vec::new();
-    detectors.scan(&rendered.text, &mut found);
-    found.retain(|c| {
-        rendered
-            .spans
-            .iter()
-            .any(|&(os, oe, _, _)| c.start <= oe + 64 && c.end + 64 >= os)
-    });
+    for (lo, hi) in regions {
+        let before = found.len();
+        detectors.scan(&text[lo..hi], &mut found);
+        for c in &mut found[before..] {
+            c.start += lo;
+            c.end += lo;
+        }
+    }
     found
 }
 

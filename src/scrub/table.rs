@@ -97,6 +97,17 @@ impl Shape {
         Shape::StreetNumber,
     ];
 
+    /// How many bytes before and after a hit of this shape its detectors
+    /// look: tokens need only themselves, digits need their cue words.
+    pub fn margins(self) -> (usize, usize) {
+        match self {
+            Shape::Digits => (64, 16),
+            Shape::Token => (1, 1),
+            Shape::Capitalized => (16, 48),
+            Shape::StreetNumber => (8, 200),
+        }
+    }
+
     /// The prefilter regex for this shape.
     pub fn pattern(self) -> &'static str {
         match self {

@@ -23,7 +23,12 @@ impl Normaliser {
         let plain = Normaliser::default();
         let words = words
             .iter()
-            .map(|(from, to)| (plain.normalise(from).trim().to_owned(), plain.normalise(to).trim().to_owned()))
+            .map(|(from, to)| {
+                (
+                    plain.normalise(from).trim().to_owned(),
+                    plain.normalise(to).trim().to_owned(),
+                )
+            })
             .collect();
         Normaliser { words }
     }
@@ -60,7 +65,10 @@ fn spaced_lowercase(text: &str) -> String {
                 out.push(' ');
             }
             '-' | '=' => {
-                let run = rest.bytes().take_while(|b| matches!(b, b'-' | b'=')).count();
+                let run = rest
+                    .bytes()
+                    .take_while(|b| matches!(b, b'-' | b'='))
+                    .count();
                 if rest.as_bytes().get(run) == Some(&b'>') {
                     advance = run + 1;
                     out.push_str(" to ");
@@ -69,7 +77,9 @@ fn spaced_lowercase(text: &str) -> String {
                     out.push(' ');
                 }
             }
-            '>' | '→' | '⇒' | '➡' | '⟶' | '➔' | '➜' | '⮕' | '»' => out.push_str(" to "),
+            '>' | '→' | '⇒' | '➡' | '⟶' | '➔' | '➜' | '⮕' | '»' => {
+                out.push_str(" to ")
+            }
             '&' | '+' => out.push_str(" and "),
             '\'' | '’' | '‘' | '`' | '´' => {}
             c if c.is_alphanumeric() => out.extend(c.to_lowercase()),
@@ -83,7 +93,11 @@ fn spaced_lowercase(text: &str) -> String {
 /// The byte length of a scrubber placeholder (`[API_KEY]`) at the start of `text`.
 fn placeholder_len(text: &str) -> Option<usize> {
     let inner = text.as_bytes().get(1..)?;
-    let len = inner.iter().take(32).take_while(|b| b.is_ascii_uppercase() || **b == b'_').count();
+    let len = inner
+        .iter()
+        .take(32)
+        .take_while(|b| b.is_ascii_uppercase() || **b == b'_')
+        .count();
     (len > 0 && inner.get(len) == Some(&b']')).then_some(len + 2)
 }
 
@@ -94,7 +108,11 @@ fn squeeze_repeats(word: &str) -> String {
     let mut i = 0;
     while i < chars.len() {
         let run = chars[i..].iter().take_while(|&&c| c == chars[i]).count();
-        let keep = if run >= 3 && chars[i].is_alphabetic() { 1 } else { run };
+        let keep = if run >= 3 && chars[i].is_alphabetic() {
+            1
+        } else {
+            run
+        };
         out.extend(std::iter::repeat_n(chars[i], keep));
         i += run;
     }
@@ -118,9 +136,18 @@ mod tests {
     fn arrows_joiners_case_and_apostrophes() {
         let n = normaliser();
         assert_eq!(n.normalise("Stripe->Kajabi"), " stripe to kajabi ");
-        assert_eq!(n.normalise("typeform → GHL => tag"), " typeform to ghl to tag ");
-        assert_eq!(n.normalise("Stripe+Kajabi & Zapier"), " stripe and kajabi and zapier ");
-        assert_eq!(n.normalise("It DOESN'T fire, pls!!"), " it does not fire please ");
+        assert_eq!(
+            n.normalise("typeform → GHL => tag"),
+            " typeform to ghl to tag "
+        );
+        assert_eq!(
+            n.normalise("Stripe+Kajabi & Zapier"),
+            " stripe and kajabi and zapier "
+        );
+        assert_eq!(
+            n.normalise("It DOESN'T fire, pls!!"),
+            " it does not fire please "
+        );
     }
 
     #[test]
@@ -128,7 +155,10 @@ mod tests {
         let n = normaliser();
         assert_eq!(n.normalise("helppp 😭😭 [EMAIL] paid"), " help paid ");
         assert_eq!(n.normalise("make.com / n8n"), " make com n8n ");
-        assert_eq!(n.normalise("a [not a placeholder] b"), " a not a placeholder b ");
+        assert_eq!(
+            n.normalise("a [not a placeholder] b"),
+            " a not a placeholder b "
+        );
         assert_eq!(n.normalise("café Überweisung"), " café überweisung ");
     }
 }

@@ -1,7 +1,11 @@
 //! The integration test binary: everything in `tests/` runs through the real
 //! library and the real `handoff-gate` binary.
 
+mod cases;
 mod cli_redact;
+mod cli_triage;
 mod corpus;
 mod kinds;
 mod properties;
+mod triage_accuracy;
+mod triage_rules;

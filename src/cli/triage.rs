@@ -1,0 +1,103 @@
+//! `handoff-gate triage`: triage a stream of JSON lines or a comments export.
+//!
+//! Both modes read in chunks, triage each chunk on every core with rayon,
+//! and write the chunk in input order, so memory stays constant in the size
+//! of the input.
+
+mod csv_export;
+mod jsonl;
+mod summary;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::PolicyArgs;
+use crate::triage::Rules;
+
+/// How many records are triaged together: large enough to keep both cores
+/// busy, small enough to keep memory flat.
+const CHUNK: usize = 2048;
+
+/// Arguments of `handoff-gate triage`.
+#[derive(Debug, clap::Args)]
+pub struct TriageArgs {
+    /// A comments export (CSV with a header row) to triage.
+    #[arg(
+        value_name = "FILE",
+        required_unless_present = "jsonl",
+        conflicts_with = "jsonl"
+    )]
+    pub file: Option<PathBuf>,
+    /// Read JSON lines `{"id": …, "channel": "form"|"comment", "input": …}`
+    /// from stdin and write one result line per input line, in order.
+    #[arg(long)]
+    pub jsonl: bool,
+    /// Where to write the triaged export (default: stdout).
+    #[arg(short, long, value_name = "FILE", requires = "file")]
+    pub output: Option<PathBuf>,
+    /// The output format of a triaged export.
+    #[arg(long, value_enum, default_value_t = Format::Csv, requires = "file")]
+    pub format: Format,
+    /// The column that holds the comment text (default: detected among
+    /// comment, text, content, message, body).
+    #[arg(long, value_name = "NAME", requires = "file")]
+    pub column: Option<String>,
+    /// Triage rules to use instead of the embedded ones (see `handoff-gate rules show-triage`).
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Detector options.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+}
+
+/// The output format of a triaged export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// The input columns, scrubbed, plus route, handoffs, privacy, hide, reply.
+    Csv,
+    /// One JSON object per row with the same keys.
+    Jsonl,
+}
+
+/// Run `triage`.
+pub fn run(args: &TriageArgs) -> anyhow::Result<ExitCode> {
+    let policy = args.policy.policy()?;
+    let rules = match &args.rules {
+        None => Rules::default(),
+        Some(path) => {
+            let origin = path.display().to_string();
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("cannot read {origin}: {e}"))?;
+            Rules::from_toml(&origin, &text)?
+        }
+    };
+    match &args.file {
+        None => jsonl::run(&policy, &rules),
+        Some(file) => {
+            let settings = csv_export::Settings {
+                input: file,
+                output: args.output.as_deref(),
+                format: args.format,
+                column: args.column.as_deref(),
+            };
+            csv_export::run(&settings, &policy, &rules)
+        }
+    }
+}
+
+/// A progress bar on stderr, hidden when stderr is not a terminal.
+fn progress_bar(total_bytes: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total_bytes);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} ({eta} left) {msg}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}

@@ -1,0 +1,461 @@
+//! `triage FILE`: triage a comments export (CSV with a header row).
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use csv::{ByteRecord, ReaderBuilder, WriterBuilder};
+use rayon::prelude::*;
+use serde_json::Value;
+
+use super::summary::Summary;
+use super::{CHUNK, Format, progress_bar};
+use crate::intake::ScrubbedIntake;
+use crate::scrub::{Policy, scrub};
+use crate::triage::{Rules, Triage, triage};
+
+/// Header names recognised as the comment text, compared case-insensitively
+/// with spaces, dashes and underscores ignored.
+const TEXT_COLUMNS: [&str; 9] = [
+    "comment",
+    "comments",
+    "commenttext",
+    "text",
+    "textoriginal",
+    "textdisplay",
+    "content",
+    "message",
+    "body",
+];
+
+/// The largest field accepted: far above any real comment, far below what
+/// would make one row stall a batch.
+const MAX_FIELD_BYTES: usize = 1 << 20;
+
+/// The columns added to the export.
+const ADDED: [&str; 5] = ["route", "handoffs", "privacy", "hide", "reply"];
+
+/// What the command was asked to do.
+pub struct Settings<'a> {
+    /// The export to read.
+    pub input: &'a Path,
+    /// Where to write (stdout when absent).
+    pub output: Option<&'a Path>,
+    /// CSV or JSON lines.
+    pub format: Format,
+    /// The text column named by `--column`.
+    pub column: Option<&'a str>,
+}
+
+/// Problems with the export itself. None quotes a cell.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The file has no header row.
+    #[error("{file}: the file is empty; expected a CSV export with a header row")]
+    Empty {
+        /// The file.
+        file: String,
+    },
+    /// No header looks like the comment text.
+    #[error("{file}: no comment text column found among: {headers}; name it with --column NAME")]
+    NoTextColumn {
+        /// The file.
+        file: String,
+        /// The header names (scrubbed).
+        headers: String,
+    },
+    /// More than one header looks like the comment text.
+    #[error(
+        "{file}: several columns could hold the comment text ({candidates}); choose one with --column NAME"
+    )]
+    AmbiguousTextColumn {
+        /// The file.
+        file: String,
+        /// The candidate header names.
+        candidates: String,
+    },
+    /// `--column` names no header.
+    #[error("{file}: there is no column named {column:?}; the columns are: {headers}")]
+    UnknownColumn {
+        /// The file.
+        file: String,
+        /// The name given.
+        column: String,
+        /// The header names (scrubbed).
+        headers: String,
+    },
+    /// A cell is not UTF-8.
+    #[error(
+        "{file}: row {row} (line {line}), column {column:?}: not valid UTF-8 (at byte {byte}); re-export the file as UTF-8"
+    )]
+    NotUtf8 {
+        /// The file.
+        file: String,
+        /// The data row, from 1.
+        row: u64,
+        /// The line in the file.
+        line: u64,
+        /// The column name.
+        column: String,
+        /// The first bad byte within the cell.
+        byte: usize,
+    },
+    /// A cell is larger than [`MAX_FIELD_BYTES`].
+    #[error(
+        "{file}: row {row} (line {line}), column {column:?}: the cell is {size} bytes; the limit is {MAX_FIELD_BYTES} bytes per cell"
+    )]
+    FieldTooLarge {
+        /// The file.
+        file: String,
+        /// The data row, from 1.
+        row: u64,
+        /// The line in the file.
+        line: u64,
+        /// The column name.
+        column: String,
+        /// Its size in bytes.
+        size: usize,
+    },
+    /// The CSV itself is malformed (ragged rows, bad quoting).
+    #[error("{file}: {message}")]
+    Malformed {
+        /// The file.
+        file: String,
+        /// What is wrong, with the row and line.
+        message: String,
+    },
+}
+
+/// Exit status for a bad export, apart from usage errors (2).
+const EXIT_BAD_INPUT: u8 = 3;
+
+/// Triage the export; print the summary table to stderr.
+pub fn run(settings: &Settings, policy: &Policy, rules: &Rules) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let file_name = settings.input.display().to_string();
+    let input =
+        File::open(settings.input).map_err(|e| anyhow::anyhow!("cannot read {file_name}: {e}"))?;
+    let total_bytes = input.metadata().map(|m| m.len()).unwrap_or(0);
+    let (writer, partial): (Box<dyn Write>, Option<PathBuf>) = match settings.output {
+        None => (Box::new(BufWriter::new(io::stdout().lock())), None),
+        Some(path) => {
+            let partial = partial_path(path);
+            let file = File::create(&partial)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", partial.display()))?;
+            (Box::new(BufWriter::new(file)), Some(partial))
+        }
+    };
+    let bar = progress_bar(total_bytes);
+    let mut summary = Summary::default();
+    let outcome = triage_export(
+        input,
+        writer,
+        &file_name,
+        settings,
+        policy,
+        rules,
+        &mut summary,
+        &bar,
+    );
+    bar.finish_and_clear();
+    match (outcome, partial, settings.output) {
+        (Ok(()), Some(partial), Some(path)) => {
+            std::fs::rename(&partial, path)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        }
+        (Ok(()), _, _) => {}
+        (Err(err), partial, _) => {
+            if let Some(partial) = partial {
+                let _ = std::fs::remove_file(partial);
+            }
+            return match err.downcast::<ExportError>() {
+                Ok(export) => {
+                    eprintln!("handoff-gate: {export}");
+                    Ok(ExitCode::from(EXIT_BAD_INPUT))
+                }
+                Err(other) => Err(other),
+            };
+        }
+    }
+    eprint!("{}", summary.table(started.elapsed()));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Write next to the target and rename at the end, so a failed run never
+/// leaves a half-written export under the requested name.
+fn partial_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    path.with_file_name(name)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn triage_export(
+    input: File,
+    output: Box<dyn Write>,
+    file: &str,
+    settings: &Settings,
+    policy: &Policy,
+    rules: &Rules,
+    summary: &mut Summary,
+    bar: &indicatif::ProgressBar,
+) -> anyhow::Result<()> {
+    let mut reader = ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(io::BufReader::with_capacity(1 << 16, input));
+    let mut header = ByteRecord::new();
+    if !reader
+        .read_byte_record(&mut header)
+        .map_err(|e| malformed(file, &e))?
+    {
+        return Err(ExportError::Empty {
+            file: file.to_owned(),
+        }
+        .into());
+    }
+    let headers: Vec<String> = header
+        .iter()
+        .map(|h| {
+            scrub(&String::from_utf8_lossy(h), policy)
+                .into_text()
+                .as_str()
+                .trim_start_matches('\u{feff}')
+                .to_owned()
+        })
+        .collect();
+    let text_column = text_column(file, &headers, settings.column)?;
+    let mut sink = Sink::new(output, settings.format, &headers)?;
+
+    let mut row: u64 = 0;
+    loop {
+        let mut chunk: Vec<(u64, u64, ByteRecord)> = Vec::with_capacity(CHUNK);
+        while chunk.len() < CHUNK {
+            let mut record = ByteRecord::new();
+            if !reader
+                .read_byte_record(&mut record)
+                .map_err(|e| malformed(file, &e))?
+            {
+                break;
+            }
+            row += 1;
+            let line = record.position().map_or(0, |p| p.line());
+            chunk.push((row, line, record));
+        }
+        if chunk.is_empty() {
+            break;
+        }
+        for (row, line, record) in &chunk {
+            check_cells(file, *row, *line, record, &headers)?;
+        }
+        let triaged: Vec<(Vec<String>, Option<Triage>)> = chunk
+            .par_iter()
+            .map(|(_, _, record)| triage_row(record, text_column, policy, rules))
+            .collect();
+        for (cells, triage) in &triaged {
+            match triage {
+                Some(t) => summary.add(t),
+                None => summary.add_empty(),
+            }
+            sink.write(&headers, cells, triage.as_ref())?;
+        }
+        bar.set_position(reader.position().byte());
+    }
+    sink.finish()
+}
+
+fn malformed(file: &str, e: &csv::Error) -> ExportError {
+    let message = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => format!(
+            "{}: {len} field(s) where the header has {expected_len}; every row needs the same number of columns",
+            pos.as_ref().map_or("a row".to_owned(), |p| format!(
+                "row {} (line {})",
+                p.record(),
+                p.line()
+            ))
+        ),
+        csv::ErrorKind::Io(io) => format!("read error: {io}"),
+        _ => "malformed CSV".to_owned(),
+    };
+    ExportError::Malformed {
+        file: file.to_owned(),
+        message,
+    }
+}
+
+/// The index of the comment text column: `--column`, or the one header that
+/// looks like it.
+fn text_column(file: &str, headers: &[String], chosen: Option<&str>) -> Result<usize, ExportError> {
+    let listed = || {
+        headers
+            .iter()
+            .map(|h| format!("{h:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if let Some(name) = chosen {
+        return headers
+            .iter()
+            .position(|h| h.trim() == name.trim())
+            .ok_or_else(|| ExportError::UnknownColumn {
+                file: file.to_owned(),
+                column: scrub(name, &Policy::default())
+                    .into_text()
+                    .as_str()
+                    .to_owned(),
+                headers: listed(),
+            });
+    }
+    let squeezed = |h: &str| {
+        h.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect::<String>()
+    };
+    let candidates: Vec<usize> = (0..headers.len())
+        .filter(|i| TEXT_COLUMNS.contains(&squeezed(&headers[*i]).as_str()))
+        .collect();
+    match candidates.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(ExportError::NoTextColumn {
+            file: file.to_owned(),
+            headers: listed(),
+        }),
+        many => Err(ExportError::AmbiguousTextColumn {
+            file: file.to_owned(),
+            candidates: many
+                .iter()
+                .map(|i| format!("{:?}", headers[*i]))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}
+
+fn check_cells(
+    file: &str,
+    row: u64,
+    line: u64,
+    record: &ByteRecord,
+    headers: &[String],
+) -> Result<(), ExportError> {
+    for (i, cell) in record.iter().enumerate() {
+        let column = headers.get(i).cloned().unwrap_or_default();
+        if cell.len() > MAX_FIELD_BYTES {
+            return Err(ExportError::FieldTooLarge {
+                file: file.to_owned(),
+                row,
+                line,
+                column,
+                size: cell.len(),
+            });
+        }
+        if let Err(e) = std::str::from_utf8(cell) {
+            return Err(ExportError::NotUtf8 {
+                file: file.to_owned(),
+                row,
+                line,
+                column,
+                byte: e.valid_up_to(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Scrub every cell; triage the text cell. `None` when the text is blank.
+fn triage_row(
+    record: &ByteRecord,
+    text_column: usize,
+    policy: &Policy,
+    rules: &Rules,
+) -> (Vec<String>, Option<Triage>) {
+    let mut triaged = None;
+    let cells = record
+        .iter()
+        .enumerate()
+        .map(|(i, cell)| {
+            let cell = std::str::from_utf8(cell).unwrap_or_default();
+            if i == text_column {
+                if let Ok(intake) = ScrubbedIntake::comment(cell, policy) {
+                    triaged = Some(triage(&intake, rules));
+                    return intake
+                        .field_text("message")
+                        .map(|t| t.as_str().to_owned())
+                        .unwrap_or_default();
+                }
+            }
+            scrub(cell, policy).into_text().as_str().to_owned()
+        })
+        .collect();
+    (cells, triaged)
+}
+
+/// The output side: CSV or JSON lines.
+enum Sink {
+    Csv(Box<csv::Writer<Box<dyn Write>>>),
+    Jsonl(Box<dyn Write>),
+}
+
+impl Sink {
+    fn new(output: Box<dyn Write>, format: Format, headers: &[String]) -> anyhow::Result<Self> {
+        Ok(match format {
+            Format::Csv => {
+                let mut writer = WriterBuilder::new().from_writer(output);
+                writer.write_record(headers.iter().map(String::as_str).chain(ADDED))?;
+                Sink::Csv(Box::new(writer))
+            }
+            Format::Jsonl => Sink::Jsonl(output),
+        })
+    }
+
+    fn write(
+        &mut self,
+        headers: &[String],
+        cells: &[String],
+        triage: Option<&Triage>,
+    ) -> anyhow::Result<()> {
+        let handoffs: Vec<&str> = triage
+            .map(|t| t.handoffs.iter().map(|h| h.as_str()).collect())
+            .unwrap_or_default();
+        let route = triage.map_or("", |t| t.route.as_str());
+        let privacy = triage.map_or("clean", |t| t.privacy.as_str());
+        let hide = triage.is_some_and(|t| t.hide);
+        let reply = triage.and_then(|t| t.reply.as_deref()).unwrap_or("");
+        match self {
+            Sink::Csv(writer) => {
+                let hide = if hide { "true" } else { "false" };
+                let joined = handoffs.join(";");
+                let added = [route, joined.as_str(), privacy, hide, reply];
+                writer.write_record(cells.iter().map(String::as_str).chain(added))?;
+            }
+            Sink::Jsonl(out) => {
+                let mut object = serde_json::Map::new();
+                for (name, cell) in headers.iter().zip(cells) {
+                    object.insert(name.clone(), Value::String(cell.clone()));
+                }
+                object.insert("route".into(), Value::from(route));
+                object.insert("handoffs".into(), Value::from(handoffs));
+                object.insert("privacy".into(), Value::from(privacy));
+                object.insert("hide".into(), Value::from(hide));
+                object.insert("reply".into(), Value::from(reply));
+                serde_json::to_writer(&mut *out, &object)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> anyhow::Result<()> {
+        match self {
+            Sink::Csv(mut writer) => writer.flush()?,
+            Sink::Jsonl(mut out) => out.flush()?,
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,172 @@
+//! `triage --jsonl`: JSON lines in, one result line per input line out.
+
+use std::io::{self, BufRead, BufWriter, Write};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::CHUNK;
+use super::summary::Summary;
+use crate::intake::{Channel, Intake, ScrubbedIntake};
+use crate::scrub::{Policy, scrub};
+use crate::triage::{Rules, Triage, triage};
+
+/// A line's id and triage, or what is wrong with the line.
+type LineResult = Result<(Value, Triage), String>;
+
+#[derive(Serialize)]
+struct RecordOut<'a> {
+    id: Value,
+    #[serde(flatten)]
+    triage: &'a Triage,
+}
+
+#[derive(Serialize)]
+struct LineError {
+    line: usize,
+    error: String,
+}
+
+/// Stream stdin to stdout; exit 1 if any line was malformed.
+pub fn run(policy: &Policy, rules: &Rules) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    let mut summary = Summary::default();
+    let malformed = triage_jsonl(
+        io::stdin().lock(),
+        BufWriter::new(io::stdout().lock()),
+        policy,
+        rules,
+        &mut summary,
+    )?;
+    eprint!("{}", summary.table(started.elapsed()));
+    if malformed > 0 {
+        eprintln!(
+            "handoff-gate: {malformed} malformed line(s); see the {{\"line\", \"error\"}} records"
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Triage JSON lines in chunks, in order. Returns how many lines were malformed.
+pub fn triage_jsonl(
+    mut input: impl BufRead,
+    mut output: impl Write,
+    policy: &Policy,
+    rules: &Rules,
+    summary: &mut Summary,
+) -> anyhow::Result<usize> {
+    let mut number = 0;
+    let mut malformed = 0;
+    loop {
+        let mut chunk: Vec<(usize, Vec<u8>)> = Vec::with_capacity(CHUNK);
+        while chunk.len() < CHUNK {
+            let mut line = Vec::new();
+            if input.read_until(b'\n', &mut line)? == 0 {
+                break;
+            }
+            number += 1;
+            if !line.iter().all(u8::is_ascii_whitespace) {
+                chunk.push((number, line));
+            }
+        }
+        if chunk.is_empty() {
+            break;
+        }
+        let results: Vec<(usize, LineResult)> = chunk
+            .par_iter()
+            .map(|(n, line)| (*n, triage_line(line, policy, rules)))
+            .collect();
+        for (line, result) in results {
+            match result {
+                Ok((id, triage)) => {
+                    summary.add(&triage);
+                    serde_json::to_writer(
+                        &mut output,
+                        &RecordOut {
+                            id,
+                            triage: &triage,
+                        },
+                    )?;
+                }
+                Err(error) => {
+                    malformed += 1;
+                    serde_json::to_writer(&mut output, &LineError { line, error })?;
+                }
+            }
+            output.write_all(b"\n")?;
+        }
+    }
+    output.flush()?;
+    Ok(malformed)
+}
+
+/// Parse, scrub and triage one line. Errors describe the problem without
+/// quoting the line: it may hold exactly the secrets we must not echo.
+fn triage_line(line: &[u8], policy: &Policy, rules: &Rules) -> LineResult {
+    let text = std::str::from_utf8(line)
+        .map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
+    let value: Value = serde_json::from_str(text).map_err(|e| {
+        format!(
+            "invalid JSON at column {}: {}",
+            e.column(),
+            json_error_class(&e)
+        )
+    })?;
+    let Value::Object(mut object) = value else {
+        return Err("expected a JSON object with \"id\", \"channel\" and \"input\"".to_owned());
+    };
+    let id = match object.remove("id").unwrap_or(Value::Null) {
+        Value::String(s) => Value::String(scrub(&s, policy).into_text().as_str().to_owned()),
+        other @ (Value::Null | Value::Number(_)) => other,
+        _ => return Err("\"id\" must be a string, a number or null".to_owned()),
+    };
+    let input = object.remove("input").ok_or("missing \"input\" field")?;
+    let channel = match object.remove("channel") {
+        None if input.is_string() => Channel::Comment,
+        None => Channel::Form,
+        Some(Value::String(s)) if s == "form" => Channel::Form,
+        Some(Value::String(s)) if s == "comment" => Channel::Comment,
+        Some(_) => return Err("\"channel\" must be \"form\" or \"comment\"".to_owned()),
+    };
+    if let Some(key) = object.keys().next() {
+        let shown = if key.len() <= 20 && key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+            format!("`{key}`")
+        } else {
+            "(name not shown)".to_owned()
+        };
+        return Err(format!(
+            "unknown field {shown}; expected \"id\", \"channel\" and \"input\""
+        ));
+    }
+    let intake = match input {
+        Value::String(comment) => ScrubbedIntake::comment(&comment, policy),
+        object @ Value::Object(_) => Intake::from_json(object)
+            .and_then(|raw| ScrubbedIntake::from_intake(raw, channel, policy)),
+        _ => {
+            return Err(
+                "\"input\" must be a comment string or an object of safe intake fields".to_owned(),
+            );
+        }
+    }
+    .map_err(|e| e.to_string())?;
+    let intake = match (channel, intake.channel()) {
+        (Channel::Form, Channel::Comment) => {
+            return Err("a form's \"input\" must be an object of safe intake fields".to_owned());
+        }
+        _ => intake,
+    };
+    Ok((id, triage(&intake, rules)))
+}
+
+fn json_error_class(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Eof => "the line ends too early",
+        serde_json::error::Category::Syntax => "syntax error",
+        serde_json::error::Category::Data => "unexpected data",
+        serde_json::error::Category::Io => "read error",
+    }
+}

@@ -1,0 +1,464 @@
+//! The triage rules: parsed from TOML, checked, and compiled into one
+//! Aho-Corasick automaton over every term of every vocabulary.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, LazyLock};
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use serde::Deserialize;
+
+use super::normalise::Normaliser;
+use super::{Handoff, Route};
+use crate::intake::IntakeField;
+
+/// The embedded default rules (TOML).
+pub const DEFAULT_RULES: &str = include_str!("rules.toml");
+
+/// What is wrong with a rules file. Messages name the file and, for TOML
+/// errors, the line and column.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    /// Malformed TOML, a missing or unknown key, or a wrong value type.
+    #[error("{origin}: {message}")]
+    Toml {
+        /// Where the rules came from.
+        origin: String,
+        /// The parser's message, with line and column.
+        message: String,
+    },
+    /// A handoff is listed twice or not at all.
+    #[error("{origin}: [[handoff]] `{handoff}` must appear exactly once (found {count})")]
+    HandoffCount {
+        /// Where the rules came from.
+        origin: String,
+        /// The handoff id.
+        handoff: &'static str,
+        /// How many times it appears.
+        count: usize,
+    },
+    /// A term is empty once normalised (only punctuation or emoji).
+    #[error("{origin}: {section}: the term {term:?} is empty once normalised")]
+    EmptyTerm {
+        /// Where the rules came from.
+        origin: String,
+        /// Which list holds it.
+        section: String,
+        /// The term as written.
+        term: String,
+    },
+    /// A threshold that must be at least 1 is 0.
+    #[error("{origin}: [thresholds] {name} must be at least 1")]
+    Threshold {
+        /// Where the rules came from.
+        origin: String,
+        /// The key.
+        name: &'static str,
+    },
+    /// The term automaton could not be built.
+    #[error("{origin}: cannot build the term matcher: {message}")]
+    Matcher {
+        /// Where the rules came from.
+        origin: String,
+        /// The builder's message.
+        message: String,
+    },
+}
+
+/// Where a tool sits on a customer's path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Holds contacts, tags, pipelines.
+    Crm,
+    /// Collects form, quiz or opt-in submissions.
+    Form,
+    /// Takes payments.
+    Payment,
+    /// Grants course, membership or community access.
+    Access,
+    /// Takes bookings.
+    Booking,
+    /// Connects other tools.
+    Automation,
+    /// Sends email or SMS.
+    Email,
+    /// Reports and tracks.
+    Reporting,
+    /// Hosts pages.
+    Website,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Thresholds {
+    pub audit_min_tools: usize,
+    pub audit_min_handoffs: usize,
+    pub repair_max_tools: usize,
+    pub handoff_min_score: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Fields {
+    pub not_handoff_evidence: Vec<IntakeField>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Weights {
+    pub strong_term: u32,
+    pub weak_term: u32,
+    pub tool_role: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ToolSpec {
+    pub name: String,
+    pub roles: Vec<Role>,
+    pub aliases: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct HandoffSpec {
+    pub id: Handoff,
+    pub label: String,
+    pub tool_roles: Vec<Role>,
+    pub strong: Vec<String>,
+    pub weak: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SignalSpec {
+    pub domain: Vec<String>,
+    pub live_impact: Vec<String>,
+    pub recurrence: Vec<String>,
+    pub unclear_path: Vec<String>,
+    pub failure: Vec<String>,
+    pub self_check: Vec<String>,
+    pub pre_launch: Vec<String>,
+    pub learning: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NoFitSpec {
+    pub id: String,
+    pub says: String,
+    #[serde(default)]
+    pub only_off_topic: bool,
+    pub terms: Vec<String>,
+    pub reply: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RouteText {
+    pub meaning: String,
+    pub next_step: String,
+    pub reply: String,
+    pub missing: Vec<IntakeField>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RouteTexts {
+    pub no_fit: RouteText,
+    pub systems_audit: RouteText,
+    pub repair: RouteText,
+    pub checklist: RouteText,
+    pub nurture: RouteText,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ReplyTexts {
+    pub names_handoff: String,
+    pub no_handoff: String,
+    pub ask: String,
+    pub remove_private: String,
+    pub rotate: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RulesSpec {
+    pub thresholds: Thresholds,
+    pub fields: Fields,
+    pub weights: Weights,
+    #[serde(default)]
+    pub words: BTreeMap<String, String>,
+    #[serde(rename = "tool")]
+    pub tools: Vec<ToolSpec>,
+    #[serde(rename = "handoff")]
+    pub handoffs: Vec<HandoffSpec>,
+    pub signals: SignalSpec,
+    #[serde(rename = "no_fit")]
+    pub no_fits: Vec<NoFitSpec>,
+    pub route: RouteTexts,
+    pub reply: ReplyTexts,
+}
+
+/// What one term is evidence of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Signal {
+    Tool(usize),
+    Strong(Handoff),
+    Weak(Handoff),
+    NoFit(usize),
+    Flag(Flag),
+}
+
+/// The route signals of `[signals]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(super) enum Flag {
+    Domain,
+    LiveImpact,
+    Recurrence,
+    UnclearPath,
+    Failure,
+    SelfCheck,
+    PreLaunch,
+    Learning,
+}
+
+/// One distinct normalised term and everything it is evidence of.
+#[derive(Debug)]
+pub(super) struct Term {
+    /// The term as normalised, `*` kept for a prefix, for quoting in reasons.
+    pub text: String,
+    pub signals: Vec<Signal>,
+}
+
+#[derive(Debug)]
+pub(super) struct Compiled {
+    pub spec: RulesSpec,
+    pub normaliser: Normaliser,
+    pub matcher: AhoCorasick,
+    pub terms: Vec<Term>,
+}
+
+/// Compiled triage rules. Cheap to clone: the compiled form is shared.
+#[derive(Debug, Clone)]
+pub struct Rules(pub(super) Arc<Compiled>);
+
+static DEFAULT: LazyLock<Rules> = LazyLock::new(|| {
+    Rules::from_toml("embedded default", DEFAULT_RULES)
+        .expect("the embedded triage rules compile (checked by tests)")
+});
+
+impl Default for Rules {
+    /// The embedded rules, parsed and compiled once per process.
+    fn default() -> Self {
+        DEFAULT.clone()
+    }
+}
+
+impl Rules {
+    /// Parse, check and compile a rules file. `origin` names it in errors.
+    pub fn from_toml(origin: &str, text: &str) -> Result<Self, RulesError> {
+        let spec: RulesSpec = toml::from_str(text).map_err(|e| RulesError::Toml {
+            origin: origin.to_owned(),
+            message: e.to_string().trim_end().to_owned(),
+        })?;
+        check(origin, &spec)?;
+        let normaliser = Normaliser::new(&spec.words);
+        let mut builder = TermBuilder {
+            origin,
+            normaliser: &normaliser,
+            index: HashMap::new(),
+            terms: Vec::new(),
+        };
+        for (i, tool) in spec.tools.iter().enumerate() {
+            builder.add_all(
+                &format!("tool {}", tool.name),
+                &tool.aliases,
+                Signal::Tool(i),
+            )?;
+            builder.add(&format!("tool {}", tool.name), &tool.name, Signal::Tool(i))?;
+        }
+        for h in &spec.handoffs {
+            builder.add_all(
+                &format!("handoff {} strong", h.id),
+                &h.strong,
+                Signal::Strong(h.id),
+            )?;
+            builder.add_all(
+                &format!("handoff {} weak", h.id),
+                &h.weak,
+                Signal::Weak(h.id),
+            )?;
+        }
+        let s = &spec.signals;
+        for (name, terms, flag) in [
+            ("domain", &s.domain, Flag::Domain),
+            ("live_impact", &s.live_impact, Flag::LiveImpact),
+            ("recurrence", &s.recurrence, Flag::Recurrence),
+            ("unclear_path", &s.unclear_path, Flag::UnclearPath),
+            ("failure", &s.failure, Flag::Failure),
+            ("self_check", &s.self_check, Flag::SelfCheck),
+            ("pre_launch", &s.pre_launch, Flag::PreLaunch),
+            ("learning", &s.learning, Flag::Learning),
+        ] {
+            builder.add_all(&format!("signals.{name}"), terms, Signal::Flag(flag))?;
+        }
+        for (i, no_fit) in spec.no_fits.iter().enumerate() {
+            builder.add_all(
+                &format!("no_fit {}", no_fit.id),
+                &no_fit.terms,
+                Signal::NoFit(i),
+            )?;
+        }
+        let TermBuilder { index, terms, .. } = builder;
+        let mut patterns: Vec<(usize, String)> = index.into_iter().map(|(p, i)| (i, p)).collect();
+        patterns.sort_unstable();
+        let matcher = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(patterns.iter().map(|(_, p)| p))
+            .map_err(|e| RulesError::Matcher {
+                origin: origin.to_owned(),
+                message: e.to_string(),
+            })?;
+        Ok(Rules(Arc::new(Compiled {
+            spec,
+            normaliser,
+            matcher,
+            terms,
+        })))
+    }
+
+    /// How many tools the rules name.
+    pub fn tool_count(&self) -> usize {
+        self.0.spec.tools.len()
+    }
+
+    /// How many distinct terms the matcher holds.
+    pub fn term_count(&self) -> usize {
+        self.0.terms.len()
+    }
+
+    /// The canonical tool names, in file order.
+    pub fn tool_names(&self) -> impl Iterator<Item = &str> {
+        self.0.spec.tools.iter().map(|t| t.name.as_str())
+    }
+
+    /// What a route means, from the rules' `[route.*]` texts.
+    pub fn route_meaning(&self, route: Route) -> &str {
+        &self.0.route_text(route).meaning
+    }
+
+    /// What the consultant does next on a route.
+    pub fn route_next_step(&self, route: Route) -> &str {
+        &self.0.route_text(route).next_step
+    }
+}
+
+impl Compiled {
+    pub(super) fn route_text(&self, route: Route) -> &RouteText {
+        let r = &self.spec.route;
+        match route {
+            Route::NoFit => &r.no_fit,
+            Route::SystemsAudit => &r.systems_audit,
+            Route::Repair => &r.repair,
+            Route::Checklist => &r.checklist,
+            Route::Nurture => &r.nurture,
+        }
+    }
+
+    pub(super) fn handoff(&self, id: Handoff) -> &HandoffSpec {
+        self.spec
+            .handoffs
+            .iter()
+            .find(|h| h.id == id)
+            .expect("every handoff appears once (checked when the rules are built)")
+    }
+}
+
+fn check(origin: &str, spec: &RulesSpec) -> Result<(), RulesError> {
+    for handoff in Handoff::ALL {
+        let count = spec.handoffs.iter().filter(|h| h.id == handoff).count();
+        if count != 1 {
+            return Err(RulesError::HandoffCount {
+                origin: origin.to_owned(),
+                handoff: handoff.as_str(),
+                count,
+            });
+        }
+    }
+    let t = &spec.thresholds;
+    for (name, value) in [
+        ("audit_min_tools", t.audit_min_tools),
+        ("audit_min_handoffs", t.audit_min_handoffs),
+        ("handoff_min_score", t.handoff_min_score as usize),
+    ] {
+        if value == 0 {
+            return Err(RulesError::Threshold {
+                origin: origin.to_owned(),
+                name,
+            });
+        }
+    }
+    Ok(())
+}
+
+struct TermBuilder<'a> {
+    origin: &'a str,
+    normaliser: &'a Normaliser,
+    /// Padded pattern → index into `terms`.
+    index: HashMap<String, usize>,
+    terms: Vec<Term>,
+}
+
+impl TermBuilder<'_> {
+    fn add_all(
+        &mut self,
+        section: &str,
+        terms: &[String],
+        signal: Signal,
+    ) -> Result<(), RulesError> {
+        terms
+            .iter()
+            .try_for_each(|term| self.add(section, term, signal))
+    }
+
+    /// Add one term: ` term ` for whole words, ` term` for a `term*` prefix.
+    fn add(&mut self, section: &str, term: &str, signal: Signal) -> Result<(), RulesError> {
+        let (body, prefix) = match term.strip_suffix('*') {
+            Some(body) => (body, true),
+            None => (term, false),
+        };
+        let normalised = self.normaliser.normalise(body);
+        let text = normalised.trim();
+        if text.is_empty() {
+            return Err(RulesError::EmptyTerm {
+                origin: self.origin.to_owned(),
+                section: section.to_owned(),
+                term: term.to_owned(),
+            });
+        }
+        let pattern = if prefix {
+            format!(" {text}")
+        } else {
+            format!(" {text} ")
+        };
+        let next = self.terms.len();
+        let at = *self.index.entry(pattern).or_insert(next);
+        if at == next {
+            let shown = if prefix {
+                format!("{text}*")
+            } else {
+                text.to_owned()
+            };
+            self.terms.push(Term {
+                text: shown,
+                signals: Vec::new(),
+            });
+        }
+        if !self.terms[at].signals.contains(&signal) {
+            self.terms[at].signals.push(signal);
+        }
+        Ok(())
+    }
+}
