@@ -6,21 +6,17 @@
 //!
 //! Inputs are arbitrary UTF-8 strings and, more to the point, strings glued
 //! together from secret-like fragments, digits, separators and CRM words.
-//! Known ways the second pass still finds something sit in the case file as
-//! `[[rescrub]]` entries; while any is on record, a second-pass finding right
-//! next to a placeholder is reported instead of failed.
+//! Inputs that once broke idempotency sit in the case file as
+//! `[[idempotent]]` regression cases.
 
 use std::sync::LazyLock;
 
-use handoff_gate::scrub::{FindingKind, Policy, Scrubbed, scrub};
+use handoff_gate::scrub::{Policy, Scrubbed, scrub};
 use proptest::prelude::*;
 
 use crate::cases;
 
 static POLICY: LazyLock<Policy> = LazyLock::new(Policy::default);
-/// Whether the case file records the known gap "detectors read the scrubber's
-/// own placeholders as text" (any `[[rescrub]]` entry).
-static PLACEHOLDER_GAP: LazyLock<bool> = LazyLock::new(|| !cases::load().rescrub.is_empty());
 
 /// Pieces that make detectors fire, half-fire or collide.
 const FRAGMENTS: &[&str] = &[
@@ -141,71 +137,32 @@ fn check_spans(input: &str, out: &Scrubbed, policy: &Policy) -> Result<(), TestC
     Ok(())
 }
 
-/// How far before a second-pass finding (bytes) a placeholder may end for the
-/// finding to fall under a `[[rescrub]]` known gap: a cue word inside a
-/// placeholder reaches up to about 40 bytes ahead.
-const PLACEHOLDER_BEFORE: usize = 48;
-
-/// How far after a second-pass finding (bytes) a placeholder may start.
-const PLACEHOLDER_AFTER: usize = 16;
-
-/// Whether one of the scrubber's placeholders lies near `start..end` in `text`.
-fn next_to_placeholder(text: &str, start: usize, end: usize, policy: &Policy) -> bool {
-    let from = start.saturating_sub(PLACEHOLDER_BEFORE);
-    let to = end + PLACEHOLDER_AFTER;
-    FindingKind::ALL.iter().any(|&kind| {
-        let placeholder = policy.placeholder(kind);
-        text.match_indices(placeholder)
-            .any(|(i, _)| i + placeholder.len() >= from && i <= to)
-    })
-}
-
 /// Every invariant of scrubbing `input`, then scrubbing the result again.
-///
-/// With `placeholder_gap` (a `[[rescrub]]` known gap is on record), a
-/// second-pass finding right next to a placeholder is reported, not failed.
-fn check_invariants(
-    input: &str,
-    policy: &Policy,
-    placeholder_gap: bool,
-) -> Result<(), TestCaseError> {
+fn check_invariants(input: &str, policy: &Policy) -> Result<(), TestCaseError> {
     let out = scrub(input, policy);
     check_spans(input, &out, policy)?;
     let scrubbed = out.text().as_str();
     let again = scrub(scrubbed, policy);
     check_spans(scrubbed, &again, policy)?;
-    for f in again.findings() {
-        let known = placeholder_gap && next_to_placeholder(scrubbed, f.start, f.end, policy);
+    if let Some(f) = again.findings().first() {
         prop_assert!(
-            known,
+            false,
             "scrubbing twice found {} {:?} (detector {}) in {:?}",
             f.kind,
             &scrubbed[f.start..f.end],
             f.detector,
             scrubbed
         );
-        eprintln!(
-            "KNOWN GAP rescrub: {} finds {:?} next to a placeholder in {scrubbed:?}",
-            f.detector,
-            &scrubbed[f.start..f.end]
-        );
     }
     Ok(())
 }
 
 #[test]
-fn pinned_rescrub_inputs_are_reported() {
+fn inputs_that_once_broke_idempotency_scrub_to_a_fixed_point() {
     let policy = Policy::default();
-    for case in cases::load().rescrub {
-        match check_invariants(&case.text, &policy, false) {
-            Ok(()) => eprintln!(
-                "KNOWN GAP NOW PASSES rescrub {:?} ({}): drop the [[rescrub]] entry",
-                case.text, case.detector
-            ),
-            Err(e) => eprintln!(
-                "KNOWN GAP rescrub ({}): {}\n   {e}",
-                case.detector, case.known_gap
-            ),
+    for case in cases::load().idempotent {
+        if let Err(e) = check_invariants(&case.text, &policy) {
+            panic!("{:?} (detector {}): {e}", case.text, case.detector);
         }
     }
 }
@@ -215,11 +172,11 @@ proptest! {
 
     #[test]
     fn arbitrary_utf8_keeps_the_invariants(input in any::<String>()) {
-        check_invariants(&input, &POLICY, *PLACEHOLDER_GAP)?;
+        check_invariants(&input, &POLICY)?;
     }
 
     #[test]
     fn secret_like_mixtures_keep_the_invariants(input in mixed_text()) {
-        check_invariants(&input, &POLICY, *PLACEHOLDER_GAP)?;
+        check_invariants(&input, &POLICY)?;
     }
 }
