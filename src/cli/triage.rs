@@ -46,8 +46,12 @@ pub struct TriageArgs {
     #[arg(long, value_name = "NAME", requires = "file")]
     pub column: Option<String>,
     /// Triage rules to use instead of the embedded ones (see `handoff-gate rules show-triage`).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "extend_rules")]
     pub rules: Option<PathBuf>,
+    /// Additions to the embedded rules: extra `[[tool]]` aliases, `[[handoff]]`
+    /// terms, `[signals]` terms, `[[no_fit]]` terms (see docs/triage.md).
+    #[arg(long, value_name = "FILE")]
+    pub extend_rules: Option<PathBuf>,
     /// Detector options.
     #[command(flatten)]
     pub policy: PolicyArgs,
@@ -65,14 +69,22 @@ pub enum Format {
 /// Run `triage`.
 pub fn run(args: &TriageArgs) -> anyhow::Result<ExitCode> {
     let policy = args.policy.policy()?;
-    let rules = match &args.rules {
-        None => Rules::default(),
-        Some(path) => {
-            let origin = path.display().to_string();
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| anyhow::anyhow!("cannot read {origin}: {e}"))?;
+    let read = |path: &PathBuf| -> anyhow::Result<(String, String)> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {origin}: {e}"))?;
+        Ok((origin, text))
+    };
+    let rules = match (&args.rules, &args.extend_rules) {
+        (Some(path), _) => {
+            let (origin, text) = read(path)?;
             Rules::from_toml(&origin, &text)?
         }
+        (None, Some(path)) => {
+            let (origin, text) = read(path)?;
+            Rules::extend_default(&origin, &text)?
+        }
+        (None, None) => Rules::default(),
     };
     match &args.file {
         None => jsonl::run(&policy, &rules),

@@ -201,6 +201,48 @@ pub(super) struct RulesSpec {
     pub reply: ReplyTexts,
 }
 
+/// Additions to the embedded rules (`Rules::extend_default`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RulesExtension {
+    #[serde(default)]
+    words: BTreeMap<String, String>,
+    #[serde(default, rename = "tool")]
+    tools: Vec<ToolSpec>,
+    #[serde(default, rename = "handoff")]
+    handoffs: Vec<HandoffTerms>,
+    #[serde(default)]
+    signals: BTreeMap<String, Vec<String>>,
+    #[serde(default, rename = "no_fit")]
+    no_fits: Vec<NoFitTerms>,
+}
+
+/// Extra terms for one handoff.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HandoffTerms {
+    id: Handoff,
+    #[serde(default)]
+    strong: Vec<String>,
+    #[serde(default)]
+    weak: Vec<String>,
+}
+
+/// Extra terms for one no-fit signal.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NoFitTerms {
+    id: String,
+    terms: Vec<String>,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(origin: &str, text: &str) -> Result<T, RulesError> {
+    toml::from_str(text).map_err(|e| RulesError::Toml {
+        origin: origin.to_owned(),
+        message: e.to_string().trim_end().to_owned(),
+    })
+}
+
 /// What one term is evidence of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Signal {
@@ -259,10 +301,77 @@ impl Default for Rules {
 impl Rules {
     /// Parse, check and compile a rules file. `origin` names it in errors.
     pub fn from_toml(origin: &str, text: &str) -> Result<Self, RulesError> {
-        let spec: RulesSpec = toml::from_str(text).map_err(|e| RulesError::Toml {
-            origin: origin.to_owned(),
-            message: e.to_string().trim_end().to_owned(),
-        })?;
+        let spec: RulesSpec = parse(origin, text)?;
+        Self::compile(origin, spec)
+    }
+
+    /// The embedded rules extended by a file of additions: `[[tool]]` rows
+    /// (a known name gets the extra aliases and roles, a new name is added),
+    /// `[[handoff]]` rows with `id` and extra `strong`/`weak` terms,
+    /// `[signals]` with extra terms per signal, `[[no_fit]]` rows with `id`
+    /// and extra `terms`, and `[words]` spellings.
+    pub fn extend_default(origin: &str, text: &str) -> Result<Self, RulesError> {
+        let extra: RulesExtension = parse(origin, text)?;
+        let mut spec = Rules::default().0.spec.clone();
+        spec.words.extend(extra.words);
+        for tool in extra.tools {
+            match spec
+                .tools
+                .iter_mut()
+                .find(|t| t.name.eq_ignore_ascii_case(&tool.name))
+            {
+                Some(known) => {
+                    known.aliases.extend(tool.aliases);
+                    known.roles.extend(tool.roles);
+                }
+                None => spec.tools.push(tool),
+            }
+        }
+        for more in extra.handoffs {
+            if let Some(h) = spec.handoffs.iter_mut().find(|h| h.id == more.id) {
+                h.strong.extend(more.strong);
+                h.weak.extend(more.weak);
+            }
+        }
+        for (name, terms) in extra.signals {
+            let list = match name.as_str() {
+                "domain" => &mut spec.signals.domain,
+                "live_impact" => &mut spec.signals.live_impact,
+                "recurrence" => &mut spec.signals.recurrence,
+                "unclear_path" => &mut spec.signals.unclear_path,
+                "failure" => &mut spec.signals.failure,
+                "self_check" => &mut spec.signals.self_check,
+                "pre_launch" => &mut spec.signals.pre_launch,
+                "learning" => &mut spec.signals.learning,
+                other => {
+                    return Err(RulesError::Toml {
+                        origin: origin.to_owned(),
+                        message: format!(
+                            "[signals] has no `{other}`; expected domain, live_impact, recurrence, unclear_path, failure, self_check, pre_launch or learning"
+                        ),
+                    });
+                }
+            };
+            list.extend(terms);
+        }
+        for more in extra.no_fits {
+            match spec.no_fits.iter_mut().find(|n| n.id == more.id) {
+                Some(n) => n.terms.extend(more.terms),
+                None => {
+                    return Err(RulesError::Toml {
+                        origin: origin.to_owned(),
+                        message: format!(
+                            "[[no_fit]] id `{}` is not in the embedded rules",
+                            more.id
+                        ),
+                    });
+                }
+            }
+        }
+        Self::compile(origin, spec)
+    }
+
+    fn compile(origin: &str, spec: RulesSpec) -> Result<Self, RulesError> {
         check(origin, &spec)?;
         let normaliser = Normaliser::new(&spec.words);
         let mut builder = TermBuilder {

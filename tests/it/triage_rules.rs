@@ -274,3 +274,43 @@ fn rules_errors_name_line_and_column() {
         .to_string();
     assert!(err.contains("bad.toml") && err.contains("line 2"), "{err}");
 }
+
+#[test]
+fn an_extension_file_adds_tools_and_terms_to_the_embedded_rules() {
+    let extra = r#"
+[[tool]]
+name = "Acme Portal"
+roles = ["access"]
+aliases = ["acmeportal"]
+
+[[handoff]]
+id = "payment_to_access"
+strong = ["portal seat never issued"]
+"#;
+    let rules = Rules::extend_default("extra.toml", extra).unwrap();
+    assert_eq!(rules.tool_count(), Rules::default().tool_count() + 1);
+    let intake = ScrubbedIntake::comment(
+        "Stripe charge went through but the portal seat never issued in acmeportal",
+        &Policy::default(),
+    )
+    .unwrap();
+    let t = triage(&intake, &rules);
+    assert!(
+        t.tools.iter().any(|tool| tool == "Acme Portal"),
+        "{:?}",
+        t.tools
+    );
+    assert!(
+        t.handoffs.contains(&Handoff::PaymentToAccess),
+        "{:?}",
+        t.handoffs
+    );
+
+    let err = Rules::extend_default("extra.toml", "[signals]\nlive_impakt = [\"x\"]\n")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("live_impakt") && err.contains("live_impact"),
+        "{err}"
+    );
+}
