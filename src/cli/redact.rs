@@ -153,6 +153,22 @@ pub fn redact_jsonl(
 /// Parse one input line. Errors describe the problem without quoting the
 /// line: it may hold exactly the secrets we must not echo.
 fn parse_record(line: &[u8]) -> Result<(Value, String), String> {
+    let mut object = parse_object(line, "expected a JSON object with \"id\" and \"text\"")?;
+    let id = object.remove("id").unwrap_or(Value::Null);
+    match object.remove("text") {
+        Some(Value::String(text)) => Ok((id, text)),
+        Some(_) => Err("\"text\" must be a string".to_owned()),
+        None => Err("missing \"text\" field".to_owned()),
+    }
+}
+
+/// Parse one JSON-lines input line into an object. The error says what is
+/// wrong and where, never what the line holds; `not_object` is the message
+/// for valid JSON of the wrong type.
+pub(crate) fn parse_object(
+    line: &[u8],
+    not_object: &str,
+) -> Result<serde_json::Map<String, Value>, String> {
     let text = std::str::from_utf8(line)
         .map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
     let value: Value = serde_json::from_str(text).map_err(|e| {
@@ -162,14 +178,9 @@ fn parse_record(line: &[u8]) -> Result<(Value, String), String> {
             json_error_class(&e)
         )
     })?;
-    let Value::Object(mut object) = value else {
-        return Err("expected a JSON object with \"id\" and \"text\"".to_owned());
-    };
-    let id = object.remove("id").unwrap_or(Value::Null);
-    match object.remove("text") {
-        Some(Value::String(text)) => Ok((id, text)),
-        Some(_) => Err("\"text\" must be a string".to_owned()),
-        None => Err("missing \"text\" field".to_owned()),
+    match value {
+        Value::Object(object) => Ok(object),
+        _ => Err(not_object.to_owned()),
     }
 }
 

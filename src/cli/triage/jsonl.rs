@@ -107,18 +107,10 @@ pub fn triage_jsonl(
 /// Parse, scrub and triage one line. Errors describe the problem without
 /// quoting the line: it may hold exactly the secrets we must not echo.
 fn triage_line(line: &[u8], policy: &Policy, rules: &Rules) -> LineResult {
-    let text = std::str::from_utf8(line)
-        .map_err(|e| format!("invalid UTF-8 at byte {}", e.valid_up_to()))?;
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        format!(
-            "invalid JSON at column {}: {}",
-            e.column(),
-            json_error_class(&e)
-        )
-    })?;
-    let Value::Object(mut object) = value else {
-        return Err("expected a JSON object with \"id\", \"channel\" and \"input\"".to_owned());
-    };
+    let mut object = crate::cli::redact::parse_object(
+        line,
+        "expected a JSON object with \"id\", \"channel\" and \"input\"",
+    )?;
     let id = match object.remove("id").unwrap_or(Value::Null) {
         Value::String(s) => Value::String(scrub(&s, policy).into_text().as_str().to_owned()),
         other @ (Value::Null | Value::Number(_)) => other,
@@ -160,13 +152,4 @@ fn triage_line(line: &[u8], policy: &Policy, rules: &Rules) -> LineResult {
         _ => intake,
     };
     Ok((id, triage(&intake, rules)))
-}
-
-fn json_error_class(e: &serde_json::Error) -> &'static str {
-    match e.classify() {
-        serde_json::error::Category::Eof => "the line ends too early",
-        serde_json::error::Category::Syntax => "syntax error",
-        serde_json::error::Category::Data => "unexpected data",
-        serde_json::error::Category::Io => "read error",
-    }
 }
