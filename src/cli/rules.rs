@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::scrub::{DEFAULT_TABLE, DetectorSet, Policy, parse_table, scrub};
+use crate::scrub::{DEFAULT_TABLE, Policy, examples_not_found, parse_table};
 use crate::triage::{DEFAULT_RULES, Rules};
 
 /// `handoff-gate rules …`
@@ -87,29 +87,21 @@ fn check(file: &PathBuf) -> anyhow::Result<ExitCode> {
         return check_triage(&origin, &text);
     }
     let table = parse_table(&origin, &text)?;
-    let count = table.detectors.len();
-    DetectorSet::compile(&origin, table.detectors.clone())?;
     let policy = Policy::default().with_extra_detectors(&origin, &text)?;
-    let mut failures = 0;
-    for spec in &table.detectors {
-        let Some(example) = &spec.example else {
-            continue;
-        };
-        let found = scrub(example, &policy)
-            .findings()
-            .iter()
-            .any(|f| f.kind == spec.kind);
-        if !found {
-            failures += 1;
-            eprintln!(
-                "{origin}: detector `{}`: its example is not found as {}",
-                spec.id, spec.kind
-            );
-        }
+    let failures: Vec<_> = examples_not_found(&policy)
+        .into_iter()
+        .filter(|d| table.detectors.iter().any(|spec| *spec.id == *d.id))
+        .collect();
+    for d in &failures {
+        eprintln!(
+            "{origin}: detector `{}`: its example is not found as {}",
+            d.id, d.kind
+        );
     }
-    if failures > 0 {
+    if !failures.is_empty() {
         return Ok(ExitCode::from(1));
     }
+    let count = table.detectors.len();
     println!("{origin}: {count} detectors OK");
     Ok(ExitCode::SUCCESS)
 }

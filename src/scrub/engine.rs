@@ -142,9 +142,10 @@ fn ascii_boundaries(pattern: &str) -> String {
     out
 }
 
-fn case_insensitive(words: &[String]) -> Result<AhoCorasick, RulesError> {
+/// An automaton over `words` (keywords or context words).
+fn word_automaton(words: &[String], ignore_case: bool) -> Result<AhoCorasick, RulesError> {
     AhoCorasickBuilder::new()
-        .ascii_case_insensitive(true)
+        .ascii_case_insensitive(ignore_case)
         .match_kind(MatchKind::Standard)
         .build(words)
         .map_err(|e| RulesError::Keywords(e.to_string()))
@@ -155,13 +156,8 @@ impl Keywords {
         (words, owners): (Vec<String>, Vec<Vec<usize>>),
         ignore_case: bool,
     ) -> Result<Self, RulesError> {
-        let automaton = AhoCorasickBuilder::new()
-            .ascii_case_insensitive(ignore_case)
-            .match_kind(MatchKind::Standard)
-            .build(&words)
-            .map_err(|e| RulesError::Keywords(e.to_string()))?;
         Ok(Keywords {
-            automaton,
+            automaton: word_automaton(&words, ignore_case)?,
             words,
             owners,
         })
@@ -230,7 +226,7 @@ impl DetectorSet {
                 Ok(if list.is_empty() {
                     None
                 } else {
-                    Some((case_insensitive(list)?, spec.context_window))
+                    Some((word_automaton(list, true)?, spec.context_window))
                 })
             };
             let context = words(&spec.context)?;
@@ -333,8 +329,15 @@ impl DetectorSet {
 }
 
 /// The window around a prefilter hit: some bytes before and after, widened
-/// to whitespace so that no token is cut.
-fn around(text: &str, start: usize, end: usize, before: usize, after: usize) -> (usize, usize) {
+/// to whitespace (kept, for patterns that start with a separator) so that no
+/// token is cut.
+pub(super) fn around(
+    text: &str,
+    start: usize,
+    end: usize,
+    before: usize,
+    after: usize,
+) -> (usize, usize) {
     let lo = floor_char_boundary(text, start.saturating_sub(before));
     // Keep the whitespace itself: patterns may start by matching a separator.
     let lo = text[..lo].rfind(char::is_whitespace).unwrap_or(0);
@@ -346,7 +349,7 @@ fn around(text: &str, start: usize, end: usize, before: usize, after: usize) -> 
 }
 
 /// Sort windows and join those that overlap or touch.
-fn merge_windows(mut windows: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+pub(super) fn merge_windows(mut windows: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
     windows.sort_unstable();
     let mut merged: Vec<(usize, usize)> = Vec::with_capacity(windows.len());
     for (lo, hi) in windows {

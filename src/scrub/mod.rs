@@ -281,19 +281,13 @@ fn render(text: &str, merged: &[Candidate], policy: &Policy) -> Rendered {
 fn rescan_near_placeholders(rendered: &Rendered, detectors: &DetectorSet) -> Vec<Candidate> {
     const MARGIN: usize = 192;
     let text = rendered.text.as_str();
-    let mut regions: Vec<(usize, usize)> = Vec::new();
-    for &(os, oe, _, _) in &rendered.spans {
-        let lo = engine::floor_char_boundary(text, os.saturating_sub(MARGIN));
-        let lo = text[..lo].rfind(char::is_whitespace).map_or(0, |i| i + 1);
-        let hi = engine::floor_char_boundary(text, (oe + MARGIN).min(text.len()));
-        let hi = text[hi..]
-            .find(char::is_whitespace)
-            .map_or(text.len(), |i| hi + i);
-        match regions.last_mut() {
-            Some(last) if lo <= last.1 => last.1 = last.1.max(hi),
-            _ => regions.push((lo, hi)),
-        }
-    }
+    let regions = engine::merge_windows(
+        rendered
+            .spans
+            .iter()
+            .map(|&(os, oe, _, _)| engine::around(text, os, oe, MARGIN, MARGIN))
+            .collect(),
+    );
     let mut found = Vec::new();
     for (lo, hi) in regions {
         let before = found.len();
@@ -304,6 +298,24 @@ fn rescan_near_placeholders(rendered: &Rendered, detectors: &DetectorSet) -> Vec
         }
     }
     found
+}
+
+/// The detectors of `policy` whose `example` is not found as their own kind:
+/// the check behind `handoff-gate rules check` and the table's tests.
+pub fn examples_not_found(policy: &Policy) -> Vec<&Detector> {
+    policy
+        .detectors()
+        .detectors()
+        .iter()
+        .filter(|d| {
+            d.example.as_deref().is_some_and(|example| {
+                !scrub(example, policy)
+                    .findings()
+                    .iter()
+                    .any(|f| f.kind == d.kind)
+            })
+        })
+        .collect()
 }
 
 fn verdict(findings: &[Finding], policy: &Policy) -> Verdict {

@@ -148,24 +148,15 @@ pub fn run(settings: &Settings, policy: &Policy, rules: &Rules) -> anyhow::Resul
         }
     };
     let bar = progress_bar(total_bytes);
-    let mut summary = Summary::default();
-    let outcome = triage_export(
-        input,
-        writer,
-        &file_name,
-        settings,
-        policy,
-        rules,
-        &mut summary,
-        &bar,
-    );
+    let outcome = triage_export(input, writer, settings, policy, rules, &bar);
     bar.finish_and_clear();
-    match (outcome, partial, settings.output) {
-        (Ok(()), Some(partial), Some(path)) => {
+    let summary = match (outcome, partial, settings.output) {
+        (Ok(summary), Some(partial), Some(path)) => {
             std::fs::rename(&partial, path)
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            summary
         }
-        (Ok(()), _, _) => {}
+        (Ok(summary), _, _) => summary,
         (Err(err), partial, _) => {
             if let Some(partial) = partial {
                 let _ = std::fs::remove_file(partial);
@@ -178,7 +169,7 @@ pub fn run(settings: &Settings, policy: &Policy, rules: &Rules) -> anyhow::Resul
                 Err(other) => Err(other),
             };
         }
-    }
+    };
     eprint!("{}", summary.table(started.elapsed()));
     Ok(ExitCode::SUCCESS)
 }
@@ -191,17 +182,18 @@ fn partial_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Triage every row of `input` into `output`; the counts for the summary table.
 fn triage_export(
     input: File,
     output: Box<dyn Write>,
-    file: &str,
     settings: &Settings,
     policy: &Policy,
     rules: &Rules,
-    summary: &mut Summary,
     bar: &indicatif::ProgressBar,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Summary> {
+    let file_name = settings.input.display().to_string();
+    let file = file_name.as_str();
+    let mut summary = Summary::default();
     let mut reader = ReaderBuilder::new()
         .has_headers(false)
         .from_reader(io::BufReader::with_capacity(1 << 16, input));
@@ -262,7 +254,8 @@ fn triage_export(
         }
         bar.set_position(reader.position().byte());
     }
-    sink.finish()
+    sink.finish()?;
+    Ok(summary)
 }
 
 fn malformed(file: &str, e: &csv::Error) -> ExportError {
