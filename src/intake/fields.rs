@@ -175,7 +175,9 @@ fn printable_name(name: &str) -> String {
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-    if identifier {
+    // A snake_case key can still be a token (`npm_…`, `sk_live_…`): the
+    // scrubber has the last word on what may be shown.
+    if identifier && scrub(name, &Policy::default()).findings().is_empty() {
         format!("`{name}`")
     } else {
         "(name not shown)".to_owned()
@@ -361,6 +363,10 @@ mod tests {
         let err = Intake::from_json(json!({"message": "x", "phone": "1"})).unwrap_err();
         assert!(err.to_string().contains("`phone`"), "{err}");
         let err = Intake::from_json(json!({"message": "x", "sk_live_ABC DEF": "1"})).unwrap_err();
+        assert!(!err.to_string().contains("sk_live"), "{err}");
+        let err =
+            Intake::from_json(json!({"message": "x", "sk_live_4ec39hqlyjwdarjtt1zdp7dc": "1"}))
+                .unwrap_err();
         assert!(!err.to_string().contains("sk_live"), "{err}");
     }
 
