@@ -26,6 +26,10 @@
 //! ```
 
 pub mod cli;
+pub mod config;
+pub mod deliver;
 pub mod intake;
 pub mod scrub;
+pub mod store;
 pub mod triage;
+pub mod web;

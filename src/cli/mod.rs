@@ -2,6 +2,7 @@
 
 mod redact;
 mod rules;
+mod serve;
 mod triage;
 
 use std::path::PathBuf;
@@ -18,6 +19,7 @@ use crate::scrub::Policy;
 #[derive(Debug, Parser)]
 #[command(name = "handoff-gate", version, propagate_version = true)]
 #[command(after_help = "Examples:
+  handoff-gate serve
   echo 'my key is sk_live_4eC39HqLyjWDarjtT1zdp7dc' | handoff-gate redact
   handoff-gate redact --jsonl < questions.jsonl > clean.jsonl
   handoff-gate rules check my-detectors.toml")]
@@ -30,6 +32,19 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the gateway: the intake form at /, the JSON API under /api/v1/,
+    /// the outbox that emails each intake to the consultant.
+    #[command(after_help = "Examples:
+  handoff-gate serve                      # 127.0.0.1:8080, data/handoff-gate.db, mail as .eml in data/mail
+  handoff-gate serve --config /etc/handoff-gate.toml
+  HANDOFF_GATE__SERVER__LISTEN=0.0.0.0:9000 handoff-gate serve
+
+Configuration: defaults, then the TOML file, then HANDOFF_GATE__SECTION__KEY
+variables. See every key and its effective value with `handoff-gate config check`.")]
+    Serve(serve::ConfigArgs),
+    /// Check the configuration and print the effective values (secrets masked).
+    #[command(subcommand)]
+    Config(serve::ConfigCommand),
     /// Scrub text from stdin: the clean text goes to stdout, a summary of what
     /// was removed (kinds and counts, never values) to stderr.
     #[command(after_help = "Examples:
@@ -88,6 +103,8 @@ impl PolicyArgs {
 /// Run a parsed command line; the exit code says whether every input was usable.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Serve(args) => serve::serve(&args),
+        Command::Config(cmd) => serve::config(&cmd),
         Command::Redact(args) => redact::run(&args),
         Command::Rules(cmd) => rules::run(&cmd),
         Command::Triage(args) => triage::run(&args),

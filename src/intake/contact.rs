@@ -15,7 +15,9 @@ pub struct ContactEmail(String);
 
 impl ContactEmail {
     /// The only way in: a trimmed address with one `@`, a non-empty local
-    /// part, a dotted domain, no spaces or control characters, at most 254 bytes.
+    /// part, a dotted domain, no spaces or control characters (so it can never
+    /// split an email header), at most 254 bytes, and valid by `validator`'s
+    /// HTML5 rules.
     pub fn parse(raw: &str) -> Result<Self, IntakeError> {
         let address = raw.trim();
         let plausible = address.len() <= 254
@@ -30,7 +32,7 @@ impl ContactEmail {
                 }
                 None => false,
             };
-        if plausible {
+        if plausible && validator::ValidateEmail::validate_email(&address) {
             Ok(ContactEmail(address.to_owned()))
         } else {
             Err(IntakeError::InvalidContactEmail)

@@ -112,11 +112,40 @@ impl IntakeField {
         FIELD_NAMES[self as usize]
     }
 
+    /// A short human label, for the form and the email.
+    pub fn label(self) -> &'static str {
+        FIELD_TEXTS[self as usize].0
+    }
+
+    /// Help text shown under the form input: what the person tells there.
+    pub fn help(self) -> &'static str {
+        FIELD_TEXTS[self as usize].1
+    }
+
     /// The field with this wire name.
     pub fn parse(name: &str) -> Option<Self> {
         IntakeField::ALL.into_iter().find(|f| f.as_str() == name)
     }
 }
+
+/// Label and help text of each free-text field, in [`IntakeField`] order.
+const FIELD_TEXTS: [(&str, &str); 15] = [
+    ("Your question", "In your own words: what should happen, and what happens instead."),
+    ("Where the path starts", "The public page, form, booking link, checkout, UTM or offer where it starts."),
+    ("Tools involved", "The tools that touch the contact, e.g. Typeform, HubSpot, Zapier, Stripe."),
+    ("What should happen next", "The step you expect after the contact moves on."),
+    ("Where it actually stops", "The last step that works, and what happens instead."),
+    ("Who is affected", "Lead, booked call, paid customer, member or inactive contact."),
+    ("Field, tag or stage expected", "The CRM field, tag, list or pipeline stage that should be set."),
+    ("Booking or payment status", "If relevant: booked, paid, refunded, failed …"),
+    ("Access expected", "If relevant: the course, membership or delivery they should get."),
+    ("Follow-up so far", "What follow-up has or has not started."),
+    ("Report that would prove it works", "The number or report that should show it worked."),
+    ("What is at risk", "What it costs while it stays broken."),
+    ("Deadline", "When it must work."),
+    ("How you will test it", "How you will check the fix, e.g. with a test contact."),
+    ("An example, private details removed", "One example run, with names, emails, phones and keys left out."),
+];
 
 /// Every safe intake field name: the free-text fields in [`IntakeField`]
 /// order, then `contact_email`, `consent` and `attachment`.
@@ -169,7 +198,7 @@ impl Intake {
 
 /// A field name fit to repeat: a short identifier, else a neutral phrase
 /// (a "name" can be a pasted secret too).
-fn printable_name(name: &str) -> String {
+pub(crate) fn printable_name(name: &str) -> String {
     let identifier = !name.is_empty()
         && name.len() <= 40
         && name
@@ -182,6 +211,15 @@ fn printable_name(name: &str) -> String {
     } else {
         "(name not shown)".to_owned()
     }
+}
+
+/// A submission that cannot be accepted as it is. Nothing of it is stored.
+#[derive(Debug, Clone)]
+pub struct Rejection {
+    /// The scrubbed free-text fields, to show back to the person.
+    pub fields: Vec<ScrubbedField>,
+    /// What to fix, by field name (`message`, `contact_email`, `consent`, …).
+    pub problems: BTreeMap<&'static str, String>,
 }
 
 /// One free-text field after scrubbing.
@@ -256,6 +294,73 @@ impl ScrubbedIntake {
             consent: intake.consent.unwrap_or(false),
             attachment: intake.attachment.is_some(),
         })
+    }
+
+    /// Scrub a form or API submission and check it as a whole, reporting
+    /// every problem by field so the person can fix them all at once. The
+    /// rejection carries the scrubbed fields, to show the text back with the
+    /// offending parts replaced.
+    pub fn review(intake: Intake, channel: Channel, policy: &Policy) -> Result<Self, Rejection> {
+        let mut problems = BTreeMap::new();
+        let contact_email = match intake.contact_email.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(address) => match ContactEmail::parse(address) {
+                Ok(email) => Some(email),
+                Err(_) => {
+                    problems.insert(
+                        "contact_email",
+                        "That does not look like an email address: check it, or leave the field empty.".to_owned(),
+                    );
+                    None
+                }
+            },
+        };
+        let consent = intake.consent.unwrap_or(false);
+        if intake.contact_email.as_deref().is_some_and(|a| !a.trim().is_empty()) && !consent {
+            problems.insert(
+                "consent",
+                "Tick this box so the consultant may answer at your address, or leave the address empty.".to_owned(),
+            );
+        }
+        if intake.message.trim().is_empty() {
+            problems.insert("message", "Please describe your question.".to_owned());
+        }
+        if intake.attachment.is_some() {
+            problems.insert(
+                "attachment",
+                "Files and screenshots are not accepted: describe what you see instead, with private details left out.".to_owned(),
+            );
+        }
+        let attachment = intake.attachment.is_some();
+        let mut scrubbed = ScrubbedIntake::from_intake(
+            Intake {
+                message: if intake.message.trim().is_empty() { "-".to_owned() } else { intake.message.clone() },
+                contact_email: None,
+                ..intake
+            },
+            channel,
+            policy,
+        )
+        .expect("a non-blank message without a contact address is always accepted");
+        if problems.contains_key("message") {
+            scrubbed.fields.retain(|f| f.field != IntakeField::Message);
+        }
+        for field in scrubbed.fields.iter().filter(|f| f.rejected) {
+            problems.insert(
+                field.field.as_str(),
+                "This looks like a pasted list of customer records. Nothing was stored: remove the list and describe one example, with private details left out.".to_owned(),
+            );
+        }
+        if !problems.is_empty() {
+            return Err(Rejection {
+                fields: scrubbed.fields,
+                problems,
+            });
+        }
+        scrubbed.contact_email = contact_email;
+        scrubbed.consent = consent;
+        scrubbed.attachment = attachment;
+        Ok(scrubbed)
     }
 
     /// A public comment: its whole text is the message.

@@ -23,7 +23,8 @@ mod contact;
 mod fields;
 
 pub use contact::ContactEmail;
-pub use fields::{FIELD_NAMES, Intake, IntakeField, ScrubbedField, ScrubbedIntake};
+pub use fields::{FIELD_NAMES, Intake, IntakeField, Rejection, ScrubbedField, ScrubbedIntake};
+pub(crate) use fields::printable_name;
 
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +36,16 @@ pub enum Channel {
     Form,
     /// A public comment under a short video.
     Comment,
+}
+
+impl Channel {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Form => "form",
+            Channel::Comment => "comment",
+        }
+    }
 }
 
 /// Why a submission could not be turned into an intake. Messages never

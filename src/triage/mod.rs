@@ -27,6 +27,7 @@
 mod decide;
 mod evidence;
 mod normalise;
+mod record;
 mod reply;
 mod rules;
 
@@ -35,6 +36,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use normalise::Normaliser;
+pub use record::{RECORD_SHAPE, triage_record};
 pub use rules::{DEFAULT_RULES, Role, Rules, RulesError};
 
 use crate::intake::{IntakeField, ScrubbedIntake};
@@ -147,7 +149,7 @@ impl Privacy {
 }
 
 /// The evidence behind one decision, in plain language.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reason {
     /// The decision it explains: `route repair`, `handoff form_to_crm`, `tools`, `privacy redact`.
     pub about: String,

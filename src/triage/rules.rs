@@ -458,6 +458,16 @@ impl Rules {
         &self.0.route_text(route).meaning
     }
 
+    /// A handoff's label from the rules, e.g. `payment → access`.
+    pub fn handoff_label(&self, handoff: Handoff) -> &str {
+        &self.0.handoff(handoff).label
+    }
+
+    /// The reply to a person on a route (empty for `no_fit`).
+    pub fn route_reply(&self, route: Route) -> &str {
+        &self.0.route_text(route).reply
+    }
+
     /// What the consultant does next on a route.
     pub fn route_next_step(&self, route: Route) -> &str {
         &self.0.route_text(route).next_step

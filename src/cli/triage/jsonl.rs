@@ -10,9 +10,8 @@ use serde_json::Value;
 
 use super::CHUNK;
 use super::summary::Summary;
-use crate::intake::{Channel, Intake, ScrubbedIntake};
-use crate::scrub::{Policy, scrub};
-use crate::triage::{Rules, Triage, triage};
+use crate::scrub::Policy;
+use crate::triage::{RECORD_SHAPE, Rules, Triage, triage_record};
 
 /// A line's id and triage, or what is wrong with the line.
 type LineResult = Result<(Value, Triage), String>;
@@ -104,52 +103,8 @@ pub fn triage_jsonl(
     Ok(malformed)
 }
 
-/// Parse, scrub and triage one line. Errors describe the problem without
-/// quoting the line: it may hold exactly the secrets we must not echo.
+/// Parse, scrub and triage one line.
 fn triage_line(line: &[u8], policy: &Policy, rules: &Rules) -> LineResult {
-    let mut object = crate::cli::redact::parse_object(
-        line,
-        "expected a JSON object with \"id\", \"channel\" and \"input\"",
-    )?;
-    let id = match object.remove("id").unwrap_or(Value::Null) {
-        Value::String(s) => Value::String(scrub(&s, policy).into_text().as_str().to_owned()),
-        other @ (Value::Null | Value::Number(_)) => other,
-        _ => return Err("\"id\" must be a string, a number or null".to_owned()),
-    };
-    let input = object.remove("input").ok_or("missing \"input\" field")?;
-    let channel = match object.remove("channel") {
-        None if input.is_string() => Channel::Comment,
-        None => Channel::Form,
-        Some(Value::String(s)) if s == "form" => Channel::Form,
-        Some(Value::String(s)) if s == "comment" => Channel::Comment,
-        Some(_) => return Err("\"channel\" must be \"form\" or \"comment\"".to_owned()),
-    };
-    if let Some(key) = object.keys().next() {
-        let shown = if key.len() <= 20 && key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
-            format!("`{key}`")
-        } else {
-            "(name not shown)".to_owned()
-        };
-        return Err(format!(
-            "unknown field {shown}; expected \"id\", \"channel\" and \"input\""
-        ));
-    }
-    let intake = match input {
-        Value::String(comment) => ScrubbedIntake::comment(&comment, policy),
-        object @ Value::Object(_) => Intake::from_json(object)
-            .and_then(|raw| ScrubbedIntake::from_intake(raw, channel, policy)),
-        _ => {
-            return Err(
-                "\"input\" must be a comment string or an object of safe intake fields".to_owned(),
-            );
-        }
-    }
-    .map_err(|e| e.to_string())?;
-    let intake = match (channel, intake.channel()) {
-        (Channel::Form, Channel::Comment) => {
-            return Err("a form's \"input\" must be an object of safe intake fields".to_owned());
-        }
-        _ => intake,
-    };
-    Ok((id, triage(&intake, rules)))
+    let object = crate::cli::redact::parse_object(line, RECORD_SHAPE)?;
+    triage_record(object, policy, rules)
 }

@@ -1,0 +1,118 @@
+//! The consultant's email for one stored intake: text and HTML parts
+//! rendered by askama from scrubbed fields, counts and the triage outcome.
+
+use askama::Template;
+use lettre::Message;
+use lettre::message::{Mailbox, MultiPart};
+
+use crate::store::IntakeRecord;
+use crate::triage::Rules;
+
+/// What both email templates show.
+struct Summary<'a> {
+    record: &'a IntakeRecord,
+    subject: String,
+    handoffs: Vec<&'a str>,
+    fields: Vec<(&'static str, &'a str)>,
+    removed: Vec<(&'static str, usize)>,
+    missing: Vec<&'static str>,
+    meaning: &'a str,
+    next_step: &'a str,
+    received: String,
+}
+
+#[derive(Template)]
+#[template(path = "email/intake.txt")]
+struct TextEmail<'a> {
+    s: &'a Summary<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "email/intake.html")]
+struct HtmlEmail<'a> {
+    s: &'a Summary<'a>,
+}
+
+/// Why an email could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum EmailError {
+    /// A template failed to render.
+    #[error("email template failed: {0}")]
+    Template(#[from] askama::Error),
+    /// The message could not be assembled.
+    #[error("email could not be built: {0}")]
+    Build(#[from] lettre::error::Error),
+}
+
+/// `[systems_audit] payment → access · Stripe, Kajabi`
+pub fn subject(record: &IntakeRecord, rules: &Rules) -> String {
+    let mut subject = format!("[{}]", record.route.as_str());
+    let handoffs: Vec<&str> = record
+        .handoffs
+        .iter()
+        .map(|h| rules.handoff_label(*h))
+        .collect();
+    if !handoffs.is_empty() {
+        subject.push(' ');
+        subject.push_str(&handoffs.join(", "));
+    }
+    if !record.tools.is_empty() {
+        subject.push_str(" · ");
+        subject.push_str(&record.tools.join(", "));
+    }
+    // Only rules' labels and tool names appear, but a header never gets a line break.
+    subject.retain(|c| !c.is_control());
+    subject
+}
+
+/// The stable `Message-ID` of an intake's email, so a resend is recognisable.
+pub fn message_id(record: &IntakeRecord, from: &Mailbox) -> String {
+    format!("<intake-{}@{}>", record.id, from.email.domain())
+}
+
+/// Build the email for a stored intake.
+pub fn compose(
+    record: &IntakeRecord,
+    rules: &Rules,
+    from: &Mailbox,
+    to: &Mailbox,
+) -> Result<Message, EmailError> {
+    let summary = Summary {
+        record,
+        subject: subject(record, rules),
+        handoffs: record
+            .handoffs
+            .iter()
+            .map(|h| rules.handoff_label(*h))
+            .collect(),
+        fields: record
+            .fields
+            .iter()
+            .map(|(f, text)| (f.label(), text.as_str()))
+            .collect(),
+        removed: record.removed.iter().map(|(k, n)| (k.as_str(), *n)).collect(),
+        missing: record.missing_fields.iter().map(|f| f.label()).collect(),
+        meaning: rules.route_meaning(record.route),
+        next_step: rules.route_next_step(record.route),
+        received: humantime::format_rfc3339_seconds(
+            std::time::UNIX_EPOCH
+                + std::time::Duration::from_millis(record.created_at_ms.max(0) as u64),
+        )
+        .to_string(),
+    };
+    let text = TextEmail { s: &summary }.render()?;
+    let html = HtmlEmail { s: &summary }.render()?;
+    let mut builder = Message::builder()
+        .from(from.clone())
+        .to(to.clone())
+        .subject(summary.subject.clone())
+        .message_id(Some(message_id(record, from)));
+    if let Some(reply_to) = record
+        .contact_email
+        .as_deref()
+        .and_then(|a| a.parse::<Mailbox>().ok())
+    {
+        builder = builder.reply_to(reply_to);
+    }
+    Ok(builder.multipart(MultiPart::alternative_plain_html(text, html))?)
+}

@@ -1,0 +1,200 @@
+//! One error type for the HTTP layer, mapped to status codes in one place.
+//! The JSON API answers `{"error": code, "message": text, "fields": {…}}`;
+//! pages answer with a small HTML page. No message ever quotes a submitted value.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, ContentType};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+use serde::Serialize;
+
+use crate::store::StoreError;
+
+/// What went wrong with a request.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The body is not of a type this route reads.
+    #[error("this endpoint accepts {expected}; the request was sent as {got}")]
+    UnsupportedMediaType {
+        /// What the route reads.
+        expected: &'static str,
+        /// The request's Content-Type (or "no Content-Type").
+        got: String,
+    },
+    /// The body is over the configured limit.
+    #[error("the request body is larger than {limit} bytes; shorten the text (the limit is limits.body_bytes)")]
+    PayloadTooLarge {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The body is not UTF-8.
+    #[error("the request body is not valid UTF-8: the first bad byte is at offset {offset}")]
+    InvalidUtf8 {
+        /// Byte offset of the first invalid byte.
+        offset: usize,
+    },
+    /// The body is not well-formed JSON.
+    #[error("the request body is not valid JSON: {what} at line {line}, column {column}")]
+    InvalidJson {
+        /// The kind of problem (syntax error, unexpected end …).
+        what: &'static str,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+    },
+    /// The body is well-formed but not what the route expects.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The submission needs changes, by field.
+    #[error("the submission was not accepted; see `fields` for what to change")]
+    Unprocessable {
+        /// Stable code: `invalid_intake` or `rejected`.
+        code: &'static str,
+        /// Field name → what to change.
+        fields: BTreeMap<String, String>,
+    },
+    /// The same Idempotency-Key came with a different request.
+    #[error("this Idempotency-Key was already used with a different request; use a new key for a new intake")]
+    IdempotencyKeyReused,
+    /// Too many requests from one client address.
+    #[error("too many submissions from your address; try again in {retry_after} seconds")]
+    RateLimited {
+        /// Seconds until the next request is allowed.
+        retry_after: u64,
+    },
+    /// The admin token is missing or wrong.
+    #[error("this endpoint needs `Authorization: Bearer <admin token>`")]
+    Unauthorized,
+    /// Nothing is stored under that id.
+    #[error("no intake with that id")]
+    NotFound,
+    /// No route at this path.
+    #[error("there is nothing at this address; the form is at / and the API under /api/v1/")]
+    NoRoute,
+    /// The store failed.
+    #[error("the intake could not be stored right now; nothing was lost on your side, please try again shortly")]
+    Store(#[from] StoreError),
+}
+
+impl ApiError {
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::InvalidUtf8 { .. } => "invalid_utf8",
+            ApiError::InvalidJson { .. } => "invalid_json",
+            ApiError::BadRequest(_) => "bad_request",
+            ApiError::Unprocessable { code, .. } => code,
+            ApiError::IdempotencyKeyReused => "idempotency_key_reused",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::NotFound | ApiError::NoRoute => "not_found",
+            ApiError::Store(_) => "store_unavailable",
+        }
+    }
+
+    /// The user-facing message: the store's internal cause is logged, not shown.
+    fn message(&self) -> String {
+        self.to_string()
+    }
+
+    fn log(&self) {
+        if let ApiError::Store(cause) = self {
+            tracing::error!(error = %cause, "store failure");
+        }
+    }
+
+    fn with_headers(&self, mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
+        match self {
+            ApiError::RateLimited { retry_after } => {
+                builder.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            ApiError::Unauthorized => {
+                builder.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            _ => {}
+        }
+        builder
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fields: Option<&'a BTreeMap<String, String>>,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::InvalidUtf8 { .. } | ApiError::InvalidJson { .. } | ApiError::BadRequest(_) => {
+                StatusCode::BAD_REQUEST
+            }
+            ApiError::Unprocessable { .. } | ApiError::IdempotencyKeyReused => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound | ApiError::NoRoute => StatusCode::NOT_FOUND,
+            ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.log();
+        let fields = match self {
+            ApiError::Unprocessable { fields, .. } => Some(fields),
+            _ => None,
+        };
+        self.with_headers(HttpResponse::build(self.status_code()))
+            .json(ErrorBody {
+                error: self.code(),
+                message: self.message(),
+                fields,
+            })
+    }
+}
+
+/// The same errors, answered as an HTML page (for the form routes).
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct PageError(#[from] pub ApiError);
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    status: u16,
+    title: &'a str,
+    message: String,
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.0.status_code()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.0.log();
+        let status = self.status_code();
+        let page = ErrorPage {
+            status: status.as_u16(),
+            title: status.canonical_reason().unwrap_or("Error"),
+            message: self.0.message(),
+        };
+        let body = page
+            .render()
+            .unwrap_or_else(|_| "<!doctype html><title>Error</title>".to_owned());
+        self.0
+            .with_headers(HttpResponse::build(status))
+            .content_type(ContentType::html())
+            .body(body)
+    }
+}

@@ -1,0 +1,112 @@
+//! Middleware: the per-client rate limit on POST routes and the request log.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, web};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use tracing::Instrument;
+
+use super::AppState;
+use super::error::{ApiError, PageError};
+
+/// Requests per client address per minute.
+pub type Limiter = DefaultKeyedRateLimiter<IpAddr>;
+
+/// A limiter allowing `per_minute` POSTs per address (with that burst), or
+/// none when it is 0.
+pub fn limiter(per_minute: u32) -> Option<Limiter> {
+    NonZeroU32::new(per_minute).map(|n| RateLimiter::keyed(Quota::per_minute(n)))
+}
+
+/// The client's address: the peer, unless the peer is a trusted proxy, in
+/// which case the right-most `X-Forwarded-For` entry that is not one.
+pub fn client_ip(req: &ServiceRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    forwarded
+        .iter()
+        .rev()
+        .filter_map(|s| s.parse::<IpAddr>().ok())
+        .find(|ip| !trusted.contains(ip))
+        .or(Some(peer))
+}
+
+/// Refuse a POST or DELETE beyond the client's quota with 429 and `Retry-After`.
+pub async fn rate_limit(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if req.method() == Method::POST || req.method() == Method::DELETE {
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .expect("the app state is registered")
+            .clone();
+        if let (Some(limiter), Some(ip)) = (
+            &state.limiter,
+            client_ip(&req, &state.config.server.trusted_proxies),
+        ) && let Err(not_until) = limiter.check_key(&ip)
+        {
+            let wait = not_until.wait_time_from(DefaultClock::default().now());
+            let error = ApiError::RateLimited {
+                retry_after: wait.as_secs() + 1,
+            };
+            tracing::warn!(route = req.path(), "rate limited");
+            return Err(if req.path().starts_with("/api/") {
+                error.into()
+            } else {
+                PageError(error).into()
+            });
+        }
+    }
+    next.call(req).await
+}
+
+/// Log each request (method, matched route, status, time; never the query
+/// string or body) inside a span carrying a request id, which is also
+/// returned as `X-Request-Id`.
+pub async fn request_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let request_id = uuid::Uuid::new_v4().simple().to_string()[..16].to_owned();
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let started = Instant::now();
+    let method = req.method().clone();
+    let mut response = next.call(req).instrument(span.clone()).await?;
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "(no route)".to_owned());
+    span.in_scope(|| {
+        tracing::info!(
+            %method,
+            route,
+            status = response.status().as_u16(),
+            ms = started.elapsed().as_millis() as u64,
+            "request"
+        );
+    });
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), value);
+    }
+    Ok(response)
+}

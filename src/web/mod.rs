@@ -1,0 +1,225 @@
+//! The HTTP shell (actix-web): the intake form, the JSON API, health checks.
+//!
+//! [`build_app`] wires configuration, store, mailer and outbox into a bound
+//! server; `handoff-gate serve` and the integration tests both use it.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! use handoff_gate::config::Config;
+//! use handoff_gate::web::build_app;
+//!
+//! let app = build_app(Config::load(None)?).await?;
+//! println!("listening on {}", app.address());
+//! app.run().await?;
+//! # Ok(()) }
+//! ```
+
+mod api;
+mod body;
+mod error;
+mod guard;
+mod health;
+mod pages;
+mod submit;
+mod token;
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App as ActixApp, HttpServer, web};
+
+pub use error::ApiError;
+pub use token::{TokenCheck, TokenKey};
+
+use crate::config::{Config, Secret};
+use crate::deliver::{DeliverError, Mailer, Outbox};
+use crate::scrub::Policy;
+use crate::store::{Store, StoreError};
+use crate::triage::Rules;
+
+/// Why the gateway could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The mailer could not be set up.
+    #[error(transparent)]
+    Deliver(#[from] DeliverError),
+    /// The listen address is taken or not ours.
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        /// The configured address.
+        address: SocketAddr,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// A generated secret could not be kept.
+    #[error("cannot keep the generated secret {path}: {source}")]
+    Secret {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+}
+
+/// Everything a request handler needs.
+pub struct AppState {
+    /// The configuration.
+    pub config: Config,
+    /// The scrubber's policy.
+    pub policy: Policy,
+    /// The triage rules.
+    pub rules: Arc<Rules>,
+    /// The store.
+    pub store: Store,
+    /// The outbox worker (woken after each stored intake).
+    pub outbox: Outbox,
+    /// Signs form tokens.
+    pub token_key: TokenKey,
+    /// The admin bearer token.
+    pub admin_token: Secret,
+    /// The per-address limiter on POST routes.
+    pub limiter: Option<guard::Limiter>,
+    /// Submissions taken for bots and silently dropped.
+    pub bot_discards: AtomicU64,
+}
+
+/// A bound, ready-to-run gateway.
+pub struct App {
+    address: SocketAddr,
+    server: actix_web::dev::Server,
+    state: web::Data<AppState>,
+}
+
+impl App {
+    /// The address it listens on (the real port when 0 was asked for).
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The shared state: store, outbox, counters.
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// A handle that stops the server gracefully.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serve until stopped, delivering the outbox in the background.
+    pub async fn run(self) -> std::io::Result<()> {
+        let worker = tokio::spawn(self.state.outbox.clone().run());
+        let result = self.server.await;
+        worker.abort();
+        self.state.store.close().await;
+        result
+    }
+}
+
+/// Open the store, set up the mailer and the outbox, bind the listener.
+pub async fn build_app(config: Config) -> Result<App, StartError> {
+    let store = Store::open(&config.store.url).await?;
+    let rules = Arc::new(Rules::default());
+    let mailer = Mailer::from_config(&config)?;
+    let outbox = Outbox::new(&config, store.clone(), mailer, rules.clone())?;
+    let token_key = keep_secret(&config.data_dir, "form-token.key", || TokenKey::random().to_hex())
+        .map(|hex| TokenKey::from_hex(&hex).unwrap_or_else(TokenKey::random))?;
+    let admin_token = match &config.admin.token {
+        Some(token) => token.clone(),
+        None => Secret::new(keep_secret(&config.data_dir, "admin-token", || {
+            TokenKey::random().to_hex()
+        })?),
+    };
+    let listener = TcpListener::bind(config.server.listen).map_err(|source| StartError::Listen {
+        address: config.server.listen,
+        source,
+    })?;
+    let address = listener.local_addr().map_err(|source| StartError::Listen {
+        address: config.server.listen,
+        source,
+    })?;
+    let workers = match config.server.workers {
+        0 => std::thread::available_parallelism().map_or(2, usize::from),
+        n => n,
+    };
+    let state = web::Data::new(AppState {
+        limiter: guard::limiter(config.limits.per_ip_per_minute),
+        policy: Policy::default(),
+        rules,
+        store,
+        outbox,
+        token_key,
+        admin_token,
+        bot_discards: AtomicU64::new(0),
+        config,
+    });
+    let shared = state.clone();
+    let server = HttpServer::new(move || {
+        ActixApp::new()
+            .app_data(shared.clone())
+            .wrap(from_fn(guard::rate_limit))
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("Referrer-Policy", "no-referrer"))
+                    .add(("X-Frame-Options", "DENY")),
+            )
+            .wrap(from_fn(guard::request_log))
+            .configure(routes)
+    })
+    .workers(workers)
+    .listen(listener)
+    .map_err(|source| StartError::Listen { address, source })?
+    .run();
+    Ok(App {
+        address,
+        server,
+        state,
+    })
+}
+
+fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(pages::form))
+        .route("/intake", web::post().to(pages::submit))
+        .route("/thanks/{id}", web::get().to(pages::thanks))
+        .route("/api/v1/intakes", web::post().to(api::create_intake))
+        .route("/api/v1/intakes/{id}", web::delete().to(api::erase_intake))
+        .route("/api/v1/triage", web::post().to(api::triage_batch))
+        .route("/healthz", web::get().to(health::alive))
+        .route("/readyz", web::get().to(health::ready))
+        .default_service(web::to(pages::not_found));
+}
+
+/// Read a generated secret from `dir/name`, creating it (mode 0600) first if absent.
+fn keep_secret(dir: &Path, name: &str, generate: impl FnOnce() -> String) -> Result<String, StartError> {
+    let path = dir.join(name);
+    let fail = |source| StartError::Secret {
+        path: path.display().to_string(),
+        source,
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) if !text.trim().is_empty() => return Ok(text.trim().to_owned()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(fail(e)),
+    }
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let value = generate();
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    use std::io::Write;
+    options
+        .open(&path)
+        .and_then(|mut f| f.write_all(value.as_bytes()))
+        .map_err(fail)?;
+    tracing::info!(path = %path.display(), "generated a secret");
+    Ok(value)
+}

@@ -1,0 +1,65 @@
+//! The one path every form and API submission takes: review (scrub and
+//! check), triage, store with its outbox row, wake the outbox.
+
+use crate::intake::{Channel, Intake, Rejection, ScrubbedIntake};
+use crate::store::{Idempotency, Inserted, IntakeRecord};
+use crate::triage::triage;
+
+use super::AppState;
+use super::error::ApiError;
+
+/// What became of a submission.
+pub enum Outcome {
+    /// Stored and queued for delivery (`replayed`: an earlier identical request).
+    Stored {
+        /// The stored intake.
+        record: IntakeRecord,
+        /// Whether an earlier request with the same Idempotency-Key stored it.
+        replayed: bool,
+    },
+    /// Not accepted; nothing stored.
+    Rejected(Rejection),
+}
+
+/// Review, triage and store one submission.
+pub async fn accept(
+    state: &AppState,
+    intake: Intake,
+    idempotency: Option<&Idempotency>,
+) -> Result<Outcome, ApiError> {
+    let intake = match ScrubbedIntake::review(intake, Channel::Form, &state.policy) {
+        Ok(intake) => intake,
+        Err(rejection) => {
+            tracing::info!(problems = ?rejection.problems.keys().collect::<Vec<_>>(), "submission not accepted");
+            return Ok(Outcome::Rejected(rejection));
+        }
+    };
+    let outcome = triage(&intake, &state.rules);
+    match state.store.insert(&intake, &outcome, idempotency).await? {
+        Inserted::Created(record) => {
+            state.outbox.wake();
+            tracing::info!(
+                intake = %record.id,
+                route = record.route.as_str(),
+                privacy = record.privacy.as_str(),
+                removed = ?record.removed,
+                "intake stored"
+            );
+            Ok(Outcome::Stored {
+                record,
+                replayed: false,
+            })
+        }
+        Inserted::Replayed(record) => Ok(Outcome::Stored {
+            record,
+            replayed: true,
+        }),
+        Inserted::KeyReused => Err(ApiError::IdempotencyKeyReused),
+    }
+}
+
+/// Whether a submission was rejected for what it holds (a file, an export)
+/// rather than for a field to correct.
+pub fn is_privacy_rejection(rejection: &Rejection) -> bool {
+    rejection.problems.contains_key("attachment") || rejection.fields.iter().any(|f| f.rejected)
+}
