@@ -126,6 +126,8 @@ pub struct Outbox {
     delivery: config::Delivery,
     retention_days: u32,
     wake: Arc<Notify>,
+    /// One pass at a time per process, so a row is never sent twice concurrently.
+    pass: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Outbox {
@@ -153,6 +155,7 @@ impl Outbox {
             delivery: config.delivery.clone(),
             retention_days: config.retention_days,
             wake: Arc::new(Notify::new()),
+            pass: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
 
@@ -187,6 +190,7 @@ impl Outbox {
 
     /// Send every email that is due now, in batches, until none is left.
     pub async fn deliver_due(&self) -> Result<Round, StoreError> {
+        let _pass = self.pass.lock().await;
         let mut round = Round::default();
         loop {
             let due = self.store.due_emails(now_ms(), 50).await?;

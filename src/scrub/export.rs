@@ -37,9 +37,15 @@ pub fn find_exports(text: &str, candidates: &[Candidate]) -> Vec<(usize, usize)>
             next += 1;
         }
         let in_line = &records[first..next];
+        // A phone candidate inside a card number or IBAN is not a second contact.
         let contact_values = in_line
             .iter()
             .filter(|c| matches!(c.kind, FindingKind::Email | FindingKind::Phone))
+            .filter(|c| {
+                !in_line
+                    .iter()
+                    .any(|o| matches!(o.kind, FindingKind::Card | FindingKind::Iban) && o.start < c.end && c.start < o.end)
+            })
             .count();
         if contact_values >= MIN_RECORDS {
             exports.push((line_start, content_end));

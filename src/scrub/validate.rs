@@ -542,6 +542,7 @@ pub fn symbol_soup(value: &str) -> bool {
         || value.starts_with("{{")
         || value.starts_with('/')
         || has_template_variable(value)
+        || looks_like_markup_or_code(value)
         || longest_run(value) > 3
         || entropy(value) < 3.5
     {
@@ -551,6 +552,18 @@ pub fn symbol_soup(value: &str) -> bool {
     marks.sort_unstable();
     marks.dedup();
     marks.len() >= 6 && value.bytes().filter(u8::is_ascii_alphanumeric).count() >= 8
+}
+
+/// Pasted HTML or code (`<script>alert('x')</script>`, `fbq('track','Lead')`):
+/// a tag, or a word called with a quoted argument.
+fn looks_like_markup_or_code(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let tag = bytes.windows(2).any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'/'))
+        && value.contains('>');
+    let call = bytes.windows(5).any(|w| {
+        w[..3].iter().all(u8::is_ascii_alphabetic) && w[3] == b'(' && matches!(w[4], b'\'' | b'"')
+    });
+    tag || call
 }
 
 /// A long random token with no context: upper, lower and digits with high
@@ -578,6 +591,12 @@ fn is_uuid(value: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn pasted_markup_is_not_symbol_soup() {
+        assert!(!super::symbol_soup("<script>alert('x')</script>"));
+        assert!(!super::symbol_soup("fbq('track','Lead',{value:9});"));
+    }
+
     use super::*;
 
     #[test]

@@ -1,0 +1,330 @@
+//! Helpers for the server tests: the real app from `build_app` on a random
+//! loopback port with a throwaway SQLite file and mail folder, an HTTP
+//! client, a real SMTP server process (Python's aiosmtpd), and the real
+//! binary as a child process.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use handoff_gate::config::{Config, SmtpTls};
+use handoff_gate::web::{AppState, build_app};
+use reqwest::redirect::Policy as Redirects;
+use tempfile::TempDir;
+
+/// A running gateway.
+pub struct TestApp {
+    pub base: String,
+    pub dir: TempDir,
+    pub client: reqwest::Client,
+    pub state: actix_web::web::Data<AppState>,
+    handle: actix_web::dev::ServerHandle,
+}
+
+/// Test defaults: random port, files in a temp dir, no rate limit, no fill
+/// delay, fast retries.
+pub fn test_config(dir: &Path) -> Config {
+    let mut config = Config::default();
+    config.server.listen = "127.0.0.1:0".parse().unwrap();
+    config.server.workers = 2;
+    config.store.url = format!("sqlite://{}", dir.join("gate.db").display());
+    config.mail.dir = dir.join("mail");
+    config.data_dir = dir.join("data");
+    config.limits.per_ip_per_minute = 0;
+    config.limits.min_fill_seconds = 0;
+    config.delivery.retry_base_ms = 50;
+    config.delivery.retry_max_seconds = 1;
+    config.delivery.poll_ms = 50;
+    config
+}
+
+impl TestApp {
+    /// Start with the test defaults, changed by `adjust`.
+    pub async fn spawn(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = test_config(dir.path());
+        adjust(&mut config);
+        let app = build_app(config).await.expect("the app starts");
+        let base = format!("http://{}", app.address());
+        let state = app.state();
+        let handle = app.handle();
+        tokio::spawn(app.run());
+        TestApp {
+            base,
+            dir,
+            client: reqwest::Client::builder()
+                .redirect(Redirects::none())
+                .build()
+                .unwrap(),
+            state,
+            handle,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// POST a JSON value to the API.
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A fresh form token from the real form page.
+    pub async fn form_token(&self) -> String {
+        let page = self
+            .client
+            .get(self.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let start = page.find("name=\"form_token\" value=\"").expect("the form has a token")
+            + "name=\"form_token\" value=\"".len();
+        page[start..start + page[start..].find('"').unwrap()].to_owned()
+    }
+
+    /// POST the form urlencoded, with a fresh token added.
+    pub async fn post_form(&self, fields: &[(&str, &str)]) -> reqwest::Response {
+        let token = self.form_token().await;
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("form_token", &token));
+        self.client
+            .post(self.url("/intake"))
+            .form(&all)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Deliver everything that is due now.
+    pub async fn drain(&self) -> handoff_gate::deliver::Round {
+        self.state.outbox.deliver_due().await.unwrap()
+    }
+
+    /// How many intakes the store holds.
+    pub async fn intake_count(&self) -> u64 {
+        let states = self.state.store.outbox_states().await.unwrap();
+        states.values().sum()
+    }
+
+    /// The `.eml` files the file transport wrote.
+    pub fn mail_files(&self) -> Vec<String> {
+        read_dir_texts(&self.dir.path().join("mail"))
+    }
+
+    pub async fn stop(self) {
+        self.handle.stop(true).await;
+    }
+}
+
+/// Every file's text in a folder (none if it does not exist).
+pub fn read_dir_texts(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut texts: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_file())
+        .map(|e| String::from_utf8_lossy(&std::fs::read(e.path()).unwrap()).into_owned())
+        .collect();
+    texts.sort();
+    texts
+}
+
+/// A free loopback port (bound then released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Wait until `check` holds, or panic after `limit`.
+pub async fn eventually<F, Fut>(limit: Duration, what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    while !check().await {
+        assert!(started.elapsed() < limit, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A real SMTP server process: aiosmtpd writing every message to a Maildir.
+pub struct SmtpServer {
+    pub port: u16,
+    pub maildir: PathBuf,
+    child: Child,
+}
+
+/// Whether aiosmtpd can be started; in CI its absence is a failure, locally
+/// the SMTP tests say they skipped.
+pub fn smtp_available(test: &str) -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{test}: aiosmtpd is required in CI (.ci/run installs it with pip)"
+        );
+        eprintln!("SKIPPED {test}: Python's aiosmtpd is not installed (pip install aiosmtpd)");
+    }
+    ok
+}
+
+impl SmtpServer {
+    /// Start on `port`, writing to a Maildir under `dir`; waits until it accepts connections.
+    pub fn start(port: u16, dir: &Path) -> SmtpServer {
+        // aiosmtpd creates the Maildir only when the folder does not exist yet.
+        let maildir = dir.join("Maildir");
+        let child = Command::new("python3")
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 runs");
+        let server = SmtpServer {
+            port,
+            maildir,
+            child,
+        };
+        let started = Instant::now();
+        while TcpStream::connect(SocketAddr::from(([127, 0, 0, 1], port))).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "aiosmtpd did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        server
+    }
+
+    /// Every message received so far.
+    pub fn messages(&self) -> Vec<String> {
+        let mut all = read_dir_texts(&self.maildir.join("new"));
+        all.extend(read_dir_texts(&self.maildir.join("cur")));
+        all
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Point a configuration's mail at a plain-SMTP server on loopback.
+pub fn use_smtp(config: &mut Config, port: u16) {
+    config.smtp.host = Some("127.0.0.1".to_owned());
+    config.smtp.port = Some(port);
+    config.smtp.tls = SmtpTls::None;
+    config.smtp.timeout_seconds = 2;
+}
+
+/// Undo quoted-printable soft breaks and `=XX` escapes, so a search for a
+/// planted value cannot miss one split across encoded lines.
+pub fn decode_quoted_printable(text: &str) -> String {
+    let joined = text.replace("=\r\n", "").replace("=\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'='
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(&joined[i + 1..i + 3], 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The `Message-ID` header of a raw message.
+pub fn message_id(raw: &str) -> Option<String> {
+    raw.lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("message-id:"))
+        .map(|l| l["message-id:".len()..].trim().to_owned())
+}
+
+/// The real binary as a child process, logging to a file.
+pub struct GatewayProcess {
+    child: Child,
+    pub base: String,
+    pub log: PathBuf,
+}
+
+impl GatewayProcess {
+    /// Start `handoff-gate serve` with `env` overrides in `dir`; waits for /healthz.
+    pub async fn start(dir: &Path, env: &[(&str, String)]) -> GatewayProcess {
+        let port = free_port();
+        let log = dir.join(format!("gateway-{port}.log"));
+        let out = std::fs::File::create(&log).unwrap();
+        let mut command = Command::new(env!("CARGO_BIN_EXE_handoff-gate"));
+        command
+            .arg("serve")
+            .current_dir(dir)
+            .env("HANDOFF_GATE__SERVER__LISTEN", format!("127.0.0.1:{port}"))
+            .env("HANDOFF_GATE__LIMITS__PER_IP_PER_MINUTE", "0")
+            .env("HANDOFF_GATE__LIMITS__MIN_FILL_SECONDS", "0")
+            .env("HANDOFF_GATE__DELIVERY__RETRY_BASE_MS", "50")
+            .env("HANDOFF_GATE__DELIVERY__RETRY_MAX_SECONDS", "1")
+            .env("HANDOFF_GATE__DELIVERY__POLL_MS", "50")
+            .env("RUST_LOG", "debug")
+            .stdout(out.try_clone().unwrap())
+            .stderr(out);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let child = command.spawn().expect("the binary starts");
+        let process = GatewayProcess {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            log,
+        };
+        let client = reqwest::Client::new();
+        let health = format!("{}/healthz", process.base);
+        eventually(Duration::from_secs(20), "the gateway to answer /healthz", || {
+            let request = client.get(&health).send();
+            async move { request.await.is_ok_and(|r| r.status().is_success()) }
+        })
+        .await;
+        process
+    }
+
+    /// Kill it without warning (SIGKILL).
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+}
+
+impl Drop for GatewayProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
