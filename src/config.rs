@@ -38,31 +38,106 @@ pub struct Key {
 
 /// Every key, in the order `config check` prints them.
 pub const KEYS: &[Key] = &[
-    Key { name: "server.listen", doc: "address and port to listen on (default 127.0.0.1:8080)" },
-    Key { name: "server.trusted_proxies", doc: "proxy IPs whose X-Forwarded-For is believed (default none)" },
-    Key { name: "server.workers", doc: "HTTP worker threads; 0 means one per core (default 0)" },
-    Key { name: "store.url", doc: "sqlite://PATH (default sqlite://data/handoff-gate.db)" },
-    Key { name: "mail.to", doc: "the consultant's address that receives every intake" },
-    Key { name: "mail.from", doc: "the sender address of intake emails" },
-    Key { name: "mail.dir", doc: "where .eml files go while smtp.host is unset (default data/mail)" },
-    Key { name: "smtp.host", doc: "SMTP relay host; unset means mail is written to mail.dir" },
-    Key { name: "smtp.port", doc: "SMTP port (default 587 for starttls, 465 for tls, 25 for none)" },
-    Key { name: "smtp.username", doc: "SMTP user name, if the relay wants authentication" },
-    Key { name: "smtp.password", doc: "SMTP password (masked in output)" },
-    Key { name: "smtp.tls", doc: "starttls | tls | none (default starttls)" },
-    Key { name: "smtp.timeout_seconds", doc: "SMTP connect and command timeout (default 10)" },
-    Key { name: "limits.body_bytes", doc: "largest request body accepted (default 65536)" },
-    Key { name: "limits.per_ip_per_minute", doc: "POSTs per client IP per minute; 0 disables (default 20)" },
-    Key { name: "limits.min_fill_seconds", doc: "a form sent sooner than this is treated as a bot (default 3)" },
-    Key { name: "limits.form_token_hours", doc: "how long a loaded form stays valid (default 24)" },
-    Key { name: "delivery.max_attempts", doc: "send attempts before an email is marked dead (default 10)" },
-    Key { name: "delivery.retry_base_ms", doc: "first retry delay; doubles per attempt, with jitter (default 5000)" },
-    Key { name: "delivery.retry_max_seconds", doc: "longest retry delay (default 3600)" },
-    Key { name: "delivery.poll_ms", doc: "how often the outbox is checked for due emails (default 1000)" },
-    Key { name: "retention_days", doc: "intakes older than this are deleted (default 90)" },
-    Key { name: "admin.token", doc: "bearer token for DELETE /api/v1/intakes/{id}; generated under data_dir if unset" },
-    Key { name: "data_dir", doc: "where generated secrets are kept (default data)" },
+    Key {
+        name: "server.listen",
+        doc: "address and port to listen on (default 127.0.0.1:8080)",
+    },
+    Key {
+        name: "server.trusted_proxies",
+        doc: "proxy IPs whose X-Forwarded-For is believed (default none)",
+    },
+    Key {
+        name: "server.workers",
+        doc: "HTTP worker threads; 0 means one per core (default 0)",
+    },
+    Key {
+        name: "store.url",
+        doc: "sqlite://PATH (default sqlite://data/handoff-gate.db)",
+    },
+    Key {
+        name: "mail.to",
+        doc: "the consultant's address that receives every intake",
+    },
+    Key {
+        name: "mail.from",
+        doc: "the sender address of intake emails",
+    },
+    Key {
+        name: "mail.dir",
+        doc: "where .eml files go while smtp.host is unset (default data/mail)",
+    },
+    Key {
+        name: "smtp.host",
+        doc: "SMTP relay host; unset means mail is written to mail.dir",
+    },
+    Key {
+        name: "smtp.port",
+        doc: "SMTP port (default 587 for starttls, 465 for tls, 25 for none)",
+    },
+    Key {
+        name: "smtp.username",
+        doc: "SMTP user name, if the relay wants authentication",
+    },
+    Key {
+        name: "smtp.password",
+        doc: "SMTP password (masked in output)",
+    },
+    Key {
+        name: "smtp.tls",
+        doc: "starttls | tls | none (default starttls)",
+    },
+    Key {
+        name: "smtp.timeout_seconds",
+        doc: "SMTP connect and command timeout (default 10)",
+    },
+    Key {
+        name: "limits.body_bytes",
+        doc: "largest request body accepted (default 65536)",
+    },
+    Key {
+        name: "limits.per_ip_per_minute",
+        doc: "POSTs per client IP per minute; 0 disables (default 20)",
+    },
+    Key {
+        name: "limits.min_fill_seconds",
+        doc: "a form sent sooner than this is treated as a bot (default 3)",
+    },
+    Key {
+        name: "limits.form_token_hours",
+        doc: "how long a loaded form stays valid (default 24)",
+    },
+    Key {
+        name: "delivery.max_attempts",
+        doc: "send attempts before an email is marked dead (default 10)",
+    },
+    Key {
+        name: "delivery.retry_base_ms",
+        doc: "first retry delay; doubles per attempt, with jitter (default 5000)",
+    },
+    Key {
+        name: "delivery.retry_max_seconds",
+        doc: "longest retry delay (default 3600)",
+    },
+    Key {
+        name: "delivery.poll_ms",
+        doc: "how often the outbox is checked for due emails (default 1000)",
+    },
+    Key {
+        name: "retention_days",
+        doc: "intakes older than this are deleted (default 90)",
+    },
+    Key {
+        name: "admin.token",
+        doc: "bearer token for DELETE /api/v1/intakes/{id}; generated under data_dir if unset",
+    },
+    Key {
+        name: "data_dir",
+        doc: "where generated secrets are kept (default data)",
+    },
 ];
+
+/// Keys whose values are never printed.
+const SECRET_KEYS: [&str; 2] = ["smtp.password", "admin.token"];
 
 /// A secret value: `Debug` and serialization print `[REDACTED]`.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -317,7 +392,9 @@ impl Config {
             if value.parse::<lettre::message::Mailbox>().is_err() {
                 return Err(fail(
                     key,
-                    format!("{key} is not an email address; accepted: `name@example.com` or `Name <name@example.com>`"),
+                    format!(
+                        "{key} is not an email address; accepted: `name@example.com` or `Name <name@example.com>`"
+                    ),
                 ));
             }
         }
@@ -334,7 +411,12 @@ impl Config {
                 "smtp.username and smtp.password go together: set both or neither".to_owned(),
             ));
         }
-        if self.smtp.host.as_deref().is_some_and(|h| h.trim().is_empty()) {
+        if self
+            .smtp
+            .host
+            .as_deref()
+            .is_some_and(|h| h.trim().is_empty())
+        {
             return Err(fail(
                 "smtp.host",
                 "smtp.host is empty; remove it to write mail to files".to_owned(),
@@ -365,7 +447,7 @@ impl Config {
                 item = item.and_then(|v| v.get(part));
             }
             let shown = match (key.name, item) {
-                ("admin.token", Some(_)) => "[REDACTED]".to_owned(),
+                (name, Some(_)) if SECRET_KEYS.contains(&name) => "[REDACTED]".to_owned(),
                 ("admin.token", None) => "(generated under data_dir)".to_owned(),
                 (_, Some(v)) => v.to_string(),
                 (_, None) => "(unset)".to_owned(),
@@ -408,18 +490,24 @@ fn from_figment(error: &figment::Error, file: Option<&Path>) -> ConfigError {
         .as_ref()
         .is_some_and(|m| m.name.contains("environment"));
     let origin = if from_env {
-        format!("environment {}{}", ENV_PREFIX, key.to_uppercase().replace('.', "__"))
+        format!(
+            "environment {}{}",
+            ENV_PREFIX,
+            key.to_uppercase().replace('.', "__")
+        )
     } else if key.is_empty() {
         file.map_or_else(|| "configuration".to_owned(), |p| p.display().to_string())
     } else {
         origin_of(&key, file)
     };
-    let mut message = error.kind.to_string();
+    // A secret's wrong value must not be repeated, even in an error.
+    let mut message = if SECRET_KEYS.contains(&key.as_str()) {
+        "must be a string".to_owned()
+    } else {
+        error.kind.to_string()
+    };
     if let Some(doc) = KEYS.iter().find(|k| k.name == key) {
         message.push_str(&format!(" (accepted: {})", doc.doc));
-    } else if matches!(error.kind, figment::error::Kind::UnknownField(..)) {
-        let names: Vec<&str> = KEYS.iter().map(|k| k.name).collect();
-        message.push_str(&format!("; known keys: {}", names.join(", ")));
     }
     if !key.is_empty() && !message.contains(&key) {
         message = format!("{key}: {message}");

@@ -90,7 +90,11 @@ pub fn compose(
             .iter()
             .map(|(f, text)| (f.label(), text.as_str()))
             .collect(),
-        removed: record.removed.iter().map(|(k, n)| (k.as_str(), *n)).collect(),
+        removed: record
+            .removed
+            .iter()
+            .map(|(k, n)| (k.as_str(), *n))
+            .collect(),
         missing: record.missing_fields.iter().map(|f| f.label()).collect(),
         meaning: rules.route_meaning(record.route),
         next_step: rules.route_next_step(record.route),

@@ -75,10 +75,8 @@ impl Mailer {
         .port(smtp.effective_port())
         .timeout(Some(Duration::from_secs(smtp.timeout_seconds)));
         if let (Some(user), Some(password)) = (&smtp.username, &smtp.password) {
-            builder = builder.credentials(Credentials::new(
-                user.clone(),
-                password.expose().to_owned(),
-            ));
+            builder =
+                builder.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
         }
         Ok(Mailer::Smtp(builder.build()))
     }

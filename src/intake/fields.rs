@@ -130,21 +130,57 @@ impl IntakeField {
 
 /// Label and help text of each free-text field, in [`IntakeField`] order.
 const FIELD_TEXTS: [(&str, &str); 15] = [
-    ("Your question", "In your own words: what should happen, and what happens instead."),
-    ("Where the path starts", "The public page, form, booking link, checkout, UTM or offer where it starts."),
-    ("Tools involved", "The tools that touch the contact, e.g. Typeform, HubSpot, Zapier, Stripe."),
-    ("What should happen next", "The step you expect after the contact moves on."),
-    ("Where it actually stops", "The last step that works, and what happens instead."),
-    ("Who is affected", "Lead, booked call, paid customer, member or inactive contact."),
-    ("Field, tag or stage expected", "The CRM field, tag, list or pipeline stage that should be set."),
-    ("Booking or payment status", "If relevant: booked, paid, refunded, failed …"),
-    ("Access expected", "If relevant: the course, membership or delivery they should get."),
+    (
+        "Your question",
+        "In your own words: what should happen, and what happens instead.",
+    ),
+    (
+        "Where the path starts",
+        "The public page, form, booking link, checkout, UTM or offer where it starts.",
+    ),
+    (
+        "Tools involved",
+        "The tools that touch the contact, e.g. Typeform, HubSpot, Zapier, Stripe.",
+    ),
+    (
+        "What should happen next",
+        "The step you expect after the contact moves on.",
+    ),
+    (
+        "Where it actually stops",
+        "The last step that works, and what happens instead.",
+    ),
+    (
+        "Who is affected",
+        "Lead, booked call, paid customer, member or inactive contact.",
+    ),
+    (
+        "Field, tag or stage expected",
+        "The CRM field, tag, list or pipeline stage that should be set.",
+    ),
+    (
+        "Booking or payment status",
+        "If relevant: booked, paid, refunded, failed …",
+    ),
+    (
+        "Access expected",
+        "If relevant: the course, membership or delivery they should get.",
+    ),
     ("Follow-up so far", "What follow-up has or has not started."),
-    ("Report that would prove it works", "The number or report that should show it worked."),
+    (
+        "Report that would prove it works",
+        "The number or report that should show it worked.",
+    ),
     ("What is at risk", "What it costs while it stays broken."),
     ("Deadline", "When it must work."),
-    ("How you will test it", "How you will check the fix, e.g. with a test contact."),
-    ("An example, private details removed", "One example run, with names, emails, phones and keys left out."),
+    (
+        "How you will test it",
+        "How you will check the fix, e.g. with a test contact.",
+    ),
+    (
+        "An example, private details removed",
+        "One example run, with names, emails, phones and keys left out.",
+    ),
 ];
 
 /// Every safe intake field name: the free-text fields in [`IntakeField`]
@@ -316,7 +352,12 @@ impl ScrubbedIntake {
             },
         };
         let consent = intake.consent.unwrap_or(false);
-        if intake.contact_email.as_deref().is_some_and(|a| !a.trim().is_empty()) && !consent {
+        if intake
+            .contact_email
+            .as_deref()
+            .is_some_and(|a| !a.trim().is_empty())
+            && !consent
+        {
             problems.insert(
                 "consent",
                 "Tick this box so the consultant may answer at your address, or leave the address empty.".to_owned(),
@@ -334,7 +375,11 @@ impl ScrubbedIntake {
         let attachment = intake.attachment.is_some();
         let mut scrubbed = ScrubbedIntake::from_intake(
             Intake {
-                message: if intake.message.trim().is_empty() { "-".to_owned() } else { intake.message.clone() },
+                message: if intake.message.trim().is_empty() {
+                    "-".to_owned()
+                } else {
+                    intake.message.clone()
+                },
                 contact_email: None,
                 ..intake
             },

@@ -23,8 +23,8 @@ mod contact;
 mod fields;
 
 pub use contact::ContactEmail;
-pub use fields::{FIELD_NAMES, Intake, IntakeField, Rejection, ScrubbedField, ScrubbedIntake};
 pub(crate) use fields::printable_name;
+pub use fields::{FIELD_NAMES, Intake, IntakeField, Rejection, ScrubbedField, ScrubbedIntake};
 
 use serde::{Deserialize, Serialize};
 

@@ -42,9 +42,11 @@ pub fn find_exports(text: &str, candidates: &[Candidate]) -> Vec<(usize, usize)>
             .iter()
             .filter(|c| matches!(c.kind, FindingKind::Email | FindingKind::Phone))
             .filter(|c| {
-                !in_line
-                    .iter()
-                    .any(|o| matches!(o.kind, FindingKind::Card | FindingKind::Iban) && o.start < c.end && c.start < o.end)
+                !in_line.iter().any(|o| {
+                    matches!(o.kind, FindingKind::Card | FindingKind::Iban)
+                        && o.start < c.end
+                        && c.start < o.end
+                })
             })
             .count();
         if contact_values >= MIN_RECORDS {

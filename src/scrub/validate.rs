@@ -558,7 +558,9 @@ pub fn symbol_soup(value: &str) -> bool {
 /// a tag, or a word called with a quoted argument.
 fn looks_like_markup_or_code(value: &str) -> bool {
     let bytes = value.as_bytes();
-    let tag = bytes.windows(2).any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'/'))
+    let tag = bytes
+        .windows(2)
+        .any(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'/'))
         && value.contains('>');
     let call = bytes.windows(5).any(|w| {
         w[..3].iter().all(u8::is_ascii_alphabetic) && w[3] == b'(' && matches!(w[4], b'\'' | b'"')

@@ -108,11 +108,17 @@ impl IntakeRecord {
     }
 
     pub(super) fn from_row(row: &SqliteRow) -> Result<Self, StoreError> {
-        fn parse<T: for<'de> Deserialize<'de>>(row: &SqliteRow, column: &str) -> Result<T, StoreError> {
+        fn parse<T: for<'de> Deserialize<'de>>(
+            row: &SqliteRow,
+            column: &str,
+        ) -> Result<T, StoreError> {
             let text: String = row.get(column);
             serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
         }
-        fn word<T: for<'de> Deserialize<'de>>(row: &SqliteRow, column: &str) -> Result<T, StoreError> {
+        fn word<T: for<'de> Deserialize<'de>>(
+            row: &SqliteRow,
+            column: &str,
+        ) -> Result<T, StoreError> {
             let text: String = row.get(column);
             serde_json::from_value(serde_json::Value::String(text))
                 .map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))

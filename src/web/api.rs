@@ -62,7 +62,11 @@ pub async fn create_intake(
                 route: record.route,
                 handoffs: &record.handoffs,
                 privacy: record.privacy,
-                removed: record.removed.iter().map(|(k, n)| (k.as_str(), *n)).collect(),
+                removed: record
+                    .removed
+                    .iter()
+                    .map(|(k, n)| (k.as_str(), *n))
+                    .collect(),
                 next_step: &step,
             };
             let mut response = HttpResponse::build(StatusCode::CREATED);

@@ -24,7 +24,13 @@ fn media_type(req: &HttpRequest) -> Option<String> {
     req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
 }
 
 fn unsupported(req: &HttpRequest, expected: &'static str) -> ApiError {
@@ -35,7 +41,11 @@ fn unsupported(req: &HttpRequest, expected: &'static str) -> ApiError {
 }
 
 /// Read the whole body, refusing it as soon as it passes `limit`.
-async fn read_limited(req: &HttpRequest, mut payload: Payload, limit: usize) -> Result<BytesMut, ApiError> {
+async fn read_limited(
+    req: &HttpRequest,
+    mut payload: Payload,
+    limit: usize,
+) -> Result<BytesMut, ApiError> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -46,7 +56,9 @@ async fn read_limited(req: &HttpRequest, mut payload: Payload, limit: usize) -> 
     }
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::BadRequest(format!("the request body could not be read: {e}")))?;
+        let chunk = chunk.map_err(|e| {
+            ApiError::BadRequest(format!("the request body could not be read: {e}"))
+        })?;
         if body.len() + chunk.len() > limit {
             return Err(ApiError::PayloadTooLarge { limit });
         }
@@ -63,7 +75,11 @@ fn utf8(bytes: &[u8]) -> Result<&str, ApiError> {
 
 /// A JSON body (`application/json` or `+json`), parsed; also its raw bytes
 /// for idempotency fingerprints.
-pub async fn json(req: &HttpRequest, payload: Payload, limit: usize) -> Result<(Value, BytesMut), ApiError> {
+pub async fn json(
+    req: &HttpRequest,
+    payload: Payload,
+    limit: usize,
+) -> Result<(Value, BytesMut), ApiError> {
     let is_json = media_type(req).is_some_and(|m| m == "application/json" || m.ends_with("+json"));
     if !is_json {
         return Err(unsupported(req, "`application/json`"));
@@ -82,7 +98,11 @@ pub async fn json(req: &HttpRequest, payload: Payload, limit: usize) -> Result<(
 }
 
 /// A form body: `application/x-www-form-urlencoded` or `multipart/form-data`.
-pub async fn form(req: &HttpRequest, payload: Payload, limit: usize) -> Result<FormFields, ApiError> {
+pub async fn form(
+    req: &HttpRequest,
+    payload: Payload,
+    limit: usize,
+) -> Result<FormFields, ApiError> {
     match media_type(req).as_deref() {
         Some("application/x-www-form-urlencoded") => {
             let body = read_limited(req, payload, limit).await?;
@@ -108,7 +128,10 @@ fn urlencoded(body: &[u8]) -> Result<FormFields, ApiError> {
             None => (pair, &b""[..]),
         };
         let decode = |part: &[u8]| -> Result<String, ApiError> {
-            let plus: Vec<u8> = part.iter().map(|b| if *b == b'+' { b' ' } else { *b }).collect();
+            let plus: Vec<u8> = part
+                .iter()
+                .map(|b| if *b == b'+' { b' ' } else { *b })
+                .collect();
             let bytes: Vec<u8> = percent_encoding::percent_decode(&plus).collect();
             String::from_utf8(bytes).map_err(|e| {
                 ApiError::BadRequest(format!(
@@ -126,7 +149,11 @@ fn urlencoded(body: &[u8]) -> Result<FormFields, ApiError> {
 /// Read a multipart form. A part with a file name is a file: its content is
 /// drained and dropped, and only the part's field name is kept to say why
 /// the submission is refused.
-async fn multipart(req: &HttpRequest, payload: Payload, limit: usize) -> Result<FormFields, ApiError> {
+async fn multipart(
+    req: &HttpRequest,
+    payload: Payload,
+    limit: usize,
+) -> Result<FormFields, ApiError> {
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -200,7 +227,9 @@ mod tests {
 
     #[test]
     fn urlencoded_invalid_utf8_names_the_pair_not_the_value() {
-        let err = urlencoded(b"message=ok&deadline=%FF%FEsecret").unwrap_err().to_string();
+        let err = urlencoded(b"message=ok&deadline=%FF%FEsecret")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("field number 2"), "{err}");
         assert!(!err.contains("secret"), "{err}");
     }

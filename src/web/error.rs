@@ -24,7 +24,9 @@ pub enum ApiError {
         got: String,
     },
     /// The body is over the configured limit.
-    #[error("the request body is larger than {limit} bytes; shorten the text (the limit is limits.body_bytes)")]
+    #[error(
+        "the request body is larger than {limit} bytes; shorten the text (the limit is limits.body_bytes)"
+    )]
     PayloadTooLarge {
         /// The limit in bytes.
         limit: usize,
@@ -57,7 +59,9 @@ pub enum ApiError {
         fields: BTreeMap<String, String>,
     },
     /// The same Idempotency-Key came with a different request.
-    #[error("this Idempotency-Key was already used with a different request; use a new key for a new intake")]
+    #[error(
+        "this Idempotency-Key was already used with a different request; use a new key for a new intake"
+    )]
     IdempotencyKeyReused,
     /// Too many requests from one client address.
     #[error("too many submissions from your address; try again in {retry_after} seconds")]
@@ -75,7 +79,9 @@ pub enum ApiError {
     #[error("there is nothing at this address; the form is at / and the API under /api/v1/")]
     NoRoute,
     /// The store failed.
-    #[error("the intake could not be stored right now; nothing was lost on your side, please try again shortly")]
+    #[error(
+        "the intake could not be stored right now; nothing was lost on your side, please try again shortly"
+    )]
     Store(#[from] StoreError),
 }
 
@@ -108,7 +114,10 @@ impl ApiError {
         }
     }
 
-    fn with_headers(&self, mut builder: actix_web::HttpResponseBuilder) -> actix_web::HttpResponseBuilder {
+    fn with_headers(
+        &self,
+        mut builder: actix_web::HttpResponseBuilder,
+    ) -> actix_web::HttpResponseBuilder {
         match self {
             ApiError::RateLimited { retry_after } => {
                 builder.insert_header((header::RETRY_AFTER, retry_after.to_string()));
@@ -135,9 +144,9 @@ impl ResponseError for ApiError {
         match self {
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::InvalidUtf8 { .. } | ApiError::InvalidJson { .. } | ApiError::BadRequest(_) => {
-                StatusCode::BAD_REQUEST
-            }
+            ApiError::InvalidUtf8 { .. }
+            | ApiError::InvalidJson { .. }
+            | ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unprocessable { .. } | ApiError::IdempotencyKeyReused => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }

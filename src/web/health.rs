@@ -16,7 +16,9 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let store = state.store.ping().await;
     let lag = state.store.outbox_lag().await;
     match (store, lag) {
-        (Ok(()), Ok(lag)) => HttpResponse::Ok().json(json!({"status": "ready", "store": "ok", "outbox": lag})),
+        (Ok(()), Ok(lag)) => {
+            HttpResponse::Ok().json(json!({"status": "ready", "store": "ok", "outbox": lag}))
+        }
         (Err(e), _) | (_, Err(e)) => {
             tracing::error!(error = %e, "readiness check failed");
             HttpResponse::ServiceUnavailable()

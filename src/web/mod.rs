@@ -128,18 +128,21 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
     let rules = Arc::new(Rules::default());
     let mailer = Mailer::from_config(&config)?;
     let outbox = Outbox::new(&config, store.clone(), mailer, rules.clone())?;
-    let token_key = keep_secret(&config.data_dir, "form-token.key", || TokenKey::random().to_hex())
-        .map(|hex| TokenKey::from_hex(&hex).unwrap_or_else(TokenKey::random))?;
+    let token_key = keep_secret(&config.data_dir, "form-token.key", || {
+        TokenKey::random().to_hex()
+    })
+    .map(|hex| TokenKey::from_hex(&hex).unwrap_or_else(TokenKey::random))?;
     let admin_token = match &config.admin.token {
         Some(token) => token.clone(),
         None => Secret::new(keep_secret(&config.data_dir, "admin-token", || {
             TokenKey::random().to_hex()
         })?),
     };
-    let listener = TcpListener::bind(config.server.listen).map_err(|source| StartError::Listen {
-        address: config.server.listen,
-        source,
-    })?;
+    let listener =
+        TcpListener::bind(config.server.listen).map_err(|source| StartError::Listen {
+            address: config.server.listen,
+            source,
+        })?;
     let address = listener.local_addr().map_err(|source| StartError::Listen {
         address: config.server.listen,
         source,
@@ -197,7 +200,11 @@ fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Read a generated secret from `dir/name`, creating it (mode 0600) first if absent.
-fn keep_secret(dir: &Path, name: &str, generate: impl FnOnce() -> String) -> Result<String, StartError> {
+fn keep_secret(
+    dir: &Path,
+    name: &str,
+    generate: impl FnOnce() -> String,
+) -> Result<String, StartError> {
     let path = dir.join(name);
     let fail = |source| StartError::Secret {
         path: path.display().to_string(),

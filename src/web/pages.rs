@@ -141,7 +141,9 @@ impl Shown {
     fn from_fields(fields: &[ScrubbedField]) -> Self {
         let mut shown = Shown::default();
         for field in fields {
-            shown.texts.insert(field.field, field.text.as_str().to_owned());
+            shown
+                .texts
+                .insert(field.field, field.text.as_str().to_owned());
             for (kind, n) in &field.counts {
                 *shown.removed.entry(*kind).or_insert(0) += n;
             }
@@ -161,7 +163,11 @@ fn render(page: &impl Template, status: StatusCode) -> Result<HttpResponse, Page
         .body(html))
 }
 
-fn form_page(state: &AppState, shown: Shown, status: StatusCode) -> Result<HttpResponse, PageError> {
+fn form_page(
+    state: &AppState,
+    shown: Shown,
+    status: StatusCode,
+) -> Result<HttpResponse, PageError> {
     let label_of = |name: &str| {
         IntakeField::parse(name).map_or(
             match name {
@@ -193,7 +199,9 @@ fn form_page(state: &AppState, shown: Shown, status: StatusCode) -> Result<HttpR
                 title: group.title,
                 intro: group.intro,
                 optional: group.optional,
-                open: fields.iter().any(|f| !f.value.is_empty() || f.error.is_some()),
+                open: fields
+                    .iter()
+                    .any(|f| !f.value.is_empty() || f.error.is_some()),
                 fields,
             }
         })
@@ -316,11 +324,15 @@ pub async fn submit(
     });
     if posted.honeypot || check == TokenCheck::TooFast {
         state.bot_discards.fetch_add(1, Ordering::Relaxed);
-        tracing::info!(honeypot = posted.honeypot, "submission taken for a bot and dropped");
+        tracing::info!(
+            honeypot = posted.honeypot,
+            "submission taken for a bot and dropped"
+        );
         return render(
             &ThanksPage {
                 route: None,
-                next_step: "The consultant reads every question and answers those that fit.".to_owned(),
+                next_step: "The consultant reads every question and answers those that fit."
+                    .to_owned(),
                 removed: Vec::new(),
                 rotate: false,
             },
@@ -377,14 +389,26 @@ fn shown_contact(state: &AppState, typed: &str) -> String {
 }
 
 /// `GET /thanks/{id}`
-pub async fn thanks(id: web::Path<String>, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+pub async fn thanks(
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
     let id = IntakeId::parse(&id).ok_or(ApiError::NotFound)?;
-    let record = state.store.intake(&id).await.map_err(ApiError::from)?.ok_or(ApiError::NotFound)?;
+    let record = state
+        .store
+        .intake(&id)
+        .await
+        .map_err(ApiError::from)?
+        .ok_or(ApiError::NotFound)?;
     render(
         &ThanksPage {
             route: Some(record.route.as_str().replace('_', " ")),
             next_step: next_step(&state, &record),
-            removed: record.removed.iter().map(|(k, n)| (k.describe(), *n)).collect(),
+            removed: record
+                .removed
+                .iter()
+                .map(|(k, n)| (k.describe(), *n))
+                .collect(),
             rotate: record.exposed_credentials,
         },
         StatusCode::OK,

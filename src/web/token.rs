@@ -95,7 +95,11 @@ impl TokenKey {
         if mac.verify_slice(&signature).is_err() {
             return TokenCheck::Invalid;
         }
-        let Some(issued) = payload.split('.').next().and_then(|t| t.parse::<i64>().ok()) else {
+        let Some(issued) = payload
+            .split('.')
+            .next()
+            .and_then(|t| t.parse::<i64>().ok())
+        else {
             return TokenCheck::Invalid;
         };
         let age = now_ms() - issued;
@@ -120,7 +124,10 @@ mod tests {
         assert_eq!(key.check(&old, 3_000, 60_000), TokenCheck::Fresh);
         assert_eq!(key.check(&key.issue(), 3_000, 60_000), TokenCheck::TooFast);
         assert_eq!(key.check(&old, 0, 5_000), TokenCheck::Expired);
-        assert_eq!(TokenKey::random().check(&old, 0, 60_000), TokenCheck::Invalid);
+        assert_eq!(
+            TokenKey::random().check(&old, 0, 60_000),
+            TokenCheck::Invalid
+        );
         let forged = old.replacen(|c: char| c.is_ascii_digit(), "9", 1);
         assert_eq!(key.check(&forged, 0, i64::MAX), TokenCheck::Invalid);
         assert_eq!(key.check("", 0, 1), TokenCheck::Invalid);

@@ -3,6 +3,7 @@
 
 mod cases;
 mod cli_redact;
+mod cli_serve;
 mod cli_triage;
 mod corpus;
 mod kinds;

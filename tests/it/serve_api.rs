@@ -35,7 +35,10 @@ async fn an_intake_is_created_stored_and_mailed_once() {
     })
     .await;
     let mail = crate::support::decode_quoted_printable(&app.mail_files()[0]);
-    assert!(mail.contains(&format!("Message-ID: <intake-{id}@localhost>")), "{mail}");
+    assert!(
+        mail.contains(&format!("Message-ID: <intake-{id}@localhost>")),
+        "{mail}"
+    );
     assert!(mail.contains("Subject: [repair]"), "{mail}");
     assert!(mail.contains("Reply-To: me@mybiz.test"), "{mail}");
     assert!(mail.contains("my client [EMAIL] noticed"), "{mail}");
@@ -153,18 +156,37 @@ async fn a_rejected_submission_stores_nothing() {
 async fn invalid_intakes_name_the_field() {
     let app = TestApp::spawn(|_| {}).await;
     for (body, field, needle) in [
-        (json!({"message": "  "}), "message", "describe your question"),
-        (json!({"message": "x", "contact_email": "not an address"}), "contact_email", "email address"),
-        (json!({"message": "x", "contact_email": "me@mybiz.test"}), "consent", "Tick"),
+        (
+            json!({"message": "  "}),
+            "message",
+            "describe your question",
+        ),
+        (
+            json!({"message": "x", "contact_email": "not an address"}),
+            "contact_email",
+            "email address",
+        ),
+        (
+            json!({"message": "x", "contact_email": "me@mybiz.test"}),
+            "consent",
+            "Tick",
+        ),
         (json!({"message": 42}), "message", "must be a string"),
-        (json!({"message": "x", "phone": "1"}), "_body", "unknown field `phone`"),
+        (
+            json!({"message": "x", "phone": "1"}),
+            "_body",
+            "unknown field `phone`",
+        ),
     ] {
         let response = app.post_json("/api/v1/intakes", &body).await;
         assert_eq!(response.status(), 422, "{body}");
         let answer: Value = response.json().await.unwrap();
         assert_eq!(answer["error"], "invalid_intake", "{answer}");
         assert!(
-            answer["fields"][field].as_str().unwrap_or("").contains(needle),
+            answer["fields"][field]
+                .as_str()
+                .unwrap_or("")
+                .contains(needle),
             "{field}: {answer}"
         );
     }
@@ -201,7 +223,9 @@ async fn a_batch_is_triaged_like_the_cli_and_nothing_is_stored() {
     assert_eq!(results[3]["index"], 3);
 
     let too_many: Vec<Value> = (0..1001).map(|i| json!({"id": i, "input": "hi"})).collect();
-    let response = app.post_json("/api/v1/triage", &Value::Array(too_many)).await;
+    let response = app
+        .post_json("/api/v1/triage", &Value::Array(too_many))
+        .await;
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.unwrap();
     assert!(body["message"].as_str().unwrap().contains("at most 1000"));
@@ -211,22 +235,48 @@ async fn a_batch_is_triaged_like_the_cli_and_nothing_is_stored() {
 
 #[tokio::test]
 async fn erasure_needs_the_admin_token() {
-    let app = TestApp::spawn(|c| c.admin.token = Some(handoff_gate::config::Secret::new("s3cret-admin"))).await;
+    let app =
+        TestApp::spawn(|c| c.admin.token = Some(handoff_gate::config::Secret::new("s3cret-admin")))
+            .await;
     let created: Value = app
-        .post_json("/api/v1/intakes", &json!({"message": "ActiveCampaign tag not added after the quiz"}))
+        .post_json(
+            "/api/v1/intakes",
+            &json!({"message": "ActiveCampaign tag not added after the quiz"}),
+        )
         .await
         .json()
         .await
         .unwrap();
-    let url = app.url(&format!("/api/v1/intakes/{}", created["id"].as_str().unwrap()));
+    let url = app.url(&format!(
+        "/api/v1/intakes/{}",
+        created["id"].as_str().unwrap()
+    ));
     let anonymous = app.client.delete(&url).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
     assert_eq!(anonymous.headers()["www-authenticate"], "Bearer");
-    let wrong = app.client.delete(&url).bearer_auth("guess").send().await.unwrap();
+    let wrong = app
+        .client
+        .delete(&url)
+        .bearer_auth("guess")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong.status(), 401);
-    let erased = app.client.delete(&url).bearer_auth("s3cret-admin").send().await.unwrap();
+    let erased = app
+        .client
+        .delete(&url)
+        .bearer_auth("s3cret-admin")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(erased.status(), 204);
-    let again = app.client.delete(&url).bearer_auth("s3cret-admin").send().await.unwrap();
+    let again = app
+        .client
+        .delete(&url)
+        .bearer_auth("s3cret-admin")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(again.status(), 404);
     assert_eq!(app.intake_count().await, 0);
     app.stop().await;
@@ -235,14 +285,27 @@ async fn erasure_needs_the_admin_token() {
 #[tokio::test]
 async fn health_and_readiness() {
     let app = TestApp::spawn(|_| {}).await;
-    let alive: Value = app.client.get(app.url("/healthz")).send().await.unwrap().json().await.unwrap();
+    let alive: Value = app
+        .client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(alive["status"], "ok");
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 200);
     let ready: Value = ready.json().await.unwrap();
     assert_eq!(ready["store"], "ok");
     assert_eq!(ready["outbox"]["pending"], 0);
-    let missing = app.client.get(app.url("/api/v1/nothing")).send().await.unwrap();
+    let missing = app
+        .client
+        .get(app.url("/api/v1/nothing"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
     let missing: Value = missing.json().await.unwrap();
     assert_eq!(missing["error"], "not_found");

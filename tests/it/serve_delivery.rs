@@ -7,7 +7,8 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::support::{
-    GatewayProcess, SmtpServer, TestApp, eventually, free_port, message_id, smtp_available, use_smtp,
+    GatewayProcess, SmtpServer, TestApp, eventually, free_port, message_id, smtp_available,
+    use_smtp,
 };
 
 #[tokio::test]
@@ -27,7 +28,10 @@ async fn smtp_down_while_50_intakes_arrive_then_up_delivers_each_exactly_once() 
             .await;
         assert_eq!(response.status(), 201);
         let body: Value = response.json().await.unwrap();
-        ids.insert(format!("<intake-{}@localhost>", body["id"].as_str().unwrap()));
+        ids.insert(format!(
+            "<intake-{}@localhost>",
+            body["id"].as_str().unwrap()
+        ));
     }
     let round = app.drain().await;
     assert_eq!(round.sent, 0, "nothing can be sent while SMTP is down");
@@ -40,9 +44,17 @@ async fn smtp_down_while_50_intakes_arrive_then_up_delivers_each_exactly_once() 
     })
     .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let received: Vec<String> = smtp.messages().iter().filter_map(|m| message_id(m)).collect();
+    let received: Vec<String> = smtp
+        .messages()
+        .iter()
+        .filter_map(|m| message_id(m))
+        .collect();
     assert_eq!(received.len(), 50, "exactly 50 messages");
-    assert_eq!(received.iter().cloned().collect::<BTreeSet<_>>(), ids, "one per intake");
+    assert_eq!(
+        received.iter().cloned().collect::<BTreeSet<_>>(),
+        ids,
+        "one per intake"
+    );
     let states = app.state.store.outbox_states().await.unwrap();
     assert_eq!(states.get("sent"), Some(&50));
     app.stop().await;
@@ -73,19 +85,28 @@ async fn a_gateway_killed_mid_queue_loses_nothing_after_restart() {
             .unwrap();
         assert_eq!(response.status(), 201);
         let body: Value = response.json().await.unwrap();
-        ids.insert(format!("<intake-{}@localhost>", body["id"].as_str().unwrap()));
+        ids.insert(format!(
+            "<intake-{}@localhost>",
+            body["id"].as_str().unwrap()
+        ));
     }
     gateway.kill();
 
     let maildir = tempfile::tempdir().unwrap();
     let smtp = SmtpServer::start(port, maildir.path());
     let restarted = GatewayProcess::start(dir.path(), &env).await;
-    eventually(Duration::from_secs(30), "the 20 queued emails after restart", || async {
-        smtp.messages().len() >= 20
-    })
+    eventually(
+        Duration::from_secs(30),
+        "the 20 queued emails after restart",
+        || async { smtp.messages().len() >= 20 },
+    )
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let received: Vec<String> = smtp.messages().iter().filter_map(|m| message_id(m)).collect();
+    let received: Vec<String> = smtp
+        .messages()
+        .iter()
+        .filter_map(|m| message_id(m))
+        .collect();
     assert_eq!(received.len(), 20, "no duplicates");
     assert_eq!(received.into_iter().collect::<BTreeSet<_>>(), ids);
     drop(restarted);
@@ -101,7 +122,9 @@ async fn an_email_that_keeps_failing_goes_dead_after_max_attempts() {
         c.delivery.poll_ms = 3_600_000; // only the test drives the outbox
     })
     .await;
-    let created = app.post_json("/api/v1/intakes", &json!({"message": "Kit tag missing"})).await;
+    let created = app
+        .post_json("/api/v1/intakes", &json!({"message": "Kit tag missing"}))
+        .await;
     assert_eq!(created.status(), 201);
     eventually(Duration::from_secs(20), "the email to go dead", || async {
         app.drain().await;
@@ -115,7 +138,11 @@ async fn an_email_that_keeps_failing_goes_dead_after_max_attempts() {
 #[tokio::test]
 async fn retention_deletes_old_intakes() {
     let app = TestApp::spawn(|c| c.retention_days = 0).await;
-    app.post_json("/api/v1/intakes", &json!({"message": "Stripe webhook to Teachable fails"})).await;
+    app.post_json(
+        "/api/v1/intakes",
+        &json!({"message": "Stripe webhook to Teachable fails"}),
+    )
+    .await;
     tokio::time::sleep(Duration::from_millis(20)).await;
     assert_eq!(app.state.outbox.apply_retention().await.unwrap(), 1);
     assert_eq!(app.intake_count().await, 0);

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use crate::support::{SmtpServer, TestApp, decode_quoted_printable, eventually, free_port, smtp_available, use_smtp};
+use crate::support::{
+    SmtpServer, TestApp, decode_quoted_printable, eventually, free_port, smtp_available, use_smtp,
+};
 
 #[tokio::test]
 async fn the_form_page_warns_before_typing_and_carries_a_token() {
@@ -23,7 +25,10 @@ async fn the_form_page_warns_before_typing_and_carries_a_token() {
     ] {
         assert!(page.contains(needle), "missing {needle}");
     }
-    assert!(!page.contains("<script"), "the form works without JavaScript");
+    assert!(
+        !page.contains("<script"),
+        "the form works without JavaScript"
+    );
     app.stop().await;
 }
 
@@ -51,24 +56,44 @@ async fn a_form_submission_reaches_the_consultant_over_smtp() {
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with("/thanks/"), "{location}");
 
-    let thanks = app.client.get(app.url(&location)).send().await.unwrap().text().await.unwrap();
+    let thanks = app
+        .client
+        .get(app.url(&location))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(thanks.contains("Thanks, your question was received"));
-    assert!(thanks.contains("<li>an API key or access token</li>"), "{thanks}");
+    assert!(
+        thanks.contains("<li>an API key or access token</li>"),
+        "{thanks}"
+    );
     assert!(thanks.contains("rotate that key or password now"));
     assert!(!thanks.contains("sk_live"));
 
-    eventually(Duration::from_secs(10), "the SMTP server to receive the email", || async {
-        smtp.messages().len() == 1
-    })
+    eventually(
+        Duration::from_secs(10),
+        "the SMTP server to receive the email",
+        || async { smtp.messages().len() == 1 },
+    )
     .await;
     let mail = decode_quoted_printable(&smtp.messages()[0]);
     let id = location.trim_start_matches("/thanks/");
     assert!(mail.contains(&format!("<intake-{id}@localhost>")), "{mail}");
-    assert!(mail.contains("To: \"Consultant\" <consultant@example.test>") || mail.contains("To: Consultant <consultant@example.test>"), "{mail}");
+    assert!(
+        mail.contains("To: \"Consultant\" <consultant@example.test>")
+            || mail.contains("To: Consultant <consultant@example.test>"),
+        "{mail}"
+    );
     assert!(mail.contains("Reply-To: me@mybiz.test"));
     assert!(mail.contains("[API_KEY]"));
     assert!(!mail.contains("sk_live_4eC39"));
-    assert!(mail.contains("Content-Type: text/html"), "multipart with an HTML part");
+    assert!(
+        mail.contains("Content-Type: text/html"),
+        "multipart with an HTML part"
+    );
     app.drain().await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(smtp.messages().len(), 1, "delivered exactly once");
@@ -80,9 +105,18 @@ async fn multipart_posts_work_and_file_parts_are_refused() {
     let app = TestApp::spawn(|_| {}).await;
     let token = app.form_token().await;
     let form = reqwest::multipart::Form::new()
-        .text("message", "GoHighLevel workflow does not fire after the booking")
+        .text(
+            "message",
+            "GoHighLevel workflow does not fire after the booking",
+        )
         .text("form_token", token.clone());
-    let ok = app.client.post(app.url("/intake")).multipart(form).send().await.unwrap();
+    let ok = app
+        .client
+        .post(app.url("/intake"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(ok.status(), 303);
 
     let with_file = reqwest::multipart::Form::new()
@@ -95,11 +129,23 @@ async fn multipart_posts_work_and_file_parts_are_refused() {
                 .mime_str("image/png")
                 .unwrap(),
         );
-    let refused = app.client.post(app.url("/intake")).multipart(with_file).send().await.unwrap();
+    let refused = app
+        .client
+        .post(app.url("/intake"))
+        .multipart(with_file)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(refused.status(), 422);
     let page = refused.text().await.unwrap();
-    assert!(page.contains("Files and screenshots are not accepted"), "{page}");
-    assert!(page.contains("see the screenshot of my Stripe dashboard"), "the text is kept");
+    assert!(
+        page.contains("Files and screenshots are not accepted"),
+        "{page}"
+    );
+    assert!(
+        page.contains("see the screenshot of my Stripe dashboard"),
+        "the text is kept"
+    );
     assert_eq!(app.intake_count().await, 1);
     app.stop().await;
 }
@@ -133,26 +179,48 @@ async fn a_pasted_export_re_renders_the_form_with_placeholders_and_stores_nothin
 async fn bots_get_a_normal_answer_and_nothing_is_stored() {
     let app = TestApp::spawn(|c| c.limits.min_fill_seconds = 30).await;
     // Too fast: the token was issued a moment ago.
-    let fast = app.post_form(&[("message", "Buy cheap followers now")]).await;
+    let fast = app
+        .post_form(&[("message", "Buy cheap followers now")])
+        .await;
     assert_eq!(fast.status(), 200);
-    assert!(fast.text().await.unwrap().contains("Thanks, your question was received"));
+    assert!(
+        fast.text()
+            .await
+            .unwrap()
+            .contains("Thanks, your question was received")
+    );
     // The honeypot, filled.
-    let token = app.state.token_key.issue_at(handoff_gate::store::now_ms() - 60_000);
+    let token = app
+        .state
+        .token_key
+        .issue_at(handoff_gate::store::now_ms() - 60_000);
     let trapped = app
         .client
         .post(app.url("/intake"))
-        .form(&[("message", "SEO services"), ("website", "http://spam.test"), ("form_token", &token)])
+        .form(&[
+            ("message", "SEO services"),
+            ("website", "http://spam.test"),
+            ("form_token", &token),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(trapped.status(), 200);
     assert_eq!(app.intake_count().await, 0);
-    assert_eq!(app.state.bot_discards.load(std::sync::atomic::Ordering::Relaxed), 2);
+    assert_eq!(
+        app.state
+            .bot_discards
+            .load(std::sync::atomic::Ordering::Relaxed),
+        2
+    );
     // A person who took their time gets through.
     let person = app
         .client
         .post(app.url("/intake"))
-        .form(&[("message", "Zapier stopped passing the UTM to HubSpot"), ("form_token", &token)])
+        .form(&[
+            ("message", "Zapier stopped passing the UTM to HubSpot"),
+            ("form_token", &token),
+        ])
         .send()
         .await
         .unwrap();
@@ -166,7 +234,10 @@ async fn a_missing_or_expired_token_keeps_the_text_and_asks_to_resend() {
     let no_token = app
         .client
         .post(app.url("/intake"))
-        .form(&[("message", "Calendly to Pipedrive stage is wrong, call Dana Whitfield on +44 20 7946 0958")])
+        .form(&[(
+            "message",
+            "Calendly to Pipedrive stage is wrong, call Dana Whitfield on +44 20 7946 0958",
+        )])
         .send()
         .await
         .unwrap();
@@ -176,7 +247,10 @@ async fn a_missing_or_expired_token_keeps_the_text_and_asks_to_resend() {
     assert!(page.contains("Calendly to Pipedrive stage is wrong"));
     assert!(!page.contains("7946"), "the kept text is scrubbed");
 
-    let old = app.state.token_key.issue_at(handoff_gate::store::now_ms() - 2 * 3_600_000);
+    let old = app
+        .state
+        .token_key
+        .issue_at(handoff_gate::store::now_ms() - 2 * 3_600_000);
     let expired = app
         .client
         .post(app.url("/intake"))

@@ -37,7 +37,12 @@ async fn wrong_content_types_get_415_naming_what_is_accepted() {
         .await
         .unwrap();
     assert_eq!(form.status(), 415);
-    assert!(form.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        form.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let page = form.text().await.unwrap();
     assert!(page.contains("a form post"), "{page}");
     app.stop().await;
@@ -47,7 +52,9 @@ async fn wrong_content_types_get_415_naming_what_is_accepted() {
 async fn an_oversized_body_gets_413_with_the_limit() {
     let app = TestApp::spawn(|c| c.limits.body_bytes = 4096).await;
     let big = "a".repeat(5000);
-    let response = app.post_json("/api/v1/intakes", &json!({"message": big})).await;
+    let response = app
+        .post_json("/api/v1/intakes", &json!({"message": big}))
+        .await;
     let body = json_error(response, 413, "payload_too_large").await;
     assert!(body["message"].as_str().unwrap().contains("4096 bytes"));
     let token = app.form_token().await;
@@ -78,7 +85,10 @@ async fn invalid_utf8_and_json_get_400_with_the_position() {
         .await
         .unwrap();
     let body = json_error(utf8, 400, "invalid_utf8").await;
-    assert!(body["message"].as_str().unwrap().contains("offset 16"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("offset 16"),
+        "{body}"
+    );
 
     let broken = app
         .client
@@ -110,19 +120,36 @@ async fn invalid_utf8_and_json_get_400_with_the_position() {
 async fn a_flood_from_one_address_gets_429_with_retry_after() {
     let app = TestApp::spawn(|c| c.limits.per_ip_per_minute = 3).await;
     for _ in 0..3 {
-        let ok = app.post_json("/api/v1/intakes", &json!({"message": "Zapier drops leads"})).await;
+        let ok = app
+            .post_json("/api/v1/intakes", &json!({"message": "Zapier drops leads"}))
+            .await;
         assert_eq!(ok.status(), 201);
     }
-    let limited = app.post_json("/api/v1/intakes", &json!({"message": "Zapier drops leads"})).await;
-    let retry: u64 = limited.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let limited = app
+        .post_json("/api/v1/intakes", &json!({"message": "Zapier drops leads"}))
+        .await;
+    let retry: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=60).contains(&retry), "{retry}");
     let body = json_error(limited, 429, "rate_limited").await;
     assert!(body["message"].as_str().unwrap().contains("try again in"));
-    let page = app.client.post(app.url("/intake")).form(&[("message", "x")]).send().await.unwrap();
+    let page = app
+        .client
+        .post(app.url("/intake"))
+        .form(&[("message", "x")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(page.status(), 429);
     assert!(page.text().await.unwrap().contains("too many submissions"));
     // Reading pages is never limited.
-    assert_eq!(app.client.get(app.url("/")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        app.client.get(app.url("/")).send().await.unwrap().status(),
+        200
+    );
     assert_eq!(app.intake_count().await, 3);
     app.stop().await;
 }
@@ -180,12 +207,18 @@ async fn header_injection_never_reaches_an_email_header() {
         .await;
     assert_eq!(created.status(), 201);
     app.drain().await;
-    eventually(std::time::Duration::from_secs(5), "the email", || async { app.mail_files().len() == 1 }).await;
+    eventually(std::time::Duration::from_secs(5), "the email", || async {
+        app.mail_files().len() == 1
+    })
+    .await;
     let mail = &app.mail_files()[0];
     let headers = &mail[..mail.find("\r\n\r\n").unwrap()];
     for line in headers.lines() {
         let name = line.split(':').next().unwrap().to_ascii_lowercase();
-        assert!(!["bcc", "x-injected"].contains(&name.as_str()), "injected header: {line}");
+        assert!(
+            !["bcc", "x-injected"].contains(&name.as_str()),
+            "injected header: {line}"
+        );
         assert!(!line.contains("hacked"), "{line}");
     }
     app.stop().await;
@@ -200,7 +233,10 @@ fn escaped(html: &str) -> bool {
 async fn a_script_tag_is_escaped_in_pages_and_email() {
     let app = TestApp::spawn(|_| {}).await;
     let response = app
-        .post_form(&[("message", "<script>alert('x')</script> form to CRM broken"), ("contact_email", "bad address")])
+        .post_form(&[
+            ("message", "<script>alert('x')</script> form to CRM broken"),
+            ("contact_email", "bad address"),
+        ])
         .await;
     assert_eq!(response.status(), 422);
     let page = response.text().await.unwrap();
@@ -208,11 +244,17 @@ async fn a_script_tag_is_escaped_in_pages_and_email() {
     assert!(escaped(&page), "{page}");
 
     let created = app
-        .post_json("/api/v1/intakes", &json!({"message": "<script>alert('x')</script> form to CRM broken"}))
+        .post_json(
+            "/api/v1/intakes",
+            &json!({"message": "<script>alert('x')</script> form to CRM broken"}),
+        )
         .await;
     assert_eq!(created.status(), 201);
     app.drain().await;
-    eventually(std::time::Duration::from_secs(5), "the email", || async { app.mail_files().len() == 1 }).await;
+    eventually(std::time::Duration::from_secs(5), "the email", || async {
+        app.mail_files().len() == 1
+    })
+    .await;
     let mail = decode_quoted_printable(&app.mail_files()[0]);
     let html = &mail[mail.find("Content-Type: text/html").unwrap()..];
     assert!(!html.contains("<script>"), "{html}");

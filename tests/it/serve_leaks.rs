@@ -35,14 +35,23 @@ const PLANTED: &[&str] = &[
 
 fn every_sink(dir: &Path, maildir: Option<&Path>) -> Vec<(String, String)> {
     let mut sinks = Vec::new();
-    for entry in std::fs::read_dir(dir.join("data")).unwrap().filter_map(Result::ok) {
+    for entry in std::fs::read_dir(dir.join("data"))
+        .unwrap()
+        .filter_map(Result::ok)
+    {
         let path = entry.path();
         if path.is_file() {
             let bytes = std::fs::read(&path).unwrap();
-            sinks.push((path.display().to_string(), String::from_utf8_lossy(&bytes).into_owned()));
+            sinks.push((
+                path.display().to_string(),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            ));
         }
     }
-    for (i, mail) in read_dir_texts(&dir.join("data/mail")).into_iter().enumerate() {
+    for (i, mail) in read_dir_texts(&dir.join("data/mail"))
+        .into_iter()
+        .enumerate()
+    {
         sinks.push((format!("mail file {i}"), decode_quoted_printable(&mail)));
         sinks.push((format!("mail file {i} (raw)"), mail));
     }
@@ -66,9 +75,8 @@ fn every_sink(dir: &Path, maildir: Option<&Path>) -> Vec<(String, String)> {
 async fn planted_private_values_reach_no_sink() {
     let dir = tempfile::tempdir().unwrap();
     let maildir = tempfile::tempdir().unwrap();
-    let smtp = smtp_available("planted_private_values_reach_no_sink (SMTP part)").then(|| {
-        SmtpServer::start(free_port(), maildir.path())
-    });
+    let smtp = smtp_available("planted_private_values_reach_no_sink (SMTP part)")
+        .then(|| SmtpServer::start(free_port(), maildir.path()));
     let mut env = Vec::new();
     if let Some(smtp) = &smtp {
         env.push(("HANDOFF_GATE__SMTP__HOST", "127.0.0.1".to_owned()));
@@ -121,13 +129,23 @@ async fn planted_private_values_reach_no_sink() {
         .unwrap();
     answers.push(broken.text().await.unwrap());
 
-    let page = client.get(format!("{}/", gateway.base)).send().await.unwrap().text().await.unwrap();
+    let page = client
+        .get(format!("{}/", gateway.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let start = page.find("name=\"form_token\" value=\"").unwrap() + 25;
     let token = page[start..start + page[start..].find('"').unwrap()].to_owned();
     let form = client
         .post(format!("{}/intake", gateway.base))
         .form(&[
-            ("message", "HubSpot form broken for dana.whitfield@client.test, card 4111111111111111"),
+            (
+                "message",
+                "HubSpot form broken for dana.whitfield@client.test, card 4111111111111111",
+            ),
             ("form_token", token.as_str()),
         ])
         .send()
@@ -139,15 +157,24 @@ async fn planted_private_values_reach_no_sink() {
         .text("form_token", token.clone())
         .part(
             "export",
-            reqwest::multipart::Part::bytes(b"FILECONTENT-sk_live_99zz ann@one.test".to_vec()).file_name("contacts.csv"),
+            reqwest::multipart::Part::bytes(b"FILECONTENT-sk_live_99zz ann@one.test".to_vec())
+                .file_name("contacts.csv"),
         );
-    let refused = client.post(format!("{}/intake", gateway.base)).multipart(with_file).send().await.unwrap();
+    let refused = client
+        .post(format!("{}/intake", gateway.base))
+        .multipart(with_file)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(refused.status(), 422);
     answers.push(refused.text().await.unwrap());
 
     for answer in &answers {
         for value in PLANTED {
-            assert!(!answer.contains(value), "a response echoed {value}: {answer}");
+            assert!(
+                !answer.contains(value),
+                "a response echoed {value}: {answer}"
+            );
         }
     }
 
@@ -162,13 +189,26 @@ async fn planted_private_values_reach_no_sink() {
     drop(gateway);
 
     let sinks = every_sink(dir.path(), smtp.as_ref().map(|_| maildir.path()));
-    assert!(sinks.iter().any(|(name, _)| name.ends_with("handoff-gate.db")));
-    assert!(sinks.iter().any(|(name, text)| name.ends_with(".log") && text.contains("intake stored")));
+    assert!(
+        sinks
+            .iter()
+            .any(|(name, _)| name.ends_with("handoff-gate.db"))
+    );
+    assert!(
+        sinks
+            .iter()
+            .any(|(name, text)| name.ends_with(".log") && text.contains("intake stored"))
+    );
     for (name, text) in &sinks {
         for value in PLANTED {
             assert!(!text.contains(value), "{value} leaked into {name}");
         }
     }
     // The scrubbed story did arrive.
-    assert!(sinks.iter().any(|(_, text)| text.contains("My client [PERSON]")), "the scrubbed summary was delivered");
+    assert!(
+        sinks
+            .iter()
+            .any(|(_, text)| text.contains("My client [PERSON]")),
+        "the scrubbed summary was delivered"
+    );
 }

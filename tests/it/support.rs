@@ -87,7 +87,9 @@ impl TestApp {
             .text()
             .await
             .unwrap();
-        let start = page.find("name=\"form_token\" value=\"").expect("the form has a token")
+        let start = page
+            .find("name=\"form_token\" value=\"")
+            .expect("the form has a token")
             + "name=\"form_token\" value=\"".len();
         page[start..start + page[start..].find('"').unwrap()].to_owned()
     }
@@ -274,11 +276,11 @@ pub fn message_id(raw: &str) -> Option<String> {
 pub struct GatewayProcess {
     child: Child,
     pub base: String,
-    pub log: PathBuf,
 }
 
 impl GatewayProcess {
-    /// Start `handoff-gate serve` with `env` overrides in `dir`; waits for /healthz.
+    /// Start `handoff-gate serve` with `env` overrides in `dir`, logging to
+    /// `dir/gateway-PORT.log`; waits for /healthz.
     pub async fn start(dir: &Path, env: &[(&str, String)]) -> GatewayProcess {
         let port = free_port();
         let log = dir.join(format!("gateway-{port}.log"));
@@ -303,14 +305,17 @@ impl GatewayProcess {
         let process = GatewayProcess {
             child,
             base: format!("http://127.0.0.1:{port}"),
-            log,
         };
         let client = reqwest::Client::new();
         let health = format!("{}/healthz", process.base);
-        eventually(Duration::from_secs(20), "the gateway to answer /healthz", || {
-            let request = client.get(&health).send();
-            async move { request.await.is_ok_and(|r| r.status().is_success()) }
-        })
+        eventually(
+            Duration::from_secs(20),
+            "the gateway to answer /healthz",
+            || {
+                let request = client.get(&health).send();
+                async move { request.await.is_ok_and(|r| r.status().is_success()) }
+            },
+        )
         .await;
         process
     }

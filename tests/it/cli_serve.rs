@@ -1,0 +1,123 @@
+//! `handoff-gate config check` and `serve --help` through the real binary.
+
+use std::process::Command;
+
+fn gate(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_handoff-gate"));
+    command.args(args).current_dir(dir);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let out = command.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn config_check_prints_the_effective_values_with_secrets_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("handoff-gate.toml"),
+        "[smtp]\nhost = \"smtp.example.com\"\nusername = \"me\"\npassword = \"hunter2-secret\"\n",
+    )
+    .unwrap();
+    let (code, out, err) = gate(
+        dir.path(),
+        &["config", "check"],
+        &[
+            ("HANDOFF_GATE__SERVER__LISTEN", "0.0.0.0:9000"),
+            ("HANDOFF_GATE__ADMIN__TOKEN", "admin-secret"),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("server.listen              = \"0.0.0.0:9000\""),
+        "{out}"
+    );
+    assert!(
+        out.contains("smtp.host                  = \"smtp.example.com\""),
+        "{out}"
+    );
+    assert!(out.contains("store.url                  = \"sqlite://data/handoff-gate.db\""));
+    assert!(
+        out.contains("smtp.password              = [REDACTED]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("admin.token                = [REDACTED]"),
+        "{out}"
+    );
+    assert!(!out.contains("hunter2") && !out.contains("admin-secret"));
+    assert!(err.contains("configuration OK"));
+}
+
+#[test]
+fn a_bad_value_is_reported_with_file_line_and_accepted_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gate.toml");
+    std::fs::write(
+        &file,
+        "retention_days = 30\n\n[smtp]\nhost = \"smtp.example.com\"\ntls = \"ssl\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = gate(
+        dir.path(),
+        &["config", "check", "--config", "gate.toml"],
+        &[],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("gate.toml:5: smtp.tls"), "{err}");
+    assert!(err.contains("`starttls`, `tls`, `none`"), "{err}");
+
+    std::fs::write(&file, "[mail]\nto = \"nobody\"\n").unwrap();
+    let (code, _, err) = gate(dir.path(), &["config", "check", "-c", "gate.toml"], &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("gate.toml:2: mail.to is not an email address"),
+        "{err}"
+    );
+
+    std::fs::write(&file, "[smtp]\npassword = 12345678\n").unwrap();
+    let (_, _, err) = gate(dir.path(), &["config", "check", "-c", "gate.toml"], &[]);
+    assert!(
+        err.contains("gate.toml:2: smtp.password: must be a string"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("12345678"),
+        "a secret is never repeated: {err}"
+    );
+
+    let (code, _, err) = gate(
+        dir.path(),
+        &["config", "check"],
+        &[("HANDOFF_GATE__LIMITS__BODY_BYTES", "lots")],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("environment HANDOFF_GATE__LIMITS__BODY_BYTES"),
+        "{err}"
+    );
+
+    let (code, _, err) = gate(dir.path(), &["config", "check", "-c", "missing.toml"], &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("missing.toml: no such file"), "{err}");
+}
+
+#[test]
+fn serve_help_teaches_the_configuration() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, _) = gate(dir.path(), &["serve", "--help"], &[]);
+    assert_eq!(code, 0);
+    for needle in [
+        "--config",
+        "HANDOFF_GATE__SERVER__LISTEN=0.0.0.0:9000",
+        "config check",
+        "data/mail",
+    ] {
+        assert!(out.contains(needle), "{needle}: {out}");
+    }
+}
