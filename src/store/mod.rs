@@ -96,10 +96,13 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// The intake store.
+/// The intake store. SQLite takes one writer at a time: writes queue on a
+/// one-connection pool (in order, without SQLite's busy-wait sleeps), reads
+/// use their own pool and run beside them (WAL).
 #[derive(Debug, Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    writer: SqlitePool,
+    reader: SqlitePool,
 }
 
 impl Store {
@@ -123,22 +126,27 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
             .await
             .map_err(open_error)?;
         sqlx::migrate!("src/store/migrations/sqlite")
-            .run(&pool)
+            .run(&writer)
             .await
             .map_err(|e| open_error(e.into()))?;
-        Ok(Store { pool })
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(open_error)?;
+        Ok(Store { writer, reader })
     }
 
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1")
-            .execute(&self.pool)
+            .execute(&self.reader)
             .await
             .map_err(query("checking the store"))?;
         Ok(())
@@ -152,7 +160,11 @@ impl Store {
         idempotency: Option<&Idempotency>,
     ) -> Result<Inserted, StoreError> {
         let record = IntakeRecord::new(intake, triage, now_ms());
-        let mut tx = self.pool.begin().await.map_err(query("starting a write"))?;
+        let mut tx = self
+            .writer
+            .begin()
+            .await
+            .map_err(query("starting a write"))?;
         let written = sqlx::query(
             "INSERT INTO intakes (id, created_at_ms, channel, route, handoffs, privacy, removed,
                 exposed_credentials, fields, tools, reasons, missing_fields, contact_email, consent,
@@ -202,7 +214,7 @@ impl Store {
             record::COLUMNS
         ))
         .bind(&key.key_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reader)
         .await
         .map_err(query("reading an idempotent intake"))?;
         let Some(row) = row else {
@@ -223,7 +235,7 @@ impl Store {
             record::COLUMNS
         ))
         .bind(id.as_str())
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.reader)
         .await
         .map_err(query("reading an intake"))?;
         row.map(|r| IntakeRecord::from_row(&r)).transpose()
@@ -233,7 +245,7 @@ impl Store {
     pub async fn erase(&self, id: &IntakeId) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM intakes WHERE id = $1")
             .bind(id.as_str())
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(query("erasing an intake"))?;
         Ok(done.rows_affected() > 0)
@@ -243,7 +255,7 @@ impl Store {
     pub async fn purge_before(&self, cutoff_ms: i64) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM intakes WHERE created_at_ms < $1")
             .bind(cutoff_ms)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(query("applying retention"))?;
         Ok(done.rows_affected())
@@ -258,7 +270,7 @@ impl Store {
         )
         .bind(now_ms)
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.reader)
         .await
         .map_err(query("reading the outbox"))?;
         Ok(rows
@@ -278,7 +290,7 @@ impl Store {
         )
         .bind(id.as_str())
         .bind(now_ms())
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(query("marking an email sent"))?;
         Ok(())
@@ -300,7 +312,7 @@ impl Store {
         .bind(id.as_str())
         .bind(error)
         .bind(next_attempt_ms)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(query("recording a failed send"))?;
         Ok(())
@@ -315,7 +327,7 @@ impl Store {
                 MIN(CASE WHEN state = 'pending' THEN created_at_ms END) AS oldest
              FROM outbox",
         )
-        .fetch_one(&self.pool)
+        .fetch_one(&self.reader)
         .await
         .map_err(query("measuring the outbox"))?;
         let oldest: Option<i64> = row.get("oldest");
@@ -329,7 +341,7 @@ impl Store {
     /// Counts of outbox rows by state, for tests and `readyz`.
     pub async fn outbox_states(&self) -> Result<BTreeMap<String, u64>, StoreError> {
         let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
-            .fetch_all(&self.pool)
+            .fetch_all(&self.reader)
             .await
             .map_err(query("counting the outbox"))?;
         Ok(rows
@@ -340,7 +352,8 @@ impl Store {
 
     /// Close the pool, flushing the WAL into the main file.
     pub async fn close(&self) {
-        self.pool.close().await;
+        self.reader.close().await;
+        self.writer.close().await;
     }
 }
 

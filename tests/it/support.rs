@@ -123,8 +123,9 @@ impl TestApp {
         read_dir_texts(&self.dir.path().join("mail"))
     }
 
+    /// Stop at once (open keep-alive connections would hold a graceful stop).
     pub async fn stop(self) {
-        self.handle.stop(true).await;
+        self.handle.stop(false).await;
     }
 }
 
