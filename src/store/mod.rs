@@ -338,7 +338,7 @@ impl Store {
         })
     }
 
-    /// Counts of outbox rows by state, for tests and `readyz`.
+    /// Counts of outbox rows by state (`pending`, `sent`, `dead`).
     pub async fn outbox_states(&self) -> Result<BTreeMap<String, u64>, StoreError> {
         let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
             .fetch_all(&self.reader)

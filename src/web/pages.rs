@@ -18,6 +18,7 @@ use super::token::TokenCheck;
 use crate::intake::{FIELD_NAMES, Intake, IntakeField, ScrubbedField};
 use crate::scrub::{FindingKind, scrub};
 use crate::store::IntakeId;
+use crate::triage::Route;
 
 /// The honeypot input: hidden from people, filled by bots.
 const HONEYPOT: &str = "website";
@@ -402,7 +403,8 @@ pub async fn thanks(
         .ok_or(ApiError::NotFound)?;
     render(
         &ThanksPage {
-            route: Some(record.route.as_str().replace('_', " ")),
+            // "no fit" is for the consultant; the person sees only the reply.
+            route: (record.route != Route::NoFit).then(|| record.route.as_str().replace('_', " ")),
             next_step: next_step(&state, &record),
             removed: record
                 .removed
