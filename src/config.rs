@@ -190,6 +190,63 @@ pub struct Config {
     pub admin: Admin,
     /// Where generated secrets live.
     pub data_dir: PathBuf,
+    /// `[embed]`
+    pub embed: Embed,
+}
+
+/// `[embed]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Embed {
+    /// Origins (`https://www.example.com`) allowed to frame the form and to
+    /// call the JSON API from a browser.
+    #[serde(deserialize_with = "list_or_commas")]
+    pub allowed_origins: Vec<Origin>,
+}
+
+/// A web origin: `scheme://host[:port]`, lower-cased, no path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct Origin(String);
+
+impl Origin {
+    /// The origin as written in `Origin` headers.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for Origin {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim().trim_end_matches('/').to_ascii_lowercase();
+        let host = text
+            .strip_prefix("https://")
+            .or_else(|| text.strip_prefix("http://"))
+            .ok_or_else(|| {
+                format!("`{text}` is not an origin: it must start with https:// or http://")
+            })?;
+        let valid = !host.is_empty()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+        if valid {
+            Ok(Origin(text))
+        } else {
+            Err(format!(
+                "`{text}` is not an origin: give scheme, host and optional port only, e.g. https://www.example.com"
+            ))
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Origin {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 /// `[server]`
@@ -341,6 +398,9 @@ impl Default for Config {
             retention_days: 90,
             admin: Admin { token: None },
             data_dir: PathBuf::from("data"),
+            embed: Embed {
+                allowed_origins: Vec::new(),
+            },
         }
     }
 }

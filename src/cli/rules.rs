@@ -15,6 +15,9 @@ pub enum RulesCommand {
     List,
     /// Print the embedded default triage rules (TOML), to copy and change.
     ShowTriage,
+    /// Print the browser rules (JSON): the credential, payment, email and
+    /// phone detectors as JavaScript patterns, as served at /api/v1/rules.json.
+    Browser,
     /// Check a detector table: TOML syntax and fields (with line and column),
     /// every pattern compiles, every example is found by its own detector.
     /// A file without `[[detector]]` tables but with triage keys (`[[tool]]`,
@@ -35,6 +38,13 @@ pub fn run(cmd: &RulesCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         RulesCommand::Show => {
             print!("{DEFAULT_TABLE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        RulesCommand::Browser => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&crate::scrub::browser_rules())?
+            );
             Ok(ExitCode::SUCCESS)
         }
         RulesCommand::List => {

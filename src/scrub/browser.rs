@@ -207,11 +207,7 @@ pub fn to_js(pattern: &str) -> Result<String, String> {
                         && let Some(&end) = chars.get(i + 2)
                         && end.is_ascii_alphabetic()
                     {
-                        out.push_str(&format!(
-                            "{c}-{end}{}-{}",
-                            swap_case(c),
-                            swap_case(end)
-                        ));
+                        out.push_str(&format!("{c}-{end}{}-{}", swap_case(c), swap_case(end)));
                         i += 3;
                         continue;
                     }
@@ -251,7 +247,13 @@ pub fn to_js(pattern: &str) -> Result<String, String> {
                     i += 4;
                     continue;
                 }
-                if rest.starts_with(':') || rest.starts_with('=') || rest.starts_with('!') || rest.starts_with("<=") || rest.starts_with("<!") || rest.starts_with('<') {
+                if rest.starts_with(':')
+                    || rest.starts_with('=')
+                    || rest.starts_with('!')
+                    || rest.starts_with("<=")
+                    || rest.starts_with("<!")
+                    || rest.starts_with('<')
+                {
                     out.push_str("(?");
                     groups.push(false);
                     i += 2;
@@ -299,9 +301,15 @@ mod tests {
 
     #[test]
     fn rust_only_syntax_is_rewritten() {
-        assert_eq!(to_js(r"(?P<secret>sk_live_[0-9a-z]+)\z").unwrap(), r"(?<secret>sk_live_[0-9a-z]+)(?![\s\S])");
+        assert_eq!(
+            to_js(r"(?P<secret>sk_live_[0-9a-z]+)\z").unwrap(),
+            r"(?<secret>sk_live_[0-9a-z]+)(?![\s\S])"
+        );
         assert_eq!(to_js(r"(?i:key)[a-z]").unwrap(), r"(?:[kK][eE][yY])[a-z]");
-        assert_eq!(to_js(r"(?i:[a-z_]*\bpw)").unwrap(), r"(?:[a-zA-Z_]*\b[pP][wW])");
+        assert_eq!(
+            to_js(r"(?i:[a-z_]*\bpw)").unwrap(),
+            r"(?:[a-zA-Z_]*\b[pP][wW])"
+        );
         assert_eq!(to_js(r"[^\]x]").unwrap(), r"[^\]x]");
         assert!(to_js(r"(?x) a b").is_err());
         assert!(to_js(r"\p{L}").is_err());

@@ -7,7 +7,7 @@ use super::engine::Candidate;
 use super::kind::{Category, FindingKind};
 
 /// How many records make an export.
-const MIN_RECORDS: usize = 3;
+pub(super) const MIN_RECORDS: usize = 3;
 
 /// Whether a finding of this kind marks a line as a customer record.
 fn is_record(kind: FindingKind) -> bool {

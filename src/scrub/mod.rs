@@ -16,6 +16,7 @@
 //! assert_eq!(out.findings()[0].kind, FindingKind::ApiKey);
 //! ```
 
+mod browser;
 mod engine;
 mod export;
 mod kind;
@@ -30,6 +31,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+pub use browser::{BrowserRules, browser_kind, browser_rules, to_js};
 pub use engine::{Detector, DetectorSet, RulesError, parse_table};
 pub use kind::{Category, FindingKind, UnknownKind};
 pub use policy::{Action, Policy};

@@ -3,12 +3,12 @@
 //! randomness of a token. Each is named in the detector table's `validator`
 //! column.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::names;
 
 /// A named check a candidate must pass before it becomes a finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Validator {
     /// 12–19 digits passing the Luhn checksum.

@@ -207,3 +207,28 @@ pub async fn erase_intake(
         Err(ApiError::NotFound)
     }
 }
+
+/// `GET /api/v1/form-token`: a form token for a consultant's own form markup
+/// on an allowed site (the honeypot and minimum fill time still apply).
+pub async fn form_token(state: web::Data<AppState>) -> HttpResponse {
+    let limits = &state.config.limits;
+    HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(serde_json::json!({
+            "form_token": state.token_key.issue(),
+            "honeypot_field": super::pages::HONEYPOT,
+            "min_fill_seconds": limits.min_fill_seconds,
+            "expires_in_seconds": limits.form_token_hours * 3600,
+        }))
+}
+
+/// `GET /api/v1/rules.json`: the browser rules the widget warns with.
+pub async fn rules(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((
+            actix_web::http::header::CACHE_CONTROL,
+            "public, max-age=3600",
+        ))
+        .body(state.browser_rules.clone())
+}

@@ -75,6 +75,9 @@ pub enum ApiError {
     /// Nothing is stored under that id.
     #[error("no intake with that id")]
     NotFound,
+    /// A browser posted the form from a site that is not allowed to.
+    #[error("this form can only be sent from this site or a site listed in embed.allowed_origins")]
+    ForeignOrigin,
     /// No route at this path.
     #[error("there is nothing at this address; the form is at / and the API under /api/v1/")]
     NoRoute,
@@ -99,6 +102,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::Unauthorized => "unauthorized",
             ApiError::NotFound | ApiError::NoRoute => "not_found",
+            ApiError::ForeignOrigin => "forbidden_origin",
             ApiError::Store(_) => "store_unavailable",
         }
     }
@@ -153,6 +157,7 @@ impl ResponseError for ApiError {
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::NotFound | ApiError::NoRoute => StatusCode::NOT_FOUND,
+            ApiError::ForeignOrigin => StatusCode::FORBIDDEN,
             ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -180,6 +185,7 @@ pub struct PageError(#[from] pub ApiError);
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
+    chrome: super::embed::Chrome,
     status: u16,
     title: &'a str,
     message: String,
@@ -194,6 +200,7 @@ impl ResponseError for PageError {
         self.0.log();
         let status = self.status_code();
         let page = ErrorPage {
+            chrome: super::embed::Chrome::default(),
             status: status.as_u16(),
             title: status.canonical_reason().unwrap_or("Error"),
             message: self.0.message(),

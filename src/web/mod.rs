@@ -15,7 +15,9 @@
 //! ```
 
 mod api;
+mod assets;
 mod body;
+mod embed;
 mod error;
 mod guard;
 mod health;
@@ -28,7 +30,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::middleware::from_fn;
 use actix_web::{App as ActixApp, HttpServer, web};
 
 pub use error::ApiError;
@@ -87,6 +89,8 @@ pub struct AppState {
     pub limiter: Option<guard::Limiter>,
     /// Submissions taken for bots and silently dropped.
     pub bot_discards: AtomicU64,
+    /// `GET /api/v1/rules.json`, serialized once.
+    pub browser_rules: String,
 }
 
 /// A bound, ready-to-run gateway.
@@ -160,6 +164,8 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         token_key,
         admin_token,
         bot_discards: AtomicU64::new(0),
+        browser_rules: serde_json::to_string(&crate::scrub::browser_rules())
+            .expect("browser rules serialize"),
         config,
     });
     let shared = state.clone();
@@ -167,14 +173,9 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         ActixApp::new()
             .app_data(shared.clone())
             .wrap(from_fn(guard::rate_limit))
-            .wrap(
-                DefaultHeaders::new()
-                    .add(("X-Content-Type-Options", "nosniff"))
-                    .add(("Referrer-Policy", "no-referrer"))
-                    .add(("X-Frame-Options", "DENY")),
-            )
+            .wrap(from_fn(embed::security_headers))
             .wrap(from_fn(guard::request_log))
-            .configure(routes)
+            .configure(|cfg| routes(cfg, &shared.config.embed.allowed_origins))
     })
     .workers(workers)
     .listen(listener)
@@ -187,13 +188,27 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
     })
 }
 
-fn routes(cfg: &mut web::ServiceConfig) {
+fn routes(cfg: &mut web::ServiceConfig, allowed: &[crate::config::Origin]) {
     cfg.route("/", web::get().to(pages::form))
         .route("/intake", web::post().to(pages::submit))
         .route("/thanks/{id}", web::get().to(pages::thanks))
-        .route("/api/v1/intakes", web::post().to(api::create_intake))
-        .route("/api/v1/intakes/{id}", web::delete().to(api::erase_intake))
-        .route("/api/v1/triage", web::post().to(api::triage_batch))
+        .route("/embed", web::get().to(pages::embed))
+        .route("/embed/thanks/{id}", web::get().to(pages::embed_thanks))
+        .route("/embed.js", web::get().to(assets::embed_script))
+        .route("/assets/gate.css", web::get().to(assets::stylesheet))
+        .route("/assets/theme.css", web::get().to(embed::theme_css))
+        .route("/assets/form.js", web::get().to(assets::form_script))
+        .route("/assets/detect.js", web::get().to(assets::detect_script))
+        .service(
+            web::scope("/api/v1")
+                .wrap(embed::cors(allowed))
+                .route("/intakes", web::post().to(api::create_intake))
+                .route("/intakes/{id}", web::delete().to(api::erase_intake))
+                .route("/triage", web::post().to(api::triage_batch))
+                .route("/form-token", web::get().to(api::form_token))
+                .route("/rules.json", web::get().to(api::rules))
+                .default_service(web::to(pages::not_found)),
+        )
         .route("/healthz", web::get().to(health::alive))
         .route("/readyz", web::get().to(health::ready))
         .default_service(web::to(pages::not_found));

@@ -12,6 +12,7 @@ use askama::Template;
 use super::AppState;
 use super::api::next_step;
 use super::body::{self, FormFields};
+use super::embed::{Chrome, EmbedContext};
 use super::error::{ApiError, PageError};
 use super::submit::{self, Outcome};
 use super::token::TokenCheck;
@@ -21,7 +22,7 @@ use crate::store::IntakeId;
 use crate::triage::Route;
 
 /// The honeypot input: hidden from people, filled by bots.
-const HONEYPOT: &str = "website";
+pub const HONEYPOT: &str = "website";
 
 struct Group {
     title: &'static str,
@@ -106,6 +107,7 @@ struct Problem {
 #[derive(Template)]
 #[template(path = "form.html")]
 struct FormPage {
+    chrome: Chrome,
     token: String,
     groups: Vec<GroupView>,
     problems: Vec<Problem>,
@@ -121,6 +123,8 @@ struct FormPage {
 #[derive(Template)]
 #[template(path = "thanks.html")]
 struct ThanksPage {
+    chrome: Chrome,
+    again: String,
     route: Option<String>,
     next_step: String,
     removed: Vec<(&'static str, usize)>,
@@ -166,6 +170,7 @@ fn render(page: &impl Template, status: StatusCode) -> Result<HttpResponse, Page
 
 fn form_page(
     state: &AppState,
+    chrome: Chrome,
     shown: Shown,
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
@@ -221,6 +226,7 @@ fn form_page(
         })
         .collect();
     let page = FormPage {
+        chrome,
         token: state.token_key.issue(),
         groups,
         problems,
@@ -241,12 +247,35 @@ fn form_page(
 
 /// `GET /`
 pub async fn form(state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
-    form_page(&state, Shown::default(), StatusCode::OK)
+    form_page(&state, Chrome::default(), Shown::default(), StatusCode::OK)
+}
+
+/// `GET /embed?origin=…&source=…&accent=…&font=…&theme=…`: the form without
+/// page chrome, for the widget's iframe. `source` (the host page's address
+/// with its UTM parameters) fills "where the path starts", scrubbed.
+pub async fn embed(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let context = EmbedContext::from_query(req.query_string(), &state.config.embed.allowed_origins);
+    let mut shown = Shown::default();
+    let source = web::Query::<BTreeMap<String, String>>::from_query(req.query_string())
+        .ok()
+        .and_then(|q| q.get("source").cloned())
+        .filter(|s| !s.trim().is_empty() && s.len() <= 2048);
+    if let Some(source) = source {
+        shown.texts.insert(
+            IntakeField::SourcePath,
+            scrub(&source, &state.policy).text().as_str().to_owned(),
+        );
+    }
+    form_page(&state, context.chrome(), shown, StatusCode::OK)
 }
 
 /// The form's fields as an [`Intake`], plus the token and the honeypot.
 struct Posted {
     intake: Intake,
+    embed: Option<String>,
     token: Option<String>,
     honeypot: bool,
     unknown: Vec<String>,
@@ -255,11 +284,13 @@ struct Posted {
 fn posted(fields: FormFields) -> Posted {
     let mut values: BTreeMap<&'static str, String> = BTreeMap::new();
     let mut token = None;
+    let mut embed = None;
     let mut honeypot = false;
     let mut unknown = Vec::new();
     for (name, value) in fields.pairs {
         match name.as_str() {
             "form_token" => token = Some(value),
+            "embed" => embed = Some(value),
             HONEYPOT => honeypot |= !value.trim().is_empty(),
             _ => match FIELD_NAMES.iter().find(|f| **f == name) {
                 Some(field) => {
@@ -292,6 +323,7 @@ fn posted(fields: FormFields) -> Posted {
     };
     Posted {
         intake,
+        embed,
         token,
         honeypot,
         unknown,
@@ -305,8 +337,18 @@ pub async fn submit(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
+    let allowed = &state.config.embed.allowed_origins;
+    if !super::embed::post_origin_allowed(&req, allowed) {
+        return Err(ApiError::ForeignOrigin.into());
+    }
     let fields = body::form(&req, payload, state.config.limits.body_bytes).await?;
     let posted = posted(fields);
+    let chrome = posted
+        .embed
+        .as_deref()
+        .map_or_else(Chrome::default, |query| {
+            EmbedContext::from_query(query, allowed).chrome()
+        });
     if !posted.unknown.is_empty() {
         return Err(ApiError::BadRequest(format!(
             "the form sent unknown field(s) {}; the intake form's fields are: {}",
@@ -331,6 +373,8 @@ pub async fn submit(
         );
         return render(
             &ThanksPage {
+                again: again_link(&chrome),
+                chrome,
                 route: None,
                 next_step: "The consultant reads every question and answers those that fit."
                     .to_owned(),
@@ -364,18 +408,25 @@ pub async fn submit(
         );
         shown.contact_email = shown_contact(&state, &contact);
         shown.consent = consent;
-        return form_page(&state, shown, StatusCode::BAD_REQUEST);
+        return form_page(&state, chrome, shown, StatusCode::BAD_REQUEST);
     }
     match submit::accept(&state, posted.intake, None).await? {
-        Outcome::Stored { record, .. } => Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, format!("/thanks/{}", record.id)))
-            .finish()),
+        Outcome::Stored { record, .. } => {
+            let location = if chrome.embed {
+                format!("/embed/thanks/{}?{}", record.id, chrome.embed_query)
+            } else {
+                format!("/thanks/{}", record.id)
+            };
+            Ok(HttpResponse::SeeOther()
+                .insert_header((header::LOCATION, location))
+                .finish())
+        }
         Outcome::Rejected(rejection) => {
             let mut shown = Shown::from_fields(&rejection.fields);
             shown.problems = rejection.problems;
             shown.contact_email = shown_contact(&state, &contact);
             shown.consent = consent;
-            form_page(&state, shown, StatusCode::UNPROCESSABLE_ENTITY)
+            form_page(&state, chrome, shown, StatusCode::UNPROCESSABLE_ENTITY)
         }
     }
 }
@@ -394,7 +445,25 @@ pub async fn thanks(
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    let id = IntakeId::parse(&id).ok_or(ApiError::NotFound)?;
+    thanks_page(&id, &state, Chrome::default()).await
+}
+
+/// `GET /embed/thanks/{id}`: the same, inside the widget.
+pub async fn embed_thanks(
+    req: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let context = EmbedContext::from_query(req.query_string(), &state.config.embed.allowed_origins);
+    thanks_page(&id, &state, context.chrome()).await
+}
+
+async fn thanks_page(
+    id: &str,
+    state: &AppState,
+    chrome: Chrome,
+) -> Result<HttpResponse, PageError> {
+    let id = IntakeId::parse(id).ok_or(ApiError::NotFound)?;
     let record = state
         .store
         .intake(&id)
@@ -403,9 +472,11 @@ pub async fn thanks(
         .ok_or(ApiError::NotFound)?;
     render(
         &ThanksPage {
+            again: again_link(&chrome),
+            chrome,
             // "no fit" is for the consultant; the person sees only the reply.
             route: (record.route != Route::NoFit).then(|| record.route.as_str().replace('_', " ")),
-            next_step: next_step(&state, &record),
+            next_step: next_step(state, &record),
             removed: record
                 .removed
                 .iter()
@@ -415,6 +486,15 @@ pub async fn thanks(
         },
         StatusCode::OK,
     )
+}
+
+/// Where "Ask another question" leads: the same kind of page.
+fn again_link(chrome: &Chrome) -> String {
+    if chrome.embed {
+        format!("/embed?{}", chrome.embed_query)
+    } else {
+        "/".to_owned()
+    }
 }
 
 /// Any other path: JSON under `/api/`, a page elsewhere.

@@ -10,6 +10,7 @@ mod kinds;
 mod properties;
 mod serve_api;
 mod serve_delivery;
+mod serve_embed;
 mod serve_form;
 mod serve_guards;
 mod serve_leaks;

@@ -12,6 +12,7 @@ async fn the_form_page_warns_before_typing_and_carries_a_token() {
     let response = app.client.get(app.url("/")).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(response.headers()["x-frame-options"], "DENY");
     let page = response.text().await.unwrap();
     for needle in [
         "Before you type",
@@ -19,16 +20,21 @@ async fn the_form_page_warns_before_typing_and_carries_a_token() {
         "passwords or API keys",
         "name=\"form_token\"",
         "<label for=\"message\">",
+        "<link rel=\"stylesheet\" href=\"/assets/gate.css\">",
         "aria-describedby=\"message-help\"",
         "name=\"website\"",
         "name=\"consent\"",
     ] {
         assert!(page.contains(needle), "missing {needle}");
     }
-    assert!(
-        !page.contains("<script"),
-        "the form works without JavaScript"
-    );
+    // It works without JavaScript: a plain POST form; scripts only enhance it.
+    assert!(page.contains("<form method=\"post\" action=\"/intake\""));
+    for script in page.split("<script").skip(1) {
+        assert!(
+            script.starts_with(" src=\"/assets/") && script.contains("defer"),
+            "{script}"
+        );
+    }
     app.stop().await;
 }
 
@@ -245,7 +251,7 @@ async fn a_missing_or_expired_token_keeps_the_text_and_asks_to_resend() {
     let page = no_token.text().await.unwrap();
     assert!(page.contains("could not be verified"), "{page}");
     assert!(page.contains("Calendly to Pipedrive stage is wrong"));
-    assert!(!page.contains("7946"), "the kept text is scrubbed");
+    assert!(!page.contains("7946 0958"), "the kept text is scrubbed");
 
     let old = app
         .state

@@ -1,0 +1,122 @@
+/* handoff-gate form enhancements. The form works without any of this.
+ *
+ * 1. The error summary takes focus, so a screen reader reads it first.
+ * 2. Inside the widget's iframe, the page reports its height to the
+ *    framing page (only to the origin the gateway validated).
+ * 3. As the person types, text that looks like a key, token, password,
+ *    card number, IBAN or a pasted export is named, with an offer to
+ *    remove it before sending. The rules are the server's own detector
+ *    table (/api/v1/rules.json) run by detect.js; the server still scrubs
+ *    everything, this only warns before the text leaves the device.
+ */
+(function () {
+  "use strict";
+
+  var summary = document.getElementById("error-summary");
+  if (summary) { summary.focus(); }
+
+  var parentOrigin = document.body.getAttribute("data-parent-origin");
+  function reportHeight() {
+    if (!parentOrigin || window.parent === window) { return; }
+    var height = document.documentElement.scrollHeight;
+    window.parent.postMessage({ type: "handoff-gate:height", height: height }, parentOrigin);
+  }
+  if (parentOrigin) {
+    reportHeight();
+    if (window.ResizeObserver) {
+      new ResizeObserver(reportHeight).observe(document.body);
+    } else {
+      window.addEventListener("resize", reportHeight);
+    }
+    document.addEventListener("toggle", reportHeight, true);
+  }
+
+  var detect = window.HandoffGateDetect;
+  var fields = document.querySelectorAll("textarea[data-check]");
+  if (!detect || !fields.length || !window.fetch) { return; }
+
+  var compiled = null;
+  fetch("/api/v1/rules.json", { credentials: "omit" })
+    .then(function (response) { return response.ok ? response.json() : null; })
+    .then(function (rules) {
+      if (!rules) { return; }
+      compiled = detect.compile(rules);
+      Array.prototype.forEach.call(fields, function (field) {
+        var timer = null;
+        var run = function () { check(field, rules); };
+        field.addEventListener("input", function () {
+          clearTimeout(timer);
+          timer = setTimeout(run, 250);
+        });
+        if (field.value) { run(); }
+      });
+    })
+    .catch(function () { /* warnings are a courtesy; the server scrubs anyway */ });
+
+  var WARN_KINDS = {
+    api_key: 1, jwt: 1, private_key: 1, password: 1, auth_url: 1, webhook_url: 1,
+    card: 1, cvv: 1, iban: 1, bank_account: 1, account_export: 1
+  };
+
+  function check(field, rules) {
+    var findings = detect.detect(compiled, field.value).filter(function (f) {
+      return WARN_KINDS[f.kind];
+    });
+    var box = document.getElementById(field.id + "-warning");
+    if (!findings.length) {
+      if (box) { box.remove(); linkDescription(field, false); reportHeight(); }
+      return;
+    }
+    if (!box) {
+      box = document.createElement("div");
+      box.id = field.id + "-warning";
+      box.className = "warn";
+      box.setAttribute("role", "status");
+      field.insertAdjacentElement("afterend", box);
+      linkDescription(field, true);
+    }
+    var kinds = [];
+    findings.forEach(function (f) {
+      var label = rules.kinds[f.kind] ? rules.kinds[f.kind].label : f.kind;
+      if (kinds.indexOf(label) < 0) { kinds.push(label); }
+    });
+    box.textContent = "";
+    var text = document.createElement("span");
+    text.textContent = "This looks like " + kinds.join(", ") +
+      ". It would be removed before anyone reads your question; better not to send it at all." +
+      (findings.some(isCredential) ? " If it is real, rotate it now." : "");
+    box.appendChild(text);
+    var button = document.createElement("button");
+    button.type = "button";
+    button.textContent = "Remove it now";
+    button.addEventListener("click", function () {
+      field.value = replaceFindings(field.value, findings, rules);
+      field.focus();
+      check(field, rules);
+    });
+    box.appendChild(document.createElement("br"));
+    box.appendChild(button);
+    reportHeight();
+  }
+
+  function isCredential(f) {
+    return ["api_key", "jwt", "private_key", "password", "auth_url", "webhook_url"].indexOf(f.kind) >= 0;
+  }
+
+  function replaceFindings(value, findings, rules) {
+    var sorted = findings.slice().sort(function (a, b) { return b.start - a.start; });
+    sorted.forEach(function (f) {
+      var placeholder = rules.kinds[f.kind] ? rules.kinds[f.kind].placeholder : "[REMOVED]";
+      value = value.slice(0, f.start) + placeholder + value.slice(f.end);
+    });
+    return value;
+  }
+
+  function linkDescription(field, on) {
+    var ids = (field.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+    var id = field.id + "-warning";
+    ids = ids.filter(function (x) { return x !== id; });
+    if (on) { ids.push(id); }
+    field.setAttribute("aria-describedby", ids.join(" "));
+  }
+})();

@@ -1,0 +1,47 @@
+//! Static assets compiled into the binary: the stylesheet, the form's
+//! progressive enhancement, the detector port and the embed loader.
+
+use actix_web::HttpResponse;
+use actix_web::http::header;
+
+fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .body(body)
+}
+
+/// `GET /assets/gate.css`
+pub async fn stylesheet() -> HttpResponse {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../assets/gate.css"),
+    )
+}
+
+/// `GET /assets/form.js`: focus the error summary, warn before sending,
+/// report the page height to the framing page.
+pub async fn form_script() -> HttpResponse {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/form.js"),
+    )
+}
+
+/// `GET /assets/detect.js`: the detector engine the warnings run on.
+pub async fn detect_script() -> HttpResponse {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/detect.js"),
+    )
+}
+
+/// `GET /embed.js`: the one-line loader a contact page includes.
+pub async fn embed_script() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/javascript; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        // Host pages load it cross-origin.
+        .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
+        .body(include_str!("../../assets/embed.js"))
+}

@@ -1,0 +1,324 @@
+//! Embedding: the framed form's context (which site frames it, its theme),
+//! the theme stylesheet, the security headers that decide who may frame
+//! what, and CORS for the JSON API.
+//!
+//! Everything a host page passes in (`origin`, `accent`, `font`, `theme`) is
+//! parsed into known shapes here; anything else is dropped, so no host page
+//! value reaches a page or a stylesheet unchecked.
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpRequest, HttpResponse, web};
+
+use super::AppState;
+use crate::config::Origin;
+
+/// Light, dark, or the visitor's system setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Always light.
+    Light,
+    /// Always dark.
+    Dark,
+    /// Follow `prefers-color-scheme`.
+    Auto,
+}
+
+/// What the host page asked for, validated.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EmbedContext {
+    /// The framing page's origin, only if it is in `embed.allowed_origins`.
+    pub origin: Option<Origin>,
+    /// `#rgb` or `#rrggbb`.
+    pub accent: Option<String>,
+    /// A CSS font-family list of names only.
+    pub font: Option<String>,
+    /// Colour scheme.
+    pub mode: Option<Mode>,
+}
+
+/// What every page template needs to know about how it is shown.
+#[derive(Debug, Clone, Default)]
+pub struct Chrome {
+    /// Shown inside the widget's iframe.
+    pub embed: bool,
+    /// Where to post size messages (an allowed origin).
+    pub parent_origin: Option<String>,
+    /// The query string of `/assets/theme.css`, if themed.
+    pub theme: Option<String>,
+    /// The embed context as a query string, carried through the form.
+    pub embed_query: String,
+}
+
+impl EmbedContext {
+    /// Parse `origin`, `accent`, `font`, `theme` from name/value pairs,
+    /// keeping only valid values (and only allowed origins).
+    pub fn parse<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+        allowed: &[Origin],
+    ) -> Self {
+        let mut context = EmbedContext::default();
+        for (name, value) in pairs {
+            match name {
+                "origin" => {
+                    context.origin = value.parse::<Origin>().ok().filter(|o| allowed.contains(o));
+                }
+                "accent" => context.accent = valid_colour(value),
+                "font" => context.font = valid_font(value),
+                "theme" => {
+                    context.mode = match value {
+                        "light" => Some(Mode::Light),
+                        "dark" => Some(Mode::Dark),
+                        "auto" => Some(Mode::Auto),
+                        _ => None,
+                    }
+                }
+                _ => {}
+            }
+        }
+        context
+    }
+
+    /// Parse a query string such as `origin=https%3A%2F%2Fx.test&theme=dark`.
+    pub fn from_query(query: &str, allowed: &[Origin]) -> Self {
+        let pairs: Vec<(String, String)> = query
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(k, v)| (decode(k), decode(v)))
+            .collect();
+        Self::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), allowed)
+    }
+
+    fn theme_query(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(accent) = &self.accent {
+            parts.push(format!("accent={}", encode(accent)));
+        }
+        if let Some(font) = &self.font {
+            parts.push(format!("font={}", encode(font)));
+        }
+        if let Some(mode) = self.mode {
+            parts.push(format!("theme={}", mode_name(mode)));
+        }
+        (!parts.is_empty()).then(|| parts.join("&"))
+    }
+
+    /// The chrome of a page shown in the widget.
+    pub fn chrome(&self) -> Chrome {
+        let theme = self.theme_query();
+        let mut query = Vec::new();
+        if let Some(origin) = &self.origin {
+            query.push(format!("origin={}", encode(origin.as_str())));
+        }
+        query.extend(theme.clone());
+        Chrome {
+            embed: true,
+            parent_origin: self.origin.as_ref().map(|o| o.as_str().to_owned()),
+            theme,
+            embed_query: query.join("&"),
+        }
+    }
+}
+
+fn mode_name(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Light => "light",
+        Mode::Dark => "dark",
+        Mode::Auto => "auto",
+    }
+}
+
+fn decode(text: &str) -> String {
+    let plus = text.replace('+', " ");
+    percent_encoding::percent_decode_str(&plus)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// Everything but RFC 3986's unreserved characters is escaped.
+const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+fn encode(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, QUERY_VALUE).to_string()
+}
+
+/// `#abc` or `#a1b2c3`.
+fn valid_colour(value: &str) -> Option<String> {
+    let hex = value.strip_prefix('#')?;
+    ((hex.len() == 3 || hex.len() == 6) && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| format!("#{}", hex.to_ascii_lowercase()))
+}
+
+/// Font family names: letters, digits, spaces, hyphens, commas and quotes.
+fn valid_font(value: &str) -> Option<String> {
+    let value = value.trim();
+    (!value.is_empty()
+        && value.len() <= 120
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | ',' | '"' | '\'')))
+    .then(|| value.to_owned())
+}
+
+/// `GET /assets/theme.css?accent=…&font=…&theme=…`: the host page's look as
+/// CSS custom properties; invalid values are ignored.
+pub async fn theme_css(req: HttpRequest) -> HttpResponse {
+    let context = EmbedContext::from_query(req.query_string(), &[]);
+    let mut css = String::from(":root {\n");
+    if let Some(accent) = &context.accent {
+        css.push_str(&format!("  --accent: {accent};\n"));
+    }
+    if let Some(font) = &context.font {
+        css.push_str(&format!("  font-family: {font}, system-ui, sans-serif;\n"));
+    }
+    css.push_str("}\n");
+    const DARK: &str = "--ink: #e7ebf1; --muted: #a8b2c1; --line: #3a4352; --bg: #161a21; --card: #1f242d; --warn-bg: #3a2f12; --bad-bg: #3b1a17; --ok-bg: #143323; --bad: #ff8a80;";
+    match context.mode {
+        Some(Mode::Dark) => css.push_str(&format!(":root {{ {DARK} color-scheme: dark; }}\ninput[type=text], input[type=email], textarea {{ background: #11151b; }}\n")),
+        Some(Mode::Auto) => css.push_str(&format!(
+            "@media (prefers-color-scheme: dark) {{ :root {{ {DARK} color-scheme: dark; }} input[type=text], input[type=email], textarea {{ background: #11151b; }} }}\n"
+        )),
+        Some(Mode::Light) | None => {}
+    }
+    HttpResponse::Ok()
+        .content_type("text/css; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+        .body(css)
+}
+
+/// The page's own Content-Security-Policy: no inline script or style, no
+/// external assets; `frame-ancestors` lists the allowed origins on the
+/// embeddable routes and is `'none'` everywhere else.
+fn content_security_policy(frame_ancestors: &str) -> String {
+    format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors {frame_ancestors}"
+    )
+}
+
+/// Whether a path may be framed by an allowed origin.
+fn embeddable(path: &str) -> bool {
+    path == "/embed" || path.starts_with("/embed/")
+}
+
+/// Security headers on every response.
+pub async fn security_headers(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .expect("the app state is registered")
+        .clone();
+    let framed = embeddable(req.path());
+    let mut response = next.call(req).await?;
+    let origins: Vec<&str> = state
+        .config
+        .embed
+        .allowed_origins
+        .iter()
+        .map(Origin::as_str)
+        .collect();
+    let ancestors = if framed && !origins.is_empty() {
+        origins.join(" ")
+    } else {
+        "'none'".to_owned()
+    };
+    let headers = response.headers_mut();
+    let mut set = |name: &'static str, value: &str| {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    };
+    set(
+        "content-security-policy",
+        &content_security_policy(&ancestors),
+    );
+    set("x-content-type-options", "nosniff");
+    set("referrer-policy", "strict-origin-when-cross-origin");
+    set(
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+    );
+    if !framed {
+        set("x-frame-options", "DENY");
+    }
+    Ok(response)
+}
+
+/// CORS for `/api/v1`: the allowed origins may read and post (with preflight).
+pub fn cors(allowed: &[Origin]) -> Cors {
+    let allowed: Vec<String> = allowed.iter().map(|o| o.as_str().to_owned()).collect();
+    Cors::default()
+        .allowed_origin_fn(move |origin, _| {
+            origin
+                .to_str()
+                .is_ok_and(|o| allowed.iter().any(|a| a.eq_ignore_ascii_case(o)))
+        })
+        .allowed_methods(["GET", "POST"])
+        .allowed_headers([
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+        ])
+        .expose_headers([HeaderName::from_static("idempotent-replayed")])
+        .max_age(3600)
+}
+
+/// Whether a browser form post comes from this site or an allowed origin:
+/// the `Origin` header (else the `Referer`'s origin) must match; a request
+/// with neither (not a browser, or a privacy setting) is let through.
+pub fn post_origin_allowed(req: &HttpRequest, allowed: &[Origin]) -> bool {
+    let claimed = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| {
+            let referer = req.headers().get(header::REFERER)?.to_str().ok()?;
+            let (scheme, rest) = referer.split_once("://")?;
+            let host = rest.split(['/', '?', '#']).next()?;
+            Some(format!("{scheme}://{host}"))
+        });
+    let Some(claimed) = claimed else {
+        return true;
+    };
+    let own_host = req.connection_info().host().to_ascii_lowercase();
+    let claimed_host = claimed
+        .split_once("://")
+        .map_or("", |(_, host)| host)
+        .to_ascii_lowercase();
+    claimed_host == own_host
+        || claimed
+            .parse::<Origin>()
+            .is_ok_and(|origin| allowed.contains(&origin))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_known_shapes_survive() {
+        let allowed = vec!["https://shop.example".parse::<Origin>().unwrap()];
+        let context = EmbedContext::from_query(
+            "origin=https%3A%2F%2Fshop.example&accent=%23AA3300&font=Inter%2C+sans-serif&theme=dark&x=1",
+            &allowed,
+        );
+        assert_eq!(context.origin, Some(allowed[0].clone()));
+        assert_eq!(context.accent.as_deref(), Some("#aa3300"));
+        assert_eq!(context.font.as_deref(), Some("Inter, sans-serif"));
+        assert_eq!(context.mode, Some(Mode::Dark));
+        let hostile = EmbedContext::from_query(
+            "origin=https%3A%2F%2Fevil.example&accent=red%3Bbackground%3Aurl(x)&font=x%7D%3Cscript%3E&theme=neon",
+            &allowed,
+        );
+        assert_eq!(hostile, EmbedContext::default());
+    }
+}
