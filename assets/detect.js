@@ -364,7 +364,7 @@
       var why = spec.validator && !VALIDATORS[spec.validator] ? 'unknown validator ' + spec.validator : null;
       var regex = null;
       try {
-        regex = new RegExp(spec.pattern, withFlags(spec.flags || 'g'));
+        regex = unicodeRegExp(spec.pattern, withFlags(spec.flags || 'g'));
       } catch (e) {
         why = why || 'pattern: ' + e.message;
       }
@@ -388,6 +388,13 @@
       skipped: skipped.concat(rules.skipped || [])
     };
   }
+  /** With the `u` flag where the source allows it: Rust counts code points, not UTF-16 units. */
+  function unicodeRegExp(source, flags) {
+    if (flags.indexOf('u') < 0) {
+      try { return new RegExp(source, flags + 'u'); } catch (e) { /* not valid in u mode */ }
+    }
+    return new RegExp(source, flags);
+  }
   function withFlags(flags) {
     var f = flags.indexOf('g') >= 0 ? flags : flags + 'g';
     return HAS_INDICES && f.indexOf('d') < 0 ? f + 'd' : f;
@@ -410,7 +417,7 @@
   function addShape(shapes, shape, index) {
     var key = shape.pattern + '|' + shape.before + '|' + shape.after;
     if (!shapes[key]) {
-      shapes[key] = { regex: new RegExp(shape.pattern, 'g'), before: shape.before, after: shape.after, owners: [] };
+      shapes[key] = { regex: unicodeRegExp(shape.pattern, 'g'), before: shape.before, after: shape.after, owners: [] };
     }
     shapes[key].owners.push(index);
   }

@@ -181,9 +181,10 @@ pub async fn theme_css(req: HttpRequest) -> HttpResponse {
     css.push_str("}\n");
     const DARK: &str = "--ink: #e7ebf1; --muted: #a8b2c1; --line: #3a4352; --bg: #161a21; --card: #1f242d; --warn-bg: #3a2f12; --bad-bg: #3b1a17; --ok-bg: #143323; --bad: #ff8a80;";
     match context.mode {
-        Some(Mode::Dark) => css.push_str(&format!(":root {{ {DARK} color-scheme: dark; }}\ninput[type=text], input[type=email], textarea {{ background: #11151b; }}\n")),
+        // A dark widget brings its own background: the host page behind it may be light.
+        Some(Mode::Dark) => css.push_str(&format!(":root {{ {DARK} color-scheme: dark; }}\nbody.embed {{ background: var(--bg); }}\ninput[type=text], input[type=email], textarea {{ background: #11151b; }}\n")),
         Some(Mode::Auto) => css.push_str(&format!(
-            "@media (prefers-color-scheme: dark) {{ :root {{ {DARK} color-scheme: dark; }} input[type=text], input[type=email], textarea {{ background: #11151b; }} }}\n"
+            "@media (prefers-color-scheme: dark) {{ :root {{ {DARK} color-scheme: dark; }} body.embed {{ background: var(--bg); }} input[type=text], input[type=email], textarea {{ background: #11151b; }} }}\n"
         )),
         Some(Mode::Light) | None => {}
     }
@@ -203,9 +204,11 @@ fn content_security_policy(frame_ancestors: &str) -> String {
     )
 }
 
-/// Whether a path may be framed by an allowed origin.
+/// Whether a path may be framed by an allowed origin: the widget's pages,
+/// and `/intake`, whose answer (the form again, with messages) shows in the
+/// widget after a post from it.
 fn embeddable(path: &str) -> bool {
-    path == "/embed" || path.starts_with("/embed/")
+    path == "/embed" || path.starts_with("/embed/") || path == "/intake"
 }
 
 /// Security headers on every response.
@@ -275,10 +278,13 @@ pub fn cors(allowed: &[Origin]) -> Cors {
 /// the `Origin` header (else the `Referer`'s origin) must match; a request
 /// with neither (not a browser, or a privacy setting) is let through.
 pub fn post_origin_allowed(req: &HttpRequest, allowed: &[Origin]) -> bool {
+    // `Origin: null` (privacy modes, sandboxed frames) says nothing: fall
+    // back to the Referer. The signed form token is the CSRF defence proper.
     let claimed = req
         .headers()
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
+        .filter(|origin| *origin != "null")
         .map(str::to_owned)
         .or_else(|| {
             let referer = req.headers().get(header::REFERER)?.to_str().ok()?;

@@ -33,8 +33,8 @@ struct Group {
 
 const GROUPS: &[Group] = &[
     Group {
-        title: "Your question",
-        intro: "The one required field. Say which step should happen and what happens instead.",
+        title: "What is broken",
+        intro: "The one required field.",
         optional: false,
         members: &[IntakeField::Message],
     },
@@ -212,9 +212,16 @@ fn form_page(
             }
         })
         .collect();
-    let problems = shown
-        .problems
-        .iter()
+    // The summary lists problems in form order.
+    let mut ordered: Vec<(&&str, &String)> = shown.problems.iter().collect();
+    ordered.sort_by_key(|(name, _)| {
+        FIELD_NAMES
+            .iter()
+            .position(|f| f == *name)
+            .map_or(0, |i| i + 1)
+    });
+    let problems = ordered
+        .into_iter()
         .map(|(name, message)| Problem {
             anchor: FIELD_NAMES
                 .iter()

@@ -1,6 +1,7 @@
 //! The integration test binary: everything in `tests/` runs through the real
 //! library and the real `handoff-gate` binary.
 
+mod browser;
 mod cases;
 mod cli_redact;
 mod cli_serve;
