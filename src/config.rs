@@ -349,6 +349,8 @@ pub struct Delivery {
     pub retry_max_seconds: u64,
     /// Outbox poll interval in milliseconds.
     pub poll_ms: u64,
+    /// How long a claimed outbox row stays reserved, in seconds.
+    pub lease_seconds: u64,
 }
 
 /// `[admin]`
@@ -394,6 +396,7 @@ impl Default for Config {
                 retry_base_ms: 5_000,
                 retry_max_seconds: 3_600,
                 poll_ms: 1_000,
+                lease_seconds: 120,
             },
             retention_days: 90,
             admin: Admin { token: None },
@@ -458,10 +461,14 @@ impl Config {
                 ));
             }
         }
-        if !self.store.url.starts_with("sqlite://") {
+        let url = &self.store.url;
+        if !(url.starts_with("sqlite://")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
             return Err(fail(
                 "store.url",
-                "store.url must start with sqlite:// (for example sqlite://data/handoff-gate.db)"
+                "store.url must start with sqlite:// (for example sqlite://data/handoff-gate.db) or postgres:// (for example postgres://gate:secret@db:5432/handoff_gate)"
                     .to_owned(),
             ));
         }
@@ -508,6 +515,9 @@ impl Config {
             }
             let shown = match (key.name, item) {
                 (name, Some(_)) if SECRET_KEYS.contains(&name) => "[REDACTED]".to_owned(),
+                ("store.url", Some(v)) => {
+                    format!("\"{}\"", redact_url(v.as_str().unwrap_or_default()))
+                }
                 ("admin.token", None) => "(generated under data_dir)".to_owned(),
                 (_, Some(v)) => v.to_string(),
                 (_, None) => "(unset)".to_owned(),
@@ -539,6 +549,20 @@ where
             .filter(|s| !s.is_empty())
             .map(|s| s.parse().map_err(serde::de::Error::custom))
             .collect(),
+    }
+}
+
+/// A URL fit for messages and `config check`: any password replaced.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:[REDACTED]{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
     }
 }
 
@@ -629,6 +653,18 @@ mod tests {
         assert_eq!(line_of(text, "retention_days"), Some(1));
         assert_eq!(line_of("smtp.tls = 1", "smtp.tls"), Some(1));
         assert_eq!(line_of(text, "smtp.port"), None);
+    }
+
+    #[test]
+    fn store_passwords_never_print() {
+        assert_eq!(
+            redact_url("postgres://gate:s3cret@db:5432/hg"),
+            "postgres://gate:[REDACTED]@db:5432/hg"
+        );
+        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+        let mut config = Config::default();
+        config.store.url = "postgres://gate:s3cret@db/hg".to_owned();
+        assert!(!config.describe().contains("s3cret"));
     }
 
     #[test]

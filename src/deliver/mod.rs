@@ -102,6 +102,9 @@ impl Mailer {
     }
 }
 
+/// Rows claimed at a time: a lease must outlast sending a whole batch.
+const CLAIM_BATCH: u32 = 10;
+
 /// What one pass over the outbox did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Round {
@@ -190,8 +193,12 @@ impl Outbox {
     pub async fn deliver_due(&self) -> Result<Round, StoreError> {
         let _pass = self.pass.lock().await;
         let mut round = Round::default();
+        let lease =
+            i64::try_from(self.delivery.lease_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
         loop {
-            let due = self.store.due_emails(now_ms(), 50).await?;
+            // Every claimed row moves into the future (sent, retry or lease),
+            // so this ends when nothing is due.
+            let due = self.store.claim_due(now_ms(), lease, CLAIM_BATCH).await?;
             if due.is_empty() {
                 return Ok(round);
             }
@@ -201,10 +208,6 @@ impl Outbox {
                     Attempt::Retrying => round.retrying += 1,
                     Attempt::Dead => round.dead += 1,
                 }
-            }
-            if round.retrying + round.dead > 0 {
-                // Failures are rescheduled into the future; do not spin on them.
-                return Ok(round);
             }
         }
     }

@@ -1,8 +1,12 @@
-//! The durable store: intakes and their outbox rows (sqlx, SQLite in WAL mode).
+//! The durable store: intakes and their outbox rows, on SQLite (WAL, the
+//! default) or PostgreSQL (for several replicas), with the same queries
+//! through sqlx's `Any` driver and the same schema in each dialect.
 //!
 //! Only a [`ScrubbedIntake`] and its [`Triage`] can be written, so nothing
 //! unscrubbed reaches the database. An intake and its outbox row are
-//! written in one transaction, before the submitter gets an answer.
+//! written in one transaction, before the submitter gets an answer. The
+//! outbox worker claims due rows with a lease (`FOR UPDATE SKIP LOCKED` on
+//! PostgreSQL), so replicas never send the same email at the same time.
 
 mod record;
 
@@ -11,10 +15,8 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use sqlx::Row;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor, Row};
 
 pub use record::{IntakeId, IntakeRecord};
 
@@ -96,51 +98,87 @@ pub fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// The intake store. SQLite takes one writer at a time: writes queue on a
-/// one-connection pool (in order, without SQLite's busy-wait sleeps), reads
-/// use their own pool and run beside them (WAL).
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// One file, one process.
+    Sqlite,
+    /// Shared by any number of replicas.
+    Postgres,
+}
+
+/// The intake store. On SQLite, which takes one writer at a time, writes
+/// queue on a one-connection pool (in order, without SQLite's busy-wait
+/// sleeps) and reads use their own pool beside them (WAL); on PostgreSQL
+/// both are one pool.
 #[derive(Debug, Clone)]
 pub struct Store {
-    writer: SqlitePool,
-    reader: SqlitePool,
+    backend: Backend,
+    writer: AnyPool,
+    reader: AnyPool,
 }
 
 impl Store {
-    /// Open (creating the file and its folder if needed) and migrate.
+    /// Open (for SQLite creating the file and its folder if needed) and migrate.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         let open_error = |source| StoreError::Open {
-            url: url.to_owned(),
+            url: crate::config::redact_url(url),
             source,
         };
-        if let Some(path) = url.strip_prefix("sqlite://")
-            && let Some(parent) = Path::new(path.split('?').next().unwrap_or(path)).parent()
-            && !parent.as_os_str().is_empty()
-        {
-            std::fs::create_dir_all(parent).map_err(|e| open_error(sqlx::Error::Io(e)))?;
+        sqlx::any::install_default_drivers();
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            let path = path.split('?').next().unwrap_or(path);
+            if let Some(parent) = Path::new(path).parent()
+                && !parent.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(parent).map_err(|e| open_error(sqlx::Error::Io(e)))?;
+            }
+            let base = url.split('?').next().unwrap_or(url);
+            let options = |mode: &str| AnyConnectOptions::from_str(&format!("{base}?mode={mode}"));
+            let writer = AnyPoolOptions::new()
+                .max_connections(1)
+                .after_connect(|conn, _| Box::pin(async move { sqlite_pragmas(conn).await }))
+                .connect_with(options("rwc").map_err(open_error)?)
+                .await
+                .map_err(open_error)?;
+            sqlx::migrate!("src/store/migrations/sqlite")
+                .run(&writer)
+                .await
+                .map_err(|e| open_error(e.into()))?;
+            let reader = AnyPoolOptions::new()
+                .max_connections(4)
+                .after_connect(|conn, _| Box::pin(async move { sqlite_pragmas(conn).await }))
+                .connect_with(options("ro").map_err(open_error)?)
+                .await
+                .map_err(open_error)?;
+            return Ok(Store {
+                backend: Backend::Sqlite,
+                writer,
+                reader,
+            });
         }
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(open_error)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // FULL: a commit reaches the disk before the submitter is answered.
-            .synchronous(SqliteSynchronous::Full)
-            .busy_timeout(Duration::from_secs(10))
-            .foreign_keys(true);
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options.clone())
+        let pool = AnyPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(AnyConnectOptions::from_str(url).map_err(open_error)?)
             .await
             .map_err(open_error)?;
-        sqlx::migrate!("src/store/migrations/sqlite")
-            .run(&writer)
+        // Replicas starting together: PostgreSQL's advisory lock inside sqlx's
+        // migrator lets one apply the migrations while the others wait.
+        sqlx::migrate!("src/store/migrations/postgres")
+            .run(&pool)
             .await
             .map_err(|e| open_error(e.into()))?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options.read_only(true))
-            .await
-            .map_err(open_error)?;
-        Ok(Store { writer, reader })
+        Ok(Store {
+            backend: Backend::Postgres,
+            writer: pool.clone(),
+            reader: pool,
+        })
+    }
+
+    /// The database this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
     }
 
     /// Whether the database answers.
@@ -179,13 +217,13 @@ impl Store {
         .bind(json(&record.handoffs))
         .bind(record.privacy.as_str())
         .bind(json(&record.removed))
-        .bind(record.exposed_credentials)
+        .bind(i64::from(record.exposed_credentials))
         .bind(json(&record.fields))
         .bind(json(&record.tools))
         .bind(json(&record.reasons))
         .bind(json(&record.missing_fields))
         .bind(record.contact_email.as_deref())
-        .bind(record.consent)
+        .bind(i64::from(record.consent))
         .bind(idempotency.map(|i| i.key_hash.as_str()))
         .bind(idempotency.map(|i| i.request_hash.as_str()))
         .execute(&mut *tx)
@@ -261,18 +299,34 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// Outbox rows due now, oldest first.
-    pub async fn due_emails(&self, now_ms: i64, limit: u32) -> Result<Vec<DueEmail>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT intake_id, attempts FROM outbox
-             WHERE state = 'pending' AND next_attempt_ms <= $1
-             ORDER BY next_attempt_ms LIMIT $2",
-        )
+    /// Claim up to `limit` due outbox rows, oldest first, for `lease_ms`:
+    /// their next attempt moves past the lease, so no other worker (or
+    /// replica) takes them meanwhile, and a worker that dies mid-send frees
+    /// them when the lease ends.
+    pub async fn claim_due(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<DueEmail>, StoreError> {
+        let lock = match self.backend {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let rows = sqlx::query(&format!(
+            "UPDATE outbox SET next_attempt_ms = $2
+             WHERE intake_id IN (
+                SELECT intake_id FROM outbox
+                WHERE state = 'pending' AND next_attempt_ms <= $1
+                ORDER BY next_attempt_ms LIMIT $3 {lock})
+             RETURNING intake_id, attempts"
+        ))
         .bind(now_ms)
+        .bind(now_ms + lease_ms)
         .bind(i64::from(limit))
-        .fetch_all(&self.reader)
+        .fetch_all(&self.writer)
         .await
-        .map_err(query("reading the outbox"))?;
+        .map_err(query("claiming due emails"))?;
         Ok(rows
             .iter()
             .map(|row| DueEmail {
@@ -322,8 +376,8 @@ impl Store {
     pub async fn outbox_lag(&self) -> Result<OutboxLag, StoreError> {
         let row = sqlx::query(
             "SELECT
-                COALESCE(SUM(state = 'pending'), 0) AS pending,
-                COALESCE(SUM(state = 'dead'), 0) AS dead,
+                COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS pending,
+                COALESCE(SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END), 0) AS dead,
                 MIN(CASE WHEN state = 'pending' THEN created_at_ms END) AS oldest
              FROM outbox",
         )
@@ -355,6 +409,18 @@ impl Store {
         self.reader.close().await;
         self.writer.close().await;
     }
+}
+
+/// SQLite settings for every connection: WAL so reads run beside the
+/// writer, FULL sync so a commit is on disk before the answer, a busy
+/// timeout, and foreign keys (an erased intake takes its outbox row).
+async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+    conn.execute(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+    )
+    .await
+    .map(drop)
 }
 
 fn json<T: serde::Serialize>(value: &T) -> String {

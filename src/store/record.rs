@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
+use sqlx::any::AnyRow;
 
 use super::StoreError;
 use crate::intake::{Channel, IntakeField, ScrubbedIntake};
@@ -107,18 +107,15 @@ impl IntakeRecord {
         }
     }
 
-    pub(super) fn from_row(row: &SqliteRow) -> Result<Self, StoreError> {
+    pub(super) fn from_row(row: &AnyRow) -> Result<Self, StoreError> {
         fn parse<T: for<'de> Deserialize<'de>>(
-            row: &SqliteRow,
+            row: &AnyRow,
             column: &str,
         ) -> Result<T, StoreError> {
             let text: String = row.get(column);
             serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
         }
-        fn word<T: for<'de> Deserialize<'de>>(
-            row: &SqliteRow,
-            column: &str,
-        ) -> Result<T, StoreError> {
+        fn word<T: for<'de> Deserialize<'de>>(row: &AnyRow, column: &str) -> Result<T, StoreError> {
             let text: String = row.get(column);
             serde_json::from_value(serde_json::Value::String(text))
                 .map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
@@ -131,13 +128,13 @@ impl IntakeRecord {
             handoffs: parse(row, "handoffs")?,
             privacy: word(row, "privacy")?,
             removed: parse(row, "removed")?,
-            exposed_credentials: row.get("exposed_credentials"),
+            exposed_credentials: row.get::<i64, _>("exposed_credentials") != 0,
             fields: parse(row, "fields")?,
             tools: parse(row, "tools")?,
             reasons: parse(row, "reasons")?,
             missing_fields: parse(row, "missing_fields")?,
             contact_email: row.get("contact_email"),
-            consent: row.get("consent"),
+            consent: row.get::<i64, _>("consent") != 0,
         })
     }
 

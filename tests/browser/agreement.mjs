@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { compare, compared, loadCorpus } from './agreement-lib.mjs';
+import { compare, compared, flags, loadCorpus } from './agreement-lib.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BINARY = join(ROOT, 'target', 'debug', 'handoff-gate');
@@ -73,7 +73,7 @@ const result = compare(records, server, browser);
 const short = (text) => JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}…` : text);
 const byId = new Map(subject.map((r) => [r.id, r]));
 for (const d of result.disagreements) {
-  const flagged = d.server.length && !d.browser.length ? 'server only' : 'browser only';
+  const flagged = flags(server.get(d.id)) ? 'flagged by the server only' : 'flagged by the browser only';
   console.log(`disagree ${d.id}: server [${d.server.join(', ')}] browser [${d.browser.join(', ')}]`);
   if (debug) {
     const ids = (browser.get(d.id) || []).map((f) => f.id);

@@ -144,7 +144,9 @@ async fn retention_deletes_old_intakes() {
     )
     .await;
     tokio::time::sleep(Duration::from_millis(20)).await;
-    assert_eq!(app.state.outbox.apply_retention().await.unwrap(), 1);
+    // The worker's own first retention pass may get there first.
+    let deleted = app.state.outbox.apply_retention().await.unwrap();
+    assert!(deleted <= 1);
     assert_eq!(app.intake_count().await, 0);
     app.stop().await;
 }

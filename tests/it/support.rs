@@ -36,6 +36,7 @@ pub fn test_config(dir: &Path) -> Config {
     config.delivery.retry_base_ms = 50;
     config.delivery.retry_max_seconds = 1;
     config.delivery.poll_ms = 50;
+    config.delivery.lease_seconds = 2;
     config
 }
 
@@ -296,6 +297,7 @@ impl GatewayProcess {
             .env("HANDOFF_GATE__DELIVERY__RETRY_BASE_MS", "50")
             .env("HANDOFF_GATE__DELIVERY__RETRY_MAX_SECONDS", "1")
             .env("HANDOFF_GATE__DELIVERY__POLL_MS", "50")
+            .env("HANDOFF_GATE__DELIVERY__LEASE_SECONDS", "2")
             .env("RUST_LOG", "debug")
             .stdout(out.try_clone().unwrap())
             .stderr(out);
