@@ -75,13 +75,20 @@
     while (e > 0 && chars.indexOf(s[e - 1]) >= 0) e--;
     return s.slice(0, e);
   }
+  /** Rust `str::trim` (White_Space at both ends). */
+  function trimWhite(s) {
+    var b = 0, e = s.length;
+    while (b < e && isWhite(s.charCodeAt(b))) b++;
+    while (e > b && isWhite(s.charCodeAt(e - 1))) e--;
+    return s.slice(b, e);
+  }
   function trimChars(s, chars) {
     var b = 0;
     while (b < s.length && chars.indexOf(s[b]) >= 0) b++;
     return trimEndChars(s.slice(b), chars);
   }
 
-  /** UTF-8 bytes of `s` (lone surrogates as U+FFFD, like Rust never sees them). */
+  /** UTF-8 bytes of `s` (a lone surrogate counts as U+FFFD). */
   function utf8(s) {
     var out = [];
     for (var i = 0; i < s.length; i++) {
@@ -236,7 +243,7 @@
       (year(groups[2], n[2]) && (md(n[0], n[1]) || md(n[1], n[0])));
   }
   function looksLikeDecimal(value) {
-    var v = value.trim(), n = v.length;
+    var v = trimWhite(value), n = v.length;
     return n >= 3 && v[n - 3] === '.' && !containsAny(v.slice(0, n - 3), '. -()+');
   }
 
@@ -360,11 +367,11 @@
   /** Compile browser rules (the JSON of `handoff-gate rules browser`). */
   function compile(rules) {
     var detectors = [], skipped = [], keywords = {}, shapes = {}, alwaysOn = [];
-    (rules.detectors || []).forEach(function (spec) {
+    uniqueRows(rules.detectors || []).forEach(function (spec) {
       var why = spec.validator && !VALIDATORS[spec.validator] ? 'unknown validator ' + spec.validator : null;
       var regex = null;
       try {
-        regex = unicodeRegExp(spec.pattern, withFlags(spec.flags || 'g'));
+        regex = unicodeRegExp(rustSpaces(spec.pattern), withFlags(spec.flags || 'g'));
       } catch (e) {
         why = why || 'pattern: ' + e.message;
       }
@@ -387,6 +394,39 @@
       exportMin: rules.export_min_records || 3,
       skipped: skipped.concat(rules.skipped || [])
     };
+  }
+  /** Rows by id: a later row with the same id replaces the earlier one in place. */
+  function uniqueRows(specs) {
+    var rows = [], at = {};
+    specs.forEach(function (spec) {
+      if (Object.prototype.hasOwnProperty.call(at, spec.id)) rows[at[spec.id]] = spec;
+      else at[spec.id] = rows.push(spec) - 1;
+    });
+    return rows;
+  }
+  /** Rust's `\s` (White_Space) as class ranges: JavaScript's adds U+FEFF and lacks U+0085. */
+  var WHITE_SPACE = '\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+  /** Spell `\s` and `\S` as Rust means them (a class holding both, `[\s\S]`, is left alone). */
+  function rustSpaces(source) {
+    var out = '', inClass = false, classStart = 0;
+    for (var i = 0; i < source.length; i++) {
+      var c = source[i];
+      if (c === '\\') {
+        var pair = source.slice(i, i + 2);
+        i++;
+        if (pair === '\\s' && !(inClass && /^(?:[^\\\]]|\\.)*\\S/.test(source.slice(classStart)))) {
+          out += inClass ? WHITE_SPACE : '[' + WHITE_SPACE + ']';
+        } else if (pair === '\\S' && !inClass) {
+          out += '[^' + WHITE_SPACE + ']';
+        } else {
+          out += pair;
+        }
+        continue;
+      }
+      if (c === '[' && !inClass) { inClass = true; classStart = i + 1; } else if (c === ']' && inClass) inClass = false;
+      out += c;
+    }
+    return out;
   }
   /** With the `u` flag where the source allows it: Rust counts code points, not UTF-16 units. */
   function unicodeRegExp(source, flags) {
@@ -417,7 +457,7 @@
   function addShape(shapes, shape, index) {
     var key = shape.pattern + '|' + shape.before + '|' + shape.after;
     if (!shapes[key]) {
-      shapes[key] = { regex: unicodeRegExp(shape.pattern, 'g'), before: shape.before, after: shape.after, owners: [] };
+      shapes[key] = { regex: unicodeRegExp(rustSpaces(shape.pattern), 'g'), before: shape.before, after: shape.after, owners: [] };
     }
     shapes[key].owners.push(index);
   }
@@ -645,12 +685,12 @@
 
   // ───────────────────────── merging and the rescan (mod.rs) ─────────────────────────
 
-  /** Merge overlapping candidates; the longest (then most confident) names the span. */
-  function merge(candidates) {
+  /** Merge overlapping candidates; the longest in UTF-8 bytes (then most confident) names the span. */
+  function merge(text, candidates) {
     var sorted = candidates.slice().sort(function (a, b) { return a.start - b.start || b.end - a.end; });
     var merged = [];
     sorted.forEach(function (c) {
-      var cur = merged[merged.length - 1], len = c.end - c.start;
+      var cur = merged[merged.length - 1], len = byteLen(text, c.start, c.end);
       if (cur && c.start < cur.end) {
         if (len > cur.bestLen || (len === cur.bestLen && c.confidence > cur.confidence)) {
           cur.kind = c.kind;
@@ -718,12 +758,12 @@
     findExports(text, candidates, compiled.exportMin).forEach(function (e) {
       candidates.push({ start: e[0], end: e[1], kind: 'account_export', detector: -1, confidence: 0.9 });
     });
-    var merged = merge(candidates);
+    var merged = merge(text, candidates);
     var rendered = render(compiled, text, merged);
     for (var round = 0; round < 4; round++) {
       var extra = rescanNearPlaceholders(compiled, rendered);
       if (extra.length === 0) break;
-      merged = merge(merged.concat(extra.map(function (c) { return toInput(rendered, c); })));
+      merged = merge(text, merged.concat(extra.map(function (c) { return toInput(rendered, c); })));
       rendered = render(compiled, text, merged);
     }
     return merged.map(function (c) {

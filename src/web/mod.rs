@@ -214,34 +214,47 @@ fn routes(cfg: &mut web::ServiceConfig, allowed: &[crate::config::Origin]) {
         .default_service(web::to(pages::not_found));
 }
 
-/// Read a generated secret from `dir/name`, creating it (mode 0600) first if absent.
+/// Read a generated secret from `dir/name`, creating it (mode 0600) first
+/// if absent. Replicas starting together on one folder agree: the file is
+/// created exclusively, and whoever loses the race reads the winner's value.
 fn keep_secret(
     dir: &Path,
     name: &str,
     generate: impl FnOnce() -> String,
 ) -> Result<String, StartError> {
+    use std::io::Write;
     let path = dir.join(name);
     let fail = |source| StartError::Secret {
         path: path.display().to_string(),
         source,
     };
-    match std::fs::read_to_string(&path) {
-        Ok(text) if !text.trim().is_empty() => return Ok(text.trim().to_owned()),
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(fail(e)),
-    }
     std::fs::create_dir_all(dir).map_err(fail)?;
-    let value = generate();
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    use std::io::Write;
-    options
-        .open(&path)
-        .and_then(|mut f| f.write_all(value.as_bytes()))
-        .map_err(fail)?;
-    tracing::info!(path = %path.display(), "generated a secret");
-    Ok(value)
+    match options.open(&path) {
+        Ok(mut file) => {
+            let value = generate();
+            file.write_all(value.as_bytes()).map_err(fail)?;
+            file.sync_all().map_err(fail)?;
+            tracing::info!(path = %path.display(), "generated a secret");
+            Ok(value)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            // It may be being written right now: give the writer a moment.
+            for _ in 0..50 {
+                let text = std::fs::read_to_string(&path).map_err(fail)?;
+                if !text.trim().is_empty() {
+                    return Ok(text.trim().to_owned());
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(fail(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the file is empty; delete it to generate a new secret",
+            )))
+        }
+        Err(e) => Err(fail(e)),
+    }
 }

@@ -84,4 +84,4 @@ console.log(
   `agreement: ${result.agree}/${result.total} records (${(100 * result.rate).toFixed(2)}%), ` +
     `${result.disagreements.length} disagreements; detect.js took ${millis.toFixed(0)} ms`,
 );
-process.exit(result.rate < THRESHOLD ? 1 : 0);
+process.exitCode = result.rate < THRESHOLD ? 1 : 0;

@@ -1,0 +1,107 @@
+//! Three `handoff-gate serve` processes on one PostgreSQL database and one
+//! real SMTP server: 1,000 intakes spread across them, some retried with
+//! the same Idempotency-Key on another replica. Every intake is stored once
+//! and mailed exactly once.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+
+use crate::support::{
+    GatewayProcess, PgDatabase, SmtpServer, eventually, free_port, message_id, smtp_available,
+};
+
+const INTAKES: usize = 1_000;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_replicas_on_postgres_store_and_mail_each_intake_exactly_once() {
+    if !smtp_available("three_replicas_on_postgres") {
+        return;
+    }
+    let Some(db) = PgDatabase::create("three_replicas_on_postgres").await else {
+        return;
+    };
+    let maildir = tempfile::tempdir().unwrap();
+    let smtp = SmtpServer::start(free_port(), maildir.path());
+    let env = [
+        ("HANDOFF_GATE__STORE__URL", db.url.clone()),
+        ("HANDOFF_GATE__SMTP__HOST", "127.0.0.1".to_owned()),
+        ("HANDOFF_GATE__SMTP__PORT", smtp.port.to_string()),
+        ("HANDOFF_GATE__SMTP__TLS", "none".to_owned()),
+        ("HANDOFF_GATE__ADMIN__TOKEN", "replica-admin".to_owned()),
+        ("RUST_LOG", "warn".to_owned()),
+    ];
+    let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut replicas = Vec::new();
+    for dir in &dirs {
+        replicas.push(GatewayProcess::start(dir.path(), &env).await);
+    }
+    let bases: Vec<String> = replicas.iter().map(|r| r.base.clone()).collect();
+
+    // Every 10th intake is sent twice, with one key, to two different replicas.
+    let client = reqwest::Client::new();
+    let mut requests = Vec::new();
+    for n in 0..INTAKES {
+        let body =
+            json!({"message": format!("Replica test {n}: Typeform entries never reach HubSpot")});
+        let key = format!("replica-test-{n}");
+        requests.push((bases[n % 3].clone(), key.clone(), body.clone()));
+        if n % 10 == 0 {
+            requests.push((bases[(n + 1) % 3].clone(), key, body));
+        }
+    }
+    let responses: Vec<(String, Value)> = futures_util::stream::iter(requests)
+        .map(|(base, key, body)| {
+            let client = client.clone();
+            async move {
+                let response = client
+                    .post(format!("{base}/api/v1/intakes"))
+                    .header("Idempotency-Key", &key)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(response.status(), 201, "{key}");
+                (key, response.json::<Value>().await.unwrap())
+            }
+        })
+        .buffer_unordered(24)
+        .collect()
+        .await;
+    let mut ids: BTreeMap<String, String> = BTreeMap::new();
+    for (key, body) in responses {
+        let id = body["id"].as_str().unwrap().to_owned();
+        if let Some(earlier) = ids.insert(key.clone(), id.clone()) {
+            assert_eq!(earlier, id, "{key} answered with two ids");
+        }
+    }
+    assert_eq!(ids.len(), INTAKES);
+    let expected: BTreeSet<String> = ids
+        .values()
+        .map(|id| format!("<intake-{id}@localhost>"))
+        .collect();
+
+    eventually(Duration::from_secs(90), "1,000 emails", || async {
+        smtp.messages().len() >= INTAKES
+    })
+    .await;
+    // Give a duplicate, if there were one, time to arrive.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let received: Vec<String> = smtp
+        .messages()
+        .iter()
+        .filter_map(|m| message_id(m))
+        .collect();
+    assert_eq!(received.len(), INTAKES, "exactly one email per intake");
+    assert_eq!(received.into_iter().collect::<BTreeSet<_>>(), expected);
+
+    // One row per intake in the shared database.
+    let store = handoff_gate::store::Store::open(&db.url).await.unwrap();
+    let states = store.outbox_states().await.unwrap();
+    assert_eq!(states.get("sent"), Some(&(INTAKES as u64)), "{states:?}");
+    store.close().await;
+    drop(replicas);
+    db.drop_database().await;
+}

@@ -1,0 +1,146 @@
+//! The store's contract, run against a real SQLite file and a real
+//! PostgreSQL database: the same calls must behave the same on both.
+
+use handoff_gate::intake::{Channel, Intake, ScrubbedIntake};
+use handoff_gate::scrub::Policy;
+use handoff_gate::store::{Backend, Idempotency, Inserted, Store, now_ms};
+use handoff_gate::triage::{Rules, triage};
+use serde_json::json;
+
+use crate::support::PgDatabase;
+
+fn intake(message: &str) -> (ScrubbedIntake, handoff_gate::triage::Triage) {
+    let raw = Intake::from_json(json!({
+        "message": message,
+        "affected_tools": "Stripe, Kajabi",
+        "contact_email": "me@mybiz.test",
+        "consent": true,
+    }))
+    .unwrap();
+    let scrubbed = ScrubbedIntake::review(raw, Channel::Form, &Policy::default()).unwrap();
+    let outcome = triage(&scrubbed, &Rules::default());
+    (scrubbed, outcome)
+}
+
+fn key(k: &str, body: &str) -> Idempotency {
+    Idempotency {
+        key_hash: format!("k-{k}"),
+        request_hash: format!("b-{body}"),
+    }
+}
+
+async fn contract(store: Store) {
+    // Insert and read back: only scrubbed text, kinds and counts.
+    let (one, one_triage) = intake("Paid in Stripe, no Kajabi access for jane@acme.test");
+    let Inserted::Created(record) = store.insert(&one, &one_triage, None).await.unwrap() else {
+        panic!("a new intake is created");
+    };
+    let back = store.intake(&record.id).await.unwrap().unwrap();
+    assert_eq!(back, record);
+    assert_eq!(
+        back.field(handoff_gate::intake::IntakeField::Message),
+        Some("Paid in Stripe, no Kajabi access for [EMAIL]")
+    );
+    assert!(back.consent && !back.exposed_credentials);
+    assert_eq!(back.contact_email.as_deref(), Some("me@mybiz.test"));
+
+    // Idempotency: the same key and body replays, another body is refused.
+    let (two, two_triage) = intake("Calendly booking not in the pipeline");
+    let first = store
+        .insert(&two, &two_triage, Some(&key("a", "1")))
+        .await
+        .unwrap();
+    let Inserted::Created(first) = first else {
+        panic!("created")
+    };
+    let Inserted::Replayed(again) = store
+        .insert(&two, &two_triage, Some(&key("a", "1")))
+        .await
+        .unwrap()
+    else {
+        panic!("replayed");
+    };
+    assert_eq!(again.id, first.id);
+    assert!(matches!(
+        store
+            .insert(&two, &two_triage, Some(&key("a", "2")))
+            .await
+            .unwrap(),
+        Inserted::KeyReused
+    ));
+
+    // The outbox: claimed rows are leased, retried, sent, or dead.
+    let now = now_ms();
+    let claimed = store.claim_due(now, 60_000, 10).await.unwrap();
+    assert_eq!(claimed.len(), 2, "both intakes are due");
+    assert!(
+        store.claim_due(now, 60_000, 10).await.unwrap().is_empty(),
+        "leased rows are not claimed twice"
+    );
+    store
+        .mark_failed(&claimed[0].intake_id, Some(now - 1), "connection refused")
+        .await
+        .unwrap();
+    let retry = store.claim_due(now_ms(), 60_000, 10).await.unwrap();
+    assert_eq!(retry.len(), 1);
+    assert_eq!(retry[0].attempts, 1);
+    store.mark_sent(&retry[0].intake_id).await.unwrap();
+    store
+        .mark_failed(&claimed[1].intake_id, None, "550 mailbox unavailable")
+        .await
+        .unwrap();
+    let lag = store.outbox_lag().await.unwrap();
+    assert_eq!((lag.pending, lag.dead), (0, 1));
+    let states = store.outbox_states().await.unwrap();
+    assert_eq!(states.get("sent"), Some(&1));
+    assert_eq!(states.get("dead"), Some(&1));
+
+    // Erasure and retention.
+    assert!(store.erase(&record.id).await.unwrap());
+    assert!(!store.erase(&record.id).await.unwrap());
+    assert!(store.intake(&record.id).await.unwrap().is_none());
+    assert_eq!(store.purge_before(now_ms() + 1).await.unwrap(), 1);
+    assert!(
+        store.outbox_states().await.unwrap().is_empty(),
+        "outbox rows go with their intakes"
+    );
+    store.ping().await.unwrap();
+    store.close().await;
+}
+
+#[tokio::test]
+async fn the_store_contract_holds_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!(
+        "sqlite://{}",
+        dir.path().join("nested/gate.db").display()
+    ))
+    .await
+    .unwrap();
+    assert_eq!(store.backend(), Backend::Sqlite);
+    contract(store).await;
+}
+
+#[tokio::test]
+async fn the_store_contract_holds_on_postgres() {
+    let Some(db) = PgDatabase::create("the_store_contract_holds_on_postgres").await else {
+        return;
+    };
+    let store = Store::open(&db.url).await.unwrap();
+    assert_eq!(store.backend(), Backend::Postgres);
+    contract(store).await;
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn a_bad_store_url_names_the_store_without_its_password() {
+    let err = Store::open("postgres://gate:s3cret@127.0.0.1:1/nowhere")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("postgres://gate:[REDACTED]@127.0.0.1:1/nowhere"),
+        "{err}"
+    );
+    assert!(!err.contains("s3cret"));
+}
