@@ -192,6 +192,28 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `[embed]`
     pub embed: Embed,
+    /// `[log]`
+    pub log: Log,
+}
+
+/// `[log]`
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Log {
+    /// Line format.
+    pub format: LogFormat,
+}
+
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// One JSON object per line (with the request id).
+    Json,
+    /// Human-readable lines.
+    Text,
+    /// JSON when stderr is not a terminal, text when it is.
+    Auto,
 }
 
 /// `[embed]`
@@ -403,6 +425,9 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             embed: Embed {
                 allowed_origins: Vec::new(),
+            },
+            log: Log {
+                format: LogFormat::Auto,
             },
         }
     }

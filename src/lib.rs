@@ -29,6 +29,7 @@ pub mod cli;
 pub mod config;
 pub mod deliver;
 pub mod intake;
+pub mod metrics;
 pub mod scrub;
 pub mod store;
 pub mod triage;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::config::Config;
+use crate::config::{Config, LogFormat};
 use crate::deliver::Mailer;
 
 /// Options of `serve` and `config check`.
@@ -26,7 +26,7 @@ pub enum ConfigCommand {
 /// Start the gateway and serve until Ctrl-C.
 pub fn serve(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(args.config.as_deref())?;
-    init_logging();
+    init_logging(config.log.format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -61,13 +61,28 @@ pub fn config(cmd: &ConfigCommand) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Logs to stderr; `RUST_LOG` filters (default `info`). Handlers log ids,
-/// routes, kinds and counts, never submitted text.
-fn init_logging() {
+/// Logs to stderr, as JSON lines (each request's lines carry its
+/// `request_id`) or text; `RUST_LOG` filters (default `info`). Handlers log
+/// ids, routes, kinds and counts, never submitted text.
+fn init_logging(format: LogFormat) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let json = match format {
+        LogFormat::Json => true,
+        LogFormat::Text => false,
+        LogFormat::Auto => !std::io::stderr().is_terminal(),
+    };
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    if json {
+        builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init();
+    } else {
+        builder.init();
+    }
 }

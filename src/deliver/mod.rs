@@ -14,6 +14,7 @@ use rand::Rng;
 use tokio::sync::Notify;
 
 use crate::config::{self, Config, SmtpTls};
+use crate::metrics::Metrics;
 use crate::store::{DueEmail, Store, StoreError, now_ms};
 use crate::triage::Rules;
 
@@ -127,6 +128,7 @@ pub struct Outbox {
     delivery: config::Delivery,
     retention_days: u32,
     wake: Arc<Notify>,
+    metrics: Metrics,
     /// One pass at a time per process, so a row is never sent twice concurrently.
     pass: Arc<tokio::sync::Mutex<()>>,
 }
@@ -138,6 +140,7 @@ impl Outbox {
         store: Store,
         mailer: Mailer,
         rules: Arc<Rules>,
+        metrics: Metrics,
     ) -> Result<Outbox, DeliverError> {
         Ok(Outbox {
             store,
@@ -156,6 +159,7 @@ impl Outbox {
             delivery: config.delivery.clone(),
             retention_days: config.retention_days,
             wake: Arc::new(Notify::new()),
+            metrics,
             pass: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
@@ -227,6 +231,7 @@ impl Outbox {
                 Ok(Attempt::Sent)
             }
             Err(error) => {
+                self.metrics.send_failures.inc();
                 let attempts = due.attempts + 1;
                 let error: String = error.chars().take(300).collect();
                 if attempts >= self.delivery.max_attempts {

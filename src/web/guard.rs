@@ -94,6 +94,19 @@ pub async fn request_log(
         .request()
         .match_pattern()
         .unwrap_or_else(|| "(no route)".to_owned());
+    if let Some(state) = response.request().app_data::<web::Data<AppState>>() {
+        let status = response.status().as_u16().to_string();
+        state
+            .metrics
+            .http_requests
+            .with_label_values(&[route.as_str(), status.as_str()])
+            .inc();
+        state
+            .metrics
+            .http_duration
+            .with_label_values(&[route.as_str()])
+            .observe(started.elapsed().as_secs_f64());
+    }
     span.in_scope(|| {
         tracing::info!(
             %method,

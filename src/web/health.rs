@@ -1,5 +1,5 @@
-//! `GET /healthz` (the process answers) and `GET /readyz` (the store
-//! answers; how far the outbox lags).
+//! `GET /healthz` (the process answers), `GET /readyz` (the store
+//! answers; how far the outbox lags) and `GET /metrics` (Prometheus).
 
 use actix_web::{HttpResponse, web};
 use serde_json::json;
@@ -25,4 +25,13 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
                 .json(json!({"status": "unavailable", "store": "unreachable"}))
         }
     }
+}
+
+/// `GET /metrics`: Prometheus text format; the outbox gauges are read from
+/// the store at scrape time.
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let lag = state.store.outbox_lag().await.ok();
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(state.metrics.render(lag))
 }

@@ -28,7 +28,6 @@ mod token;
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
 
 use actix_web::middleware::from_fn;
 use actix_web::{App as ActixApp, HttpServer, web};
@@ -38,6 +37,7 @@ pub use token::{TokenCheck, TokenKey};
 
 use crate::config::{Config, Secret};
 use crate::deliver::{DeliverError, Mailer, Outbox};
+use crate::metrics::Metrics;
 use crate::scrub::Policy;
 use crate::store::{Store, StoreError};
 use crate::triage::Rules;
@@ -87,8 +87,8 @@ pub struct AppState {
     pub admin_token: Secret,
     /// The per-address limiter on POST routes.
     pub limiter: Option<guard::Limiter>,
-    /// Submissions taken for bots and silently dropped.
-    pub bot_discards: AtomicU64,
+    /// The Prometheus metrics.
+    pub metrics: Metrics,
     /// `GET /api/v1/rules.json`, serialized once.
     pub browser_rules: String,
 }
@@ -131,7 +131,14 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
     let store = Store::open(&config.store.url).await?;
     let rules = Arc::new(Rules::default());
     let mailer = Mailer::from_config(&config)?;
-    let outbox = Outbox::new(&config, store.clone(), mailer, rules.clone())?;
+    let metrics = Metrics::new();
+    let outbox = Outbox::new(
+        &config,
+        store.clone(),
+        mailer,
+        rules.clone(),
+        metrics.clone(),
+    )?;
     let token_key = keep_secret(&config.data_dir, "form-token.key", || {
         TokenKey::random().to_hex()
     })
@@ -163,7 +170,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         outbox,
         token_key,
         admin_token,
-        bot_discards: AtomicU64::new(0),
+        metrics,
         browser_rules: serde_json::to_string(&crate::scrub::browser_rules())
             .expect("browser rules serialize"),
         config,
@@ -211,6 +218,7 @@ fn routes(cfg: &mut web::ServiceConfig, allowed: &[crate::config::Origin]) {
         )
         .route("/healthz", web::get().to(health::alive))
         .route("/readyz", web::get().to(health::ready))
+        .route("/metrics", web::get().to(health::metrics))
         .default_service(web::to(pages::not_found));
 }
 

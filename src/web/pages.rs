@@ -2,7 +2,6 @@
 //! without JavaScript; every user value is escaped by askama.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, ContentType};
@@ -373,7 +372,7 @@ pub async fn submit(
         )
     });
     if posted.honeypot || check == TokenCheck::TooFast {
-        state.bot_discards.fetch_add(1, Ordering::Relaxed);
+        state.metrics.bot_discards.inc();
         tracing::info!(
             honeypot = posted.honeypot,
             "submission taken for a bot and dropped"

@@ -27,17 +27,29 @@ pub async fn accept(
     intake: Intake,
     idempotency: Option<&Idempotency>,
 ) -> Result<Outcome, ApiError> {
-    let intake = match ScrubbedIntake::review(intake, Channel::Form, &state.policy) {
+    let scrubbing = std::time::Instant::now();
+    let reviewed = ScrubbedIntake::review(intake, Channel::Form, &state.policy);
+    state
+        .metrics
+        .scrub_seconds
+        .observe(scrubbing.elapsed().as_secs_f64());
+    let intake = match reviewed {
         Ok(intake) => intake,
         Err(rejection) => {
             tracing::info!(problems = ?rejection.problems.keys().collect::<Vec<_>>(), "submission not accepted");
             return Ok(Outcome::Rejected(rejection));
         }
     };
+    let triaging = std::time::Instant::now();
     let outcome = triage(&intake, &state.rules);
+    state
+        .metrics
+        .triage_seconds
+        .observe(triaging.elapsed().as_secs_f64());
     match state.store.insert(&intake, &outcome, idempotency).await? {
         Inserted::Created(record) => {
             state.outbox.wake();
+            state.metrics.intake_stored(&record);
             tracing::info!(
                 intake = %record.id,
                 route = record.route.as_str(),

@@ -213,12 +213,7 @@ async fn bots_get_a_normal_answer_and_nothing_is_stored() {
         .unwrap();
     assert_eq!(trapped.status(), 200);
     assert_eq!(app.intake_count().await, 0);
-    assert_eq!(
-        app.state
-            .bot_discards
-            .load(std::sync::atomic::Ordering::Relaxed),
-        2
-    );
+    assert_eq!(app.state.metrics.bot_discards.get(), 2);
     // A person who took their time gets through.
     let person = app
         .client

@@ -186,9 +186,18 @@ async fn planted_private_values_reach_no_sink() {
         }
     })
     .await;
+    let metrics = client
+        .get(format!("{}/metrics", gateway.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     drop(gateway);
 
-    let sinks = every_sink(dir.path(), smtp.as_ref().map(|_| maildir.path()));
+    let mut sinks = every_sink(dir.path(), smtp.as_ref().map(|_| maildir.path()));
+    sinks.push(("GET /metrics".to_owned(), metrics));
     assert!(
         sinks
             .iter()

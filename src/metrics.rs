@@ -1,0 +1,166 @@
+//! Prometheus metrics: counts of requests, intakes, handoffs and finding
+//! kinds (never values), bot discards, delivery health, and the time scrub
+//! and triage take. One registry per app, rendered at `GET /metrics`.
+
+use prometheus::{
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts,
+    Registry, TextEncoder,
+};
+
+use crate::store::IntakeRecord;
+use crate::store::OutboxLag;
+
+/// Every metric the gateway exports.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    /// HTTP requests by matched route and status.
+    pub http_requests: IntCounterVec,
+    /// HTTP request latency by matched route.
+    pub http_duration: HistogramVec,
+    /// Stored intakes by route and privacy decision.
+    pub intakes: IntCounterVec,
+    /// Stored intakes by handoff named.
+    pub handoffs: IntCounterVec,
+    /// Findings by kind.
+    pub findings: IntCounterVec,
+    /// Form posts taken for bots and dropped.
+    pub bot_discards: IntCounter,
+    /// Emails waiting.
+    pub outbox_pending: IntGauge,
+    /// Emails given up on.
+    pub outbox_dead: IntGauge,
+    /// Age of the oldest waiting email.
+    pub outbox_oldest: IntGauge,
+    /// Failed send attempts.
+    pub send_failures: IntCounter,
+    /// Time to scrub one submission (all its fields).
+    pub scrub_seconds: Histogram,
+    /// Time to triage one submission.
+    pub triage_seconds: Histogram,
+}
+
+const FAST_BUCKETS: &[f64] = &[
+    0.000_05, 0.0001, 0.000_25, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+];
+
+impl Metrics {
+    /// A fresh registry with every metric registered.
+    pub fn new() -> Self {
+        let registry = Registry::new_custom(Some("handoff_gate".to_owned()), None)
+            .expect("the metric prefix is valid");
+        let counter_vec = |name: &str, help: &str, labels: &[&str]| {
+            let metric = IntCounterVec::new(Opts::new(name, help), labels).expect("valid metric");
+            registry
+                .register(Box::new(metric.clone()))
+                .expect("registered once");
+            metric
+        };
+        let counter = |name: &str, help: &str| {
+            let metric = IntCounter::new(name, help).expect("valid metric");
+            registry
+                .register(Box::new(metric.clone()))
+                .expect("registered once");
+            metric
+        };
+        let gauge = |name: &str, help: &str| {
+            let metric = IntGauge::new(name, help).expect("valid metric");
+            registry
+                .register(Box::new(metric.clone()))
+                .expect("registered once");
+            metric
+        };
+        let histogram = |name: &str, help: &str| {
+            let metric =
+                Histogram::with_opts(HistogramOpts::new(name, help).buckets(FAST_BUCKETS.to_vec()))
+                    .expect("valid metric");
+            registry
+                .register(Box::new(metric.clone()))
+                .expect("registered once");
+            metric
+        };
+        let http_duration = HistogramVec::new(
+            HistogramOpts::new(
+                "http_request_duration_seconds",
+                "HTTP request latency by route",
+            ),
+            &["route"],
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(http_duration.clone()))
+            .expect("registered once");
+        Metrics {
+            http_requests: counter_vec(
+                "http_requests_total",
+                "HTTP requests by route and status",
+                &["route", "status"],
+            ),
+            http_duration,
+            intakes: counter_vec(
+                "intakes_total",
+                "stored intakes by route and privacy decision",
+                &["route", "privacy"],
+            ),
+            handoffs: counter_vec(
+                "intake_handoffs_total",
+                "stored intakes by handoff named",
+                &["handoff"],
+            ),
+            findings: counter_vec(
+                "findings_total",
+                "private values removed, by kind (never the values)",
+                &["kind"],
+            ),
+            bot_discards: counter(
+                "bot_discards_total",
+                "form posts taken for bots and dropped",
+            ),
+            outbox_pending: gauge("outbox_pending", "emails waiting to be sent"),
+            outbox_dead: gauge("outbox_dead", "emails given up on after the last attempt"),
+            outbox_oldest: gauge(
+                "outbox_oldest_pending_seconds",
+                "age of the oldest waiting email",
+            ),
+            send_failures: counter("email_send_failures_total", "failed email send attempts"),
+            scrub_seconds: histogram("scrub_seconds", "time to scrub one submission"),
+            triage_seconds: histogram("triage_seconds", "time to triage one submission"),
+            registry,
+        }
+    }
+
+    /// Count a stored intake.
+    pub fn intake_stored(&self, record: &IntakeRecord) {
+        self.intakes
+            .with_label_values(&[record.route.as_str(), record.privacy.as_str()])
+            .inc();
+        for handoff in &record.handoffs {
+            self.handoffs.with_label_values(&[handoff.as_str()]).inc();
+        }
+        for (kind, count) in &record.removed {
+            self.findings
+                .with_label_values(&[kind.as_str()])
+                .inc_by(*count as u64);
+        }
+    }
+
+    /// The Prometheus text exposition, with the outbox gauges set from `lag`.
+    pub fn render(&self, lag: Option<OutboxLag>) -> String {
+        if let Some(lag) = lag {
+            self.outbox_pending.set(lag.pending as i64);
+            self.outbox_dead.set(lag.dead as i64);
+            self.outbox_oldest.set(lag.oldest_pending_seconds as i64);
+        }
+        let mut out = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut out)
+            .expect("text encoding does not fail");
+        String::from_utf8(out).expect("the exposition is UTF-8")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

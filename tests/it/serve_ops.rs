@@ -1,0 +1,103 @@
+//! What operators see: Prometheus metrics and JSON logs with request ids,
+//! neither ever holding a submitted value.
+
+use serde_json::{Value, json};
+
+use crate::support::{GatewayProcess, TestApp};
+
+const KEY: &str = "sk_live_4eC39HqLyjWDarjtT1zdp7dc";
+
+#[tokio::test]
+async fn metrics_count_routes_kinds_and_delivery_never_values() {
+    let app = TestApp::spawn(|c| c.limits.min_fill_seconds = 60).await;
+    let created = app
+        .post_json(
+            "/api/v1/intakes",
+            &json!({"message": format!("Stripe paid but Kajabi never unlocks; key {KEY}, buyer jane@acme.test")}),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    let bot = app.post_form(&[("message", "cheap SEO")]).await;
+    assert_eq!(bot.status(), 200);
+    app.drain().await;
+    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = response.text().await.unwrap();
+    for line in [
+        "handoff_gate_intakes_total{privacy=\"redact\",route=\"systems_audit\"} 1",
+        "handoff_gate_intake_handoffs_total{handoff=\"payment_to_access\"} 1",
+        "handoff_gate_findings_total{kind=\"api_key\"} 1",
+        "handoff_gate_findings_total{kind=\"email\"} 1",
+        "handoff_gate_bot_discards_total 1",
+        "handoff_gate_http_requests_total{route=\"/api/v1/intakes\",status=\"201\"} 1",
+        "handoff_gate_outbox_pending 0",
+        "handoff_gate_outbox_dead 0",
+        "handoff_gate_outbox_oldest_pending_seconds 0",
+        "handoff_gate_email_send_failures_total 0",
+        "handoff_gate_scrub_seconds_count 1",
+        "handoff_gate_triage_seconds_count 1",
+    ] {
+        assert!(text.contains(line), "missing `{line}` in\n{text}");
+    }
+    assert!(
+        text.contains(
+            "handoff_gate_http_request_duration_seconds_bucket{route=\"/api/v1/intakes\""
+        )
+    );
+    assert!(!text.contains("sk_live") && !text.contains("jane@"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn json_log_lines_carry_the_request_id_and_no_private_value() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = GatewayProcess::start(dir.path(), &[("RUST_LOG", "info".to_owned())]).await;
+    let client = reqwest::Client::new();
+    let mut request_ids = Vec::new();
+    for body in [
+        json!({"message": format!("Zapier drops the lead; key {KEY}")}),
+        json!({"message": "x", "contact_email": KEY}),
+    ] {
+        let response = client
+            .post(format!("{}/api/v1/intakes", gateway.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        request_ids.push(
+            response.headers()["x-request-id"]
+                .to_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    drop(gateway);
+    let log = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.path().extension().is_some_and(|x| x == "log"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .unwrap();
+    assert!(!log.contains("sk_live"), "a planted key reached the log");
+    let mut seen = std::collections::BTreeSet::new();
+    for line in log.lines().filter(|l| l.starts_with('{')) {
+        let entry: Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+        let target = entry["target"].as_str().unwrap_or("");
+        // Request handling logs from web::guard, web::submit …; start-up from web itself.
+        if target.starts_with("handoff_gate::web::") {
+            let id = entry["span"]["request_id"]
+                .as_str()
+                .unwrap_or_else(|| panic!("a request line without request_id: {line}"));
+            seen.insert(id.to_owned());
+        }
+    }
+    for id in &request_ids {
+        assert!(seen.contains(id), "no log line for request {id}");
+    }
+}
