@@ -10,8 +10,9 @@ use crate::scrub::{CleanText, FindingKind, Policy, Verdict, scrub};
 
 /// A submission as it arrives, before anything is checked or scrubbed.
 /// Field names are the rubric's safe intake fields; any other is refused.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"message": "Typeform submits but HubSpot never gets the lead source", "affected_tools": "Typeform, HubSpot", "contact_email": "me@mybiz.example", "consent": true}))]
 pub struct Intake {
     /// The question in the person's own words (required).
     pub message: String,
@@ -52,7 +53,19 @@ pub struct Intake {
 }
 
 /// The free-text safe intake fields, each scrubbed before triage sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum IntakeField {
     /// `message`

@@ -42,7 +42,19 @@ pub use rules::{DEFAULT_RULES, Role, Rules, RulesError};
 use crate::intake::{IntakeField, ScrubbedIntake};
 
 /// The next action, exactly one per submission, checked in this order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Route {
     /// Not a safe or real fit (guarantees, free fixes, prompt injection,
@@ -82,7 +94,19 @@ impl Route {
 }
 
 /// A step where one system hands a contact to the next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Handoff {
     /// A form, landing page, opt-in, quiz or checkout creates or updates the contact.
@@ -126,7 +150,19 @@ impl fmt::Display for Handoff {
 }
 
 /// What happens to the private data in a submission.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Privacy {
     /// A file was attached or an export pasted: nothing is stored.
@@ -149,7 +185,7 @@ impl Privacy {
 }
 
 /// The evidence behind one decision, in plain language.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Reason {
     /// The decision it explains: `route repair`, `handoff form_to_crm`, `tools`, `privacy redact`.
     pub about: String,
@@ -164,7 +200,7 @@ impl fmt::Display for Reason {
 }
 
 /// The outcome of triage.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Triage {
     /// The next action.
     pub route: Route,

@@ -11,9 +11,11 @@ use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::body;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::submit::{self, Outcome};
-use crate::intake::{Intake, IntakeError};
+#[allow(unused_imports)] // used by the OpenAPI annotations
+use crate::intake::Intake;
+use crate::intake::IntakeError;
 use crate::store::{Idempotency, IntakeId, IntakeRecord};
 use crate::triage::{Handoff, Privacy, Route, triage_record};
 
@@ -21,13 +23,18 @@ use crate::triage::{Handoff, Privacy, Route, triage_record};
 pub const MAX_BATCH: usize = 1_000;
 
 /// The answer to a created (or replayed) intake.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Created<'a> {
+    /// The intake's public id (a UUID).
+    #[schema(value_type = String, format = "uuid")]
     id: &'a IntakeId,
     route: Route,
     handoffs: &'a [Handoff],
     privacy: Privacy,
+    /// What was removed, by kind: counts, never values.
+    #[schema(value_type = BTreeMap<String, u64>)]
     removed: BTreeMap<&'static str, usize>,
+    /// What happens next, for the person (and "rotate that key now" if needed).
     next_step: &'a str,
 }
 
@@ -45,7 +52,22 @@ pub fn next_step(state: &AppState, record: &IntakeRecord) -> String {
     text
 }
 
-/// `POST /api/v1/intakes`
+/// Submit an intake: scrubbed, triaged, stored, then emailed to the consultant.
+#[utoipa::path(
+    post,
+    path = "/api/v1/intakes",
+    tag = "intakes",
+    request_body(content = Intake, description = "The safe intake fields; only `message` is required."),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Retries with the same key and body return the same intake, stored and mailed once.")),
+    responses(
+        (status = 201, description = "Stored (or replayed for the same Idempotency-Key)", body = Created),
+        (status = 400, description = "Invalid JSON or UTF-8, or not an object", body = ErrorBody),
+        (status = 413, description = "Larger than limits.body_bytes", body = ErrorBody),
+        (status = 415, description = "Not application/json", body = ErrorBody),
+        (status = 422, description = "Rejected (a file or a pasted export) or invalid, by field; nothing stored", body = ErrorBody),
+        (status = 429, description = "Too many submissions from one address", body = ErrorBody),
+    )
+)]
 pub async fn create_intake(
     req: HttpRequest,
     payload: web::Payload,
@@ -126,22 +148,39 @@ fn idempotency(req: &HttpRequest, raw: &[u8]) -> Result<Option<Idempotency>, Api
     }))
 }
 
-#[derive(Serialize)]
+/// One record's result in a batch: its id and triage, or what is wrong with it.
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
-enum BatchItem {
+pub enum BatchItem {
+    /// Triaged.
     Done {
+        /// The record's id, as sent (a string id is scrubbed).
+        #[schema(value_type = Value)]
         id: Value,
         #[serde(flatten)]
         triage: crate::triage::Triage,
     },
+    /// Not usable.
     Failed {
+        /// Its position in the batch, from 0.
         index: usize,
+        /// What is wrong (never quoting the record).
         error: String,
     },
 }
 
-/// `POST /api/v1/triage`: up to 1,000 records, as `triage --jsonl` takes
-/// them, as a JSON array; nothing is stored.
+/// Triage a batch of up to 1,000 records (`{"id", "channel", "input"}`, as
+/// `handoff-gate triage --jsonl` takes them); nothing is stored.
+#[utoipa::path(
+    post,
+    path = "/api/v1/triage",
+    tag = "triage",
+    request_body(content = Vec<Object>, description = "Records: `input` is a comment string or an object of safe intake fields"),
+    responses(
+        (status = 200, description = "One result per record, in order", body = Vec<BatchItem>),
+        (status = 400, description = "Not a JSON array, or over 1,000 records", body = ErrorBody),
+    )
+)]
 pub async fn triage_batch(
     req: HttpRequest,
     payload: web::Payload,
@@ -182,7 +221,19 @@ pub async fn triage_batch(
     Ok(HttpResponse::Ok().json(results))
 }
 
-/// `DELETE /api/v1/intakes/{id}` with `Authorization: Bearer <admin token>`.
+/// Erase one intake and its email (a right-to-erasure request).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/intakes/{id}",
+    tag = "intakes",
+    params(("id" = String, Path, description = "The intake id")),
+    security(("admin" = [])),
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 401, description = "Missing or wrong admin token", body = ErrorBody),
+        (status = 404, description = "No such intake", body = ErrorBody),
+    )
+)]
 pub async fn erase_intake(
     req: HttpRequest,
     id: web::Path<String>,
@@ -208,21 +259,47 @@ pub async fn erase_intake(
     }
 }
 
-/// `GET /api/v1/form-token`: a form token for a consultant's own form markup
-/// on an allowed site (the honeypot and minimum fill time still apply).
+/// A token for a form in your own markup.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FormToken {
+    /// Put it in a hidden `form_token` field.
+    form_token: String,
+    /// A field to hide from people; filled, the post is taken for a bot.
+    honeypot_field: &'static str,
+    /// Posts sooner than this after the token was fetched are taken for bots.
+    min_fill_seconds: u64,
+    /// How long the token stays valid.
+    expires_in_seconds: u64,
+}
+
+/// A form token for a consultant's own form markup on an allowed site (the
+/// honeypot and minimum fill time still apply).
+#[utoipa::path(
+    get,
+    path = "/api/v1/form-token",
+    tag = "embed",
+    responses((status = 200, description = "A fresh token", body = FormToken))
+)]
 pub async fn form_token(state: web::Data<AppState>) -> HttpResponse {
     let limits = &state.config.limits;
     HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .json(serde_json::json!({
-            "form_token": state.token_key.issue(),
-            "honeypot_field": super::pages::HONEYPOT,
-            "min_fill_seconds": limits.min_fill_seconds,
-            "expires_in_seconds": limits.form_token_hours * 3600,
-        }))
+        .json(FormToken {
+            form_token: state.token_key.issue(),
+            honeypot_field: super::pages::HONEYPOT,
+            min_fill_seconds: limits.min_fill_seconds,
+            expires_in_seconds: limits.form_token_hours * 3600,
+        })
 }
 
-/// `GET /api/v1/rules.json`: the browser rules the widget warns with.
+/// The browser rules the widget warns with: credential, payment, email and
+/// phone detectors as JavaScript patterns.
+#[utoipa::path(
+    get,
+    path = "/api/v1/rules.json",
+    tag = "embed",
+    responses((status = 200, description = "The browser rules", body = Object))
+)]
 pub async fn rules(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")

@@ -135,11 +135,16 @@ impl ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
+/// Every error answer of the JSON API.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
+    /// A stable code: `invalid_json`, `rejected`, `rate_limited` …
     error: &'a str,
+    /// What happened and what to do, never quoting what was sent.
     message: String,
+    /// For `invalid_intake` and `rejected`: what to change, by field.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<BTreeMap<String, String>>)]
     fields: Option<&'a BTreeMap<String, String>>,
 }
 

@@ -7,11 +7,16 @@ use serde_json::json;
 use super::AppState;
 
 /// Alive: the process serves requests.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "`{\"status\": \"ok\"}`", body = Object)))]
 pub async fn alive() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
 /// Ready: the store answers. Reports the outbox lag either way.
+#[utoipa::path(get, path = "/readyz", tag = "operations", responses(
+    (status = 200, description = "Ready, with the outbox's pending, dead and oldest_pending_seconds", body = Object),
+    (status = 503, description = "The store is unreachable", body = Object),
+))]
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     let store = state.store.ping().await;
     let lag = state.store.outbox_lag().await;
@@ -29,6 +34,7 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
 
 /// `GET /metrics`: Prometheus text format; the outbox gauges are read from
 /// the store at scrape time.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain", body = String)))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let lag = state.store.outbox_lag().await.ok();
     HttpResponse::Ok()

@@ -21,6 +21,7 @@ mod embed;
 mod error;
 mod guard;
 mod health;
+mod openapi;
 mod pages;
 mod submit;
 mod token;
@@ -33,6 +34,7 @@ use actix_web::middleware::from_fn;
 use actix_web::{App as ActixApp, HttpServer, web};
 
 pub use error::ApiError;
+pub use openapi::ApiDoc;
 pub use token::{TokenCheck, TokenKey};
 
 use crate::config::{Config, Secret};
@@ -214,6 +216,7 @@ fn routes(cfg: &mut web::ServiceConfig, allowed: &[crate::config::Origin]) {
                 .route("/triage", web::post().to(api::triage_batch))
                 .route("/form-token", web::get().to(api::form_token))
                 .route("/rules.json", web::get().to(api::rules))
+                .route("/openapi.json", web::get().to(openapi::document))
                 .default_service(web::to(pages::not_found)),
         )
         .route("/healthz", web::get().to(health::alive))

@@ -16,6 +16,7 @@ mod serve_embed;
 mod serve_form;
 mod serve_guards;
 mod serve_leaks;
+mod serve_openapi;
 mod serve_ops;
 mod store_contract;
 mod support;
