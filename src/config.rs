@@ -44,7 +44,7 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: "server.trusted_proxies",
-        doc: "proxy IPs whose X-Forwarded-For is believed (default none)",
+        doc: "proxy addresses or networks (10.0.0.0/8) whose X-Forwarded-For is believed (default none)",
     },
     Key {
         name: "server.workers",
@@ -52,7 +52,7 @@ pub const KEYS: &[Key] = &[
     },
     Key {
         name: "store.url",
-        doc: "sqlite://PATH (default sqlite://data/handoff-gate.db)",
+        doc: "sqlite://PATH or postgres://USER:PASS@HOST/DB (default sqlite://data/handoff-gate.db)",
     },
     Key {
         name: "mail.to",
@@ -133,6 +133,18 @@ pub const KEYS: &[Key] = &[
     Key {
         name: "data_dir",
         doc: "where generated secrets are kept (default data)",
+    },
+    Key {
+        name: "delivery.lease_seconds",
+        doc: "how long a claimed email is reserved for the worker sending it (default 120)",
+    },
+    Key {
+        name: "log.format",
+        doc: "json | text | auto: JSON lines when stderr is not a terminal (default auto)",
+    },
+    Key {
+        name: "embed.allowed_origins",
+        doc: "sites that may frame /embed and call the API from a browser, e.g. [\"https://www.example.com\"] (default none)",
     },
 ];
 
@@ -279,9 +291,53 @@ pub struct Server {
     pub listen: SocketAddr,
     /// Peers whose `X-Forwarded-For` is believed.
     #[serde(deserialize_with = "list_or_commas")]
-    pub trusted_proxies: Vec<IpAddr>,
+    pub trusted_proxies: Vec<ProxyNet>,
     /// HTTP worker threads (0: one per core).
     pub workers: usize,
+}
+
+/// A trusted proxy: one address (`10.0.0.7`) or a network (`10.0.0.0/8`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(into = "String")]
+pub struct ProxyNet(ipnet::IpNet);
+
+impl ProxyNet {
+    /// Whether `ip` belongs to it.
+    pub fn contains(&self, ip: &IpAddr) -> bool {
+        self.0.contains(ip)
+    }
+}
+
+impl From<ProxyNet> for String {
+    fn from(net: ProxyNet) -> String {
+        if net.0.prefix_len() == net.0.max_prefix_len() {
+            net.0.addr().to_string()
+        } else {
+            net.0.to_string()
+        }
+    }
+}
+
+impl std::str::FromStr for ProxyNet {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        text.parse::<ipnet::IpNet>()
+            .or_else(|_| text.parse::<IpAddr>().map(ipnet::IpNet::from))
+            .map(ProxyNet)
+            .map_err(|_| {
+                format!("`{text}` is not an IP address or network (e.g. 10.0.0.7 or 10.0.0.0/8)")
+            })
+    }
+}
+
+impl<'de> Deserialize<'de> for ProxyNet {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 /// `[store]`
@@ -678,6 +734,17 @@ mod tests {
         assert_eq!(line_of(text, "retention_days"), Some(1));
         assert_eq!(line_of("smtp.tls = 1", "smtp.tls"), Some(1));
         assert_eq!(line_of(text, "smtp.port"), None);
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let net: ProxyNet = "10.0.0.0/8".parse().unwrap();
+        assert!(net.contains(&"10.1.2.3".parse().unwrap()));
+        assert!(!net.contains(&"11.1.2.3".parse().unwrap()));
+        let one: ProxyNet = "::1".parse().unwrap();
+        assert!(one.contains(&"::1".parse().unwrap()));
+        assert_eq!(String::from(one), "::1");
+        assert!("10.0.0.0/33".parse::<ProxyNet>().is_err());
     }
 
     #[test]

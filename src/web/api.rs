@@ -13,9 +13,7 @@ use super::AppState;
 use super::body;
 use super::error::{ApiError, ErrorBody};
 use super::submit::{self, Outcome};
-#[allow(unused_imports)] // used by the OpenAPI annotations
-use crate::intake::Intake;
-use crate::intake::IntakeError;
+use crate::intake::{Intake, IntakeError};
 use crate::store::{Idempotency, IntakeId, IntakeRecord};
 use crate::triage::{Handoff, Privacy, Route, triage_record};
 

@@ -295,7 +295,14 @@ pub fn post_origin_allowed(req: &HttpRequest, allowed: &[Origin]) -> bool {
     let Some(claimed) = claimed else {
         return true;
     };
-    let own_host = req.connection_info().host().to_ascii_lowercase();
+    // The Host header itself: `connection_info()` would believe a client's
+    // X-Forwarded-Host.
+    let own_host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let claimed_host = claimed
         .split_once("://")
         .map_or("", |(_, host)| host)

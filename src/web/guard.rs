@@ -16,6 +16,7 @@ use tracing::Instrument;
 
 use super::AppState;
 use super::error::{ApiError, PageError};
+use crate::config::ProxyNet;
 
 /// Requests per client address per minute.
 pub type Limiter = DefaultKeyedRateLimiter<IpAddr>;
@@ -28,9 +29,10 @@ pub fn limiter(per_minute: u32) -> Option<Limiter> {
 
 /// The client's address: the peer, unless the peer is a trusted proxy, in
 /// which case the right-most `X-Forwarded-For` entry that is not one.
-pub fn client_ip(req: &ServiceRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
+pub fn client_ip(req: &ServiceRequest, trusted: &[ProxyNet]) -> Option<IpAddr> {
     let peer = req.peer_addr()?.ip();
-    if !trusted.contains(&peer) {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
         return Some(peer);
     }
     let forwarded = req
@@ -44,7 +46,7 @@ pub fn client_ip(req: &ServiceRequest, trusted: &[IpAddr]) -> Option<IpAddr> {
         .iter()
         .rev()
         .filter_map(|s| s.parse::<IpAddr>().ok())
-        .find(|ip| !trusted.contains(ip))
+        .find(|ip| !is_trusted(ip))
         .or(Some(peer))
 }
 
