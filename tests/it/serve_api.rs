@@ -251,32 +251,18 @@ async fn erasure_needs_the_admin_token() {
         "/api/v1/intakes/{}",
         created["id"].as_str().unwrap()
     ));
+    let delete = async |token: &str| {
+        let request = app.client.delete(&url).bearer_auth(token);
+        request.send().await.unwrap()
+    };
     let anonymous = app.client.delete(&url).send().await.unwrap();
     assert_eq!(anonymous.status(), 401);
     assert_eq!(anonymous.headers()["www-authenticate"], "Bearer");
-    let wrong = app
-        .client
-        .delete(&url)
-        .bearer_auth("guess")
-        .send()
-        .await
-        .unwrap();
+    let wrong = delete("guess").await;
     assert_eq!(wrong.status(), 401);
-    let erased = app
-        .client
-        .delete(&url)
-        .bearer_auth("s3cret-admin")
-        .send()
-        .await
-        .unwrap();
+    let erased = delete("s3cret-admin").await;
     assert_eq!(erased.status(), 204);
-    let again = app
-        .client
-        .delete(&url)
-        .bearer_auth("s3cret-admin")
-        .send()
-        .await
-        .unwrap();
+    let again = delete("s3cret-admin").await;
     assert_eq!(again.status(), 404);
     assert_eq!(app.intake_count().await, 0);
     app.stop().await;
@@ -285,27 +271,14 @@ async fn erasure_needs_the_admin_token() {
 #[tokio::test]
 async fn health_and_readiness() {
     let app = TestApp::spawn(|_| {}).await;
-    let alive: Value = app
-        .client
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let alive: Value = app.get("/healthz").await.json().await.unwrap();
     assert_eq!(alive["status"], "ok");
-    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 200);
     let ready: Value = ready.json().await.unwrap();
     assert_eq!(ready["store"], "ok");
     assert_eq!(ready["outbox"]["pending"], 0);
-    let missing = app
-        .client
-        .get(app.url("/api/v1/nothing"))
-        .send()
-        .await
-        .unwrap();
+    let missing = app.get("/api/v1/nothing").await;
     assert_eq!(missing.status(), 404);
     let missing: Value = missing.json().await.unwrap();
     assert_eq!(missing["error"], "not_found");

@@ -28,17 +28,12 @@ fn header(response: &reqwest::Response, name: &str) -> String {
 #[tokio::test]
 async fn only_the_embed_routes_may_be_framed_and_only_by_allowed_origins() {
     let app = embedding_app().await;
-    let page = app.client.get(app.url("/")).send().await.unwrap();
+    let page = app.get("/").await;
     assert!(header(&page, "content-security-policy").contains("frame-ancestors 'none'"));
     assert_eq!(header(&page, "x-frame-options"), "DENY");
 
     let query = "origin=https%3A%2F%2Fshop.example&source=https%3A%2F%2Fshop.example%2Fcontact%3Futm_source%3Dyoutube%26email%3Djane%40acme.test&accent=%23aa3300&theme=dark";
-    let embed = app
-        .client
-        .get(app.url(&format!("/embed?{query}")))
-        .send()
-        .await
-        .unwrap();
+    let embed = app.get(&format!("/embed?{query}")).await;
     assert_eq!(embed.status(), 200);
     let csp = header(&embed, "content-security-policy");
     assert!(
@@ -63,11 +58,8 @@ async fn only_the_embed_routes_may_be_framed_and_only_by_allowed_origins() {
     assert!(html.contains("name=\"embed\""));
 
     let stranger = app
-        .client
-        .get(app.url("/embed?origin=https%3A%2F%2Fevil.example"))
-        .send()
+        .get("/embed?origin=https%3A%2F%2Fevil.example")
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -89,7 +81,7 @@ async fn every_response_carries_the_security_headers() {
         "/nowhere",
         "/assets/gate.css",
     ] {
-        let response = app.client.get(app.url(path)).send().await.unwrap();
+        let response = app.get(path).await;
         assert!(
             header(&response, "content-security-policy").contains("default-src 'none'"),
             "{path}"
@@ -222,7 +214,7 @@ async fn an_embedded_submission_stays_in_the_widget() {
         location.ends_with("?origin=https%3A%2F%2Fshop.example&theme=auto"),
         "{location}"
     );
-    let thanks = app.client.get(app.url(&location)).send().await.unwrap();
+    let thanks = app.get(&location).await;
     assert!(
         header(&thanks, "content-security-policy").contains("frame-ancestors https://shop.example")
     );
@@ -239,22 +231,16 @@ async fn an_embedded_submission_stays_in_the_widget() {
 async fn theme_css_takes_only_colours_fonts_and_modes() {
     let app = embedding_app().await;
     let css = app
-        .client
-        .get(app.url("/assets/theme.css?accent=%230a7&font=Inter%2C%20Arial&theme=auto"))
-        .send()
-        .await
-        .unwrap();
+        .get("/assets/theme.css?accent=%230a7&font=Inter%2C%20Arial&theme=auto")
+        .await;
     assert!(header(&css, "content-type").starts_with("text/css"));
     let css = css.text().await.unwrap();
     assert!(css.contains("--accent: #0a7;"));
     assert!(css.contains("font-family: Inter, Arial, system-ui"));
     assert!(css.contains("prefers-color-scheme: dark"));
     let hostile = app
-        .client
-        .get(app.url("/assets/theme.css?accent=red%7Dbody%7Bdisplay:none&font=x%3Burl(evil)"))
-        .send()
+        .get("/assets/theme.css?accent=red%7Dbody%7Bdisplay:none&font=x%3Burl(evil)")
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -265,15 +251,7 @@ async fn theme_css_takes_only_colours_fonts_and_modes() {
 #[tokio::test]
 async fn the_browser_rules_and_scripts_are_served() {
     let app = embedding_app().await;
-    let rules: Value = app
-        .client
-        .get(app.url("/api/v1/rules.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let rules: Value = app.get("/api/v1/rules.json").await.json().await.unwrap();
     let detectors = rules["detectors"].as_array().unwrap();
     assert!(detectors.len() >= 60);
     assert!(detectors.iter().any(|d| d["validator"] == "luhn"));
@@ -285,7 +263,7 @@ async fn the_browser_rules_and_scripts_are_served() {
     );
     assert_eq!(rules["kinds"]["api_key"]["placeholder"], "[API_KEY]");
     for path in ["/embed.js", "/assets/form.js", "/assets/detect.js"] {
-        let script = app.client.get(app.url(path)).send().await.unwrap();
+        let script = app.get(path).await;
         assert_eq!(script.status(), 200, "{path}");
         assert!(
             header(&script, "content-type").starts_with("text/javascript"),

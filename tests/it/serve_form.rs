@@ -9,7 +9,7 @@ use crate::support::{
 #[tokio::test]
 async fn the_form_page_warns_before_typing_and_carries_a_token() {
     let app = TestApp::spawn(|_| {}).await;
-    let response = app.client.get(app.url("/")).send().await.unwrap();
+    let response = app.get("/").await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
     assert_eq!(response.headers()["x-frame-options"], "DENY");
@@ -62,15 +62,7 @@ async fn a_form_submission_reaches_the_consultant_over_smtp() {
     let location = response.headers()["location"].to_str().unwrap().to_owned();
     assert!(location.starts_with("/thanks/"), "{location}");
 
-    let thanks = app
-        .client
-        .get(app.url(&location))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let thanks = app.get(&location).await.text().await.unwrap();
     assert!(thanks.contains("Thanks, your question was received"));
     assert!(
         thanks.contains("<li>an API key or access token</li>"),

@@ -39,15 +39,7 @@ fn assert_valid(doc: &Value, path: &str, method: &str, status: u16, body: &Value
 async fn real_responses_match_the_openapi_document() {
     let app =
         TestApp::spawn(|c| c.admin.token = Some(handoff_gate::config::Secret::new("t0ken"))).await;
-    let doc: Value = app
-        .client
-        .get(app.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     for path in [
         "/api/v1/intakes",

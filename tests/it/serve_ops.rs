@@ -20,7 +20,7 @@ async fn metrics_count_routes_kinds_and_delivery_never_values() {
     let bot = app.post_form(&[("message", "cheap SEO")]).await;
     assert_eq!(bot.status(), 200);
     app.drain().await;
-    let response = app.client.get(app.url("/metrics")).send().await.unwrap();
+    let response = app.get("/metrics").await;
     assert!(
         response.headers()["content-type"]
             .to_str()

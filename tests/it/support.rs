@@ -67,6 +67,11 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
+    /// GET a path.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
     /// POST a JSON value to the API.
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> reqwest::Response {
         self.client
