@@ -40,20 +40,26 @@ fn unsupported(req: &HttpRequest, expected: &'static str) -> ApiError {
     }
 }
 
+/// Refuse at once a body whose `Content-Length` is over `limit`.
+fn refuse_declared_excess(req: &HttpRequest, limit: usize) -> Result<(), ApiError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    match declared {
+        Some(n) if n > limit => Err(ApiError::PayloadTooLarge { limit }),
+        _ => Ok(()),
+    }
+}
+
 /// Read the whole body, refusing it as soon as it passes `limit`.
 async fn read_limited(
     req: &HttpRequest,
     mut payload: Payload,
     limit: usize,
 ) -> Result<BytesMut, ApiError> {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(ApiError::PayloadTooLarge { limit });
-    }
+    refuse_declared_excess(req, limit)?;
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| {
@@ -154,14 +160,7 @@ async fn multipart(
     payload: Payload,
     limit: usize,
 ) -> Result<FormFields, ApiError> {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(ApiError::PayloadTooLarge { limit });
-    }
+    refuse_declared_excess(req, limit)?;
     let mut parts = Multipart::new(req.headers(), payload);
     let mut fields = FormFields::default();
     let mut total = 0usize;
