@@ -18,7 +18,8 @@
   var parentOrigin = document.body.getAttribute("data-parent-origin");
   function reportHeight() {
     if (!parentOrigin || window.parent === window) { return; }
-    var height = document.documentElement.scrollHeight;
+    // The body's own height: the document's would never shrink below the iframe's.
+    var height = Math.ceil(document.body.getBoundingClientRect().height);
     window.parent.postMessage({ type: "handoff-gate:height", height: height }, parentOrigin);
   }
   if (parentOrigin) {

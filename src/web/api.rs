@@ -37,18 +37,16 @@ pub struct Created<'a> {
 }
 
 /// What a person is told happens next on a route.
-pub fn next_step(state: &AppState, record: &IntakeRecord) -> String {
-    let reply = state.rules.route_reply(record.route);
-    let mut text = if reply.is_empty() {
-        "Thanks: the consultant reads every question and answers those that fit.".to_owned()
-    } else {
-        reply.to_owned()
-    };
-    if record.exposed_credentials {
-        text.push_str(" You pasted a credential: rotate that key or password now, as if it had been published.");
+pub fn next_step<'a>(state: &'a AppState, record: &IntakeRecord) -> &'a str {
+    match state.rules.route_reply(record.route) {
+        "" => "Thanks: the consultant reads every question and answers those that fit.",
+        reply => reply,
     }
-    text
 }
+
+/// Said whenever a credential was pasted.
+pub const ROTATE: &str =
+    "You pasted a credential: rotate that key or password now, as if it had been published.";
 
 /// Submit an intake: scrubbed, triaged, stored, then emailed to the consultant.
 #[utoipa::path(
@@ -76,7 +74,10 @@ pub async fn create_intake(
     let intake = Intake::from_json(value).map_err(invalid)?;
     match submit::accept(&state, intake, idempotency.as_ref()).await? {
         Outcome::Stored { record, replayed } => {
-            let step = next_step(&state, &record);
+            let mut step = next_step(&state, &record).to_owned();
+            if record.exposed_credentials {
+                step = format!("{step} {ROTATE}");
+            }
             let body = Created {
                 id: &record.id,
                 route: record.route,

@@ -482,7 +482,7 @@ async fn thanks_page(
             chrome,
             // "no fit" is for the consultant; the person sees only the reply.
             route: (record.route != Route::NoFit).then(|| record.route.as_str().replace('_', " ")),
-            next_step: next_step(state, &record),
+            next_step: next_step(state, &record).to_owned(),
             removed: record
                 .removed
                 .iter()

@@ -149,7 +149,8 @@ async function run() {
   const id = frame.url().match(/\/embed\/thanks\/([0-9a-f-]{36})/);
   check(id, `thank-you URL: ${frame.url()}`);
   console.log(`intake ${id[1]}`);
-  await page.waitForTimeout(300);
+  const shorter = await waitForHeightChange(handle, after);
+  check(shorter < after - 20, `the iframe shrank to the thank-you view: ${after} → ${shorter}`);
   await shoot(page, `${SHOTS}/thanks-desktop.png`);
 
   // A site that is not allowed cannot frame the form.
