@@ -152,12 +152,42 @@ fn word_automaton(words: &[String], ignore_case: bool) -> Result<AhoCorasick, Ru
 }
 
 impl Keywords {
+    /// A leftmost-longest automaton over `words`. Each word's owners also
+    /// get the owners of every shorter word it starts with ("pass" inside
+    /// "password"), which a longest match at the same place would hide.
     fn build(
         (words, owners): (Vec<String>, Vec<Vec<usize>>),
         ignore_case: bool,
     ) -> Result<Self, RulesError> {
+        let fold = |w: &str| {
+            if ignore_case {
+                w.to_ascii_lowercase()
+            } else {
+                w.to_owned()
+            }
+        };
+        let folded: Vec<String> = words.iter().map(|w| fold(w)).collect();
+        let owners = folded
+            .iter()
+            .map(|word| {
+                let mut all: Vec<usize> = folded
+                    .iter()
+                    .zip(&owners)
+                    .filter(|(other, _)| word.starts_with(other.as_str()))
+                    .flat_map(|(_, o)| o.iter().copied())
+                    .collect();
+                all.sort_unstable();
+                all.dedup();
+                all
+            })
+            .collect();
+        let automaton = AhoCorasickBuilder::new()
+            .ascii_case_insensitive(ignore_case)
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&words)
+            .map_err(|e| RulesError::Keywords(e.to_string()))?;
         Ok(Keywords {
-            automaton: word_automaton(&words, ignore_case)?,
+            automaton,
             words,
             owners,
         })
@@ -167,9 +197,17 @@ impl Keywords {
     /// asked for the keyword. A keyword that starts with a letter counts only
     /// where a word starts ("pass" in "db_pass" or "hubspotKey", not in
     /// "compass"), which keeps short keywords from firing everywhere.
+    ///
+    /// Searching again one byte after each hit's start finds every keyword
+    /// an overlapping search would, with the automaton's fast prefilter.
     fn collect(&self, text: &str, windows: &mut [Vec<(usize, usize)>]) {
         let bytes = text.as_bytes();
-        for m in self.automaton.find_overlapping_iter(text) {
+        let mut at = 0;
+        while let Some(m) = self
+            .automaton
+            .find(aho_corasick::Input::new(bytes).span(at..bytes.len()))
+        {
+            at = m.start() + 1;
             let pattern = m.pattern().as_usize();
             let starts_word = !self.words[pattern].starts_with(|c: char| c.is_ascii_alphabetic())
                 || m.start() == 0
