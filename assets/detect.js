@@ -451,7 +451,9 @@
       exclude: (spec.exclude_context || []).map(asciiLower),
       window: spec.context_window === undefined ? 48 : spec.context_window,
       standalone: !!spec.standalone,
-      confidence: spec.confidence
+      confidence: spec.confidence,
+      // [before, after] around a keyword hit, when the row narrows the default.
+      keywordWindow: spec.keyword_window || null
     };
   }
   function addShape(shapes, shape, index) {
@@ -487,7 +489,7 @@
   function scan(compiled, text) {
     var windows = compiled.detectors.map(function () { return []; });
     compiled.alwaysOn.forEach(function (i) { windows[i].push([0, text.length]); });
-    collectKeywords(compiled.keywords, text, windows);
+    collectKeywords(compiled.keywords, compiled.detectors, text, windows);
     compiled.shapes.forEach(function (shape) { collectShape(shape, text, windows); });
     var out = [], prefixes = {}, textBytes = byteLen(text, 0, text.length);
     compiled.detectors.forEach(function (det, index) {
@@ -509,14 +511,17 @@
     var prev = text.charCodeAt(at - 1), first = text.charCodeAt(at);
     return !isAlnum(prev) || isDigit(prev) || (isLower(prev) && isUpper(first));
   }
-  function collectKeywords(keywords, text, windows) {
+  function collectKeywords(keywords, detectors, text, windows) {
     var lower = null;
     keywords.forEach(function (kw) {
       var hay = kw.sensitive ? text : (lower = lower || asciiLower(text));
       for (var at = hay.indexOf(kw.word); at >= 0; at = hay.indexOf(kw.word, at + 1)) {
         if (!startsWord(kw, text, at)) continue;
         var w = around(text, at, at + kw.word.length, BEFORE, AFTER);
-        kw.owners.forEach(function (i) { windows[i].push(w); });
+        kw.owners.forEach(function (i) {
+          var own = detectors[i].keywordWindow;
+          windows[i].push(own ? around(text, at, at + kw.word.length, own[0], own[1]) : w);
+        });
       }
     });
   }

@@ -77,6 +77,8 @@ pub struct BrowserDetector {
     pub exclude_context: Vec<String>,
     /// How far back context words count, in bytes.
     pub context_window: usize,
+    /// `[before, after]` bytes around a keyword hit, when narrower than the default.
+    pub keyword_window: Option<[usize; 2]>,
     /// Whether the match must stand alone.
     pub standalone: bool,
     /// Confidence, for overlaps.
@@ -129,6 +131,7 @@ pub fn browser_rules() -> BrowserRules {
                 context: spec.context,
                 exclude_context: spec.exclude_context,
                 context_window: spec.context_window,
+                keyword_window: spec.keyword_window,
                 standalone: spec.standalone,
                 confidence: spec.confidence,
             }),

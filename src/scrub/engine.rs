@@ -100,6 +100,8 @@ pub struct DetectorSet {
     keywords: Vec<Keywords>,
     shapes: Vec<(Regex, (usize, usize), Vec<usize>)>,
     always_on: Vec<usize>,
+    /// Per detector: its own window around keyword hits, if not the default.
+    keyword_margins: Vec<Option<(usize, usize)>>,
 }
 
 /// One keyword automaton and, for each of its patterns, the detectors that
@@ -200,7 +202,12 @@ impl Keywords {
     ///
     /// Searching again one byte after each hit's start finds every keyword
     /// an overlapping search would, with the automaton's fast prefilter.
-    fn collect(&self, text: &str, windows: &mut [Vec<(usize, usize)>]) {
+    fn collect(
+        &self,
+        text: &str,
+        margins: &[Option<(usize, usize)>],
+        windows: &mut [Vec<(usize, usize)>],
+    ) {
         let bytes = text.as_bytes();
         let mut at = 0;
         while let Some(m) = self
@@ -221,7 +228,10 @@ impl Keywords {
             if starts_word {
                 let window = around(text, m.start(), m.end(), BEFORE, AFTER);
                 for &i in &self.owners[pattern] {
-                    windows[i].push(window);
+                    windows[i].push(match margins[i] {
+                        None => window,
+                        Some((before, after)) => around(text, m.start(), m.end(), before, after),
+                    });
                 }
             }
         }
@@ -245,6 +255,7 @@ impl DetectorSet {
         let mut insensitive: (Vec<String>, Vec<Vec<usize>>) = (Vec::new(), Vec::new());
         let mut always_on = Vec::new();
         let mut shape_owners: Vec<(Shape, Vec<usize>)> = Vec::new();
+        let mut keyword_margins = Vec::with_capacity(rows.len());
         for (index, spec) in rows.into_iter().enumerate() {
             if !(0.0..=1.0).contains(&spec.confidence) {
                 return Err(RulesError::Confidence {
@@ -260,6 +271,7 @@ impl DetectorSet {
                     message: e.to_string(),
                 })?;
             let secret_group = regex.capture_names().position(|n| n == Some("secret"));
+            keyword_margins.push(spec.keyword_window.map(|[before, after]| (before, after)));
             let words = |list: &[String]| -> Result<_, RulesError> {
                 Ok(if list.is_empty() {
                     None
@@ -318,6 +330,7 @@ impl DetectorSet {
                 })
                 .collect(),
             always_on,
+            keyword_margins,
         })
     }
 
@@ -337,7 +350,7 @@ impl DetectorSet {
             windows[i].push((0, text.len()));
         }
         for keywords in &self.keywords {
-            keywords.collect(text, &mut windows);
+            keywords.collect(text, &self.keyword_margins, &mut windows);
         }
         for (regex, (before, after), owners) in &self.shapes {
             for m in regex.find_iter(text) {

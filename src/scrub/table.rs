@@ -61,6 +61,12 @@ pub struct DetectorSpec {
     /// How far before the match to look for a context word.
     #[serde(default = "default_context_window")]
     pub context_window: usize,
+    /// How many bytes before and after a keyword hit the pattern runs
+    /// (default `[128, 128]`). A pattern that starts with its cue word and
+    /// ends soon after can say so (`[0, 64]`): in text where the cue is
+    /// common, it then scans a fraction of it.
+    #[serde(default)]
+    pub keyword_window: Option<[usize; 2]>,
     /// The match must stand alone: not glued to a word, a path, a parameter
     /// or an amount (`/123…`, `id=123…`, `$1234…`, `123…abc`).
     #[serde(default)]
