@@ -102,6 +102,8 @@ pub struct DetectorSet {
     always_on: Vec<usize>,
     /// Per detector: its own window around keyword hits, if not the default.
     keyword_margins: Vec<Option<(usize, usize)>>,
+    /// The widest context window: how far before a match a word can matter.
+    max_context: usize,
 }
 
 /// One keyword automaton and, for each of its patterns, the detectors that
@@ -256,6 +258,12 @@ impl DetectorSet {
         let mut always_on = Vec::new();
         let mut shape_owners: Vec<(Shape, Vec<usize>)> = Vec::new();
         let mut keyword_margins = Vec::with_capacity(rows.len());
+        let max_context = rows
+            .iter()
+            .filter(|r| !r.context.is_empty() || !r.exclude_context.is_empty())
+            .map(|r| r.context_window)
+            .max()
+            .unwrap_or(0);
         for (index, spec) in rows.into_iter().enumerate() {
             if !(0.0..=1.0).contains(&spec.confidence) {
                 return Err(RulesError::Confidence {
@@ -331,6 +339,7 @@ impl DetectorSet {
                 .collect(),
             always_on,
             keyword_margins,
+            max_context,
         })
     }
 
@@ -345,6 +354,32 @@ impl DetectorSet {
     /// prefilter hits, so the cost grows with the number of hits, not with
     /// the number of detectors times the length of the text.
     pub fn scan(&self, text: &str, out: &mut Vec<Candidate>) {
+        self.scan_windows(text, |_| true, out);
+    }
+
+    /// Like [`DetectorSet::scan`], but only in windows that can see one of
+    /// `marks` (the scrubber's placeholders): windows that overlap a mark or
+    /// start close enough after it for a context word in it to count.
+    /// Elsewhere the text is what the first scan already saw.
+    pub(super) fn scan_near(&self, text: &str, marks: &[(usize, usize)], out: &mut Vec<Candidate>) {
+        let reach = self.max_context;
+        self.scan_windows(
+            text,
+            |(lo, hi)| {
+                marks
+                    .iter()
+                    .any(|&(start, end)| hi >= start && lo <= end + reach)
+            },
+            out,
+        );
+    }
+
+    fn scan_windows(
+        &self,
+        text: &str,
+        keep: impl Fn((usize, usize)) -> bool,
+        out: &mut Vec<Candidate>,
+    ) {
         let mut windows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.detectors.len()];
         for &i in &self.always_on {
             windows[i].push((0, text.len()));
@@ -362,7 +397,8 @@ impl DetectorSet {
         }
         let first_new = out.len();
         for (index, detector) in self.detectors.iter().enumerate() {
-            let merged = merge_windows(std::mem::take(&mut windows[index]));
+            let mut merged = merge_windows(std::mem::take(&mut windows[index]));
+            merged.retain(|w| keep(*w));
             let covered: usize = merged.iter().map(|(lo, hi)| hi - lo).sum();
             if covered as f64 > DENSE * text.len() as f64 {
                 detector.scan(index, text, 0, text.len(), out);

@@ -293,7 +293,14 @@ fn rescan_near_placeholders(rendered: &Rendered, detectors: &DetectorSet) -> Vec
     let mut found = Vec::new();
     for (lo, hi) in regions {
         let before = found.len();
-        detectors.scan(&text[lo..hi], &mut found);
+        // Spans are in text order: the region's are one run of them.
+        let first = rendered.spans.partition_point(|&(os, _, _, _)| os < lo);
+        let marks: Vec<(usize, usize)> = rendered.spans[first..]
+            .iter()
+            .take_while(|&&(_, oe, _, _)| oe <= hi)
+            .map(|&(os, oe, _, _)| (os - lo, oe - lo))
+            .collect();
+        detectors.scan_near(&text[lo..hi], &marks, &mut found);
         for c in &mut found[before..] {
             c.start += lo;
             c.end += lo;
