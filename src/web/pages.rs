@@ -394,16 +394,15 @@ pub async fn submit(
     let consent = posted.intake.consent.unwrap_or(false);
     if check != TokenCheck::Fresh {
         // Keep what they wrote (scrubbed) and ask them to send it again.
-        let intake = posted.intake;
-        let rejection = match crate::intake::ScrubbedIntake::review(
-            intake,
+        let kept = match crate::intake::ScrubbedIntake::review(
+            posted.intake,
             crate::intake::Channel::Form,
             &state.policy,
         ) {
             Ok(accepted) => accepted.fields().to_vec(),
             Err(rejection) => rejection.fields,
         };
-        let mut shown = Shown::from_fields(&rejection);
+        let mut shown = Shown::from_fields(&kept);
         shown.problems.insert(
             "form",
             if check == TokenCheck::Expired {
