@@ -8,8 +8,8 @@ use std::time::Duration;
 use serde_json::json;
 
 use crate::support::{
-    GatewayProcess, SmtpServer, decode_quoted_printable, eventually, free_port, read_dir_texts,
-    smtp_available,
+    GatewayProcess, SmtpServer, decode_quoted_printable, eventually, form_token_in, free_port,
+    read_dir_texts, smtp_available, text_of,
 };
 
 /// Values that must never persist anywhere.
@@ -129,16 +129,7 @@ async fn planted_private_values_reach_no_sink() {
         .unwrap();
     answers.push(broken.text().await.unwrap());
 
-    let page = client
-        .get(format!("{}/", gateway.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let start = page.find("name=\"form_token\" value=\"").unwrap() + 25;
-    let token = page[start..start + page[start..].find('"').unwrap()].to_owned();
+    let token = form_token_in(&text_of(&client, &format!("{}/", gateway.base)).await);
     let form = client
         .post(format!("{}/intake", gateway.base))
         .form(&[
@@ -186,14 +177,7 @@ async fn planted_private_values_reach_no_sink() {
         }
     })
     .await;
-    let metrics = client
-        .get(format!("{}/metrics", gateway.base))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = text_of(&client, &format!("{}/metrics", gateway.base)).await;
     drop(gateway);
 
     let mut sinks = every_sink(dir.path(), smtp.as_ref().map(|_| maildir.path()));

@@ -84,20 +84,7 @@ impl TestApp {
 
     /// A fresh form token from the real form page.
     pub async fn form_token(&self) -> String {
-        let page = self
-            .client
-            .get(self.url("/"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let start = page
-            .find("name=\"form_token\" value=\"")
-            .expect("the form has a token")
-            + "name=\"form_token\" value=\"".len();
-        page[start..start + page[start..].find('"').unwrap()].to_owned()
+        form_token_in(&text_of(&self.client, &self.url("/")).await)
     }
 
     /// POST the form urlencoded, with a fresh token added.
@@ -133,6 +120,18 @@ impl TestApp {
     pub async fn stop(self) {
         self.handle.stop(false).await;
     }
+}
+
+/// The body of `GET url`.
+pub async fn text_of(client: &reqwest::Client, url: &str) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
+/// The form token in a rendered form page.
+pub fn form_token_in(page: &str) -> String {
+    const FIELD: &str = "name=\"form_token\" value=\"";
+    let start = page.find(FIELD).expect("the form has a token") + FIELD.len();
+    page[start..start + page[start..].find('"').unwrap()].to_owned()
 }
 
 /// Every file's text in a folder (none if it does not exist).
