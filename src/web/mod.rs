@@ -121,10 +121,26 @@ impl App {
     /// Serve until stopped, delivering the outbox in the background.
     pub async fn run(self) -> std::io::Result<()> {
         let worker = tokio::spawn(self.state.outbox.clone().run());
+        let forgetting = tokio::spawn(forget_quiet_clients(self.state.clone()));
         let result = self.server.await;
         worker.abort();
+        forgetting.abort();
         self.state.store.close().await;
         result
+    }
+}
+
+/// Every minute, drop the rate limiter's state for addresses whose quota
+/// has refilled, so many one-off clients do not grow it without bound.
+async fn forget_quiet_clients(state: web::Data<AppState>) {
+    let Some(limiter) = &state.limiter else {
+        return;
+    };
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        limiter.retain_recent();
+        limiter.shrink_to_fit();
     }
 }
 
