@@ -157,10 +157,18 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         rules.clone(),
         metrics.clone(),
     )?;
-    let token_key = keep_secret(&config.data_dir, "form-token.key", || {
+    let key_hex = keep_secret(&config.data_dir, "form-token.key", || {
         TokenKey::random().to_hex()
-    })
-    .map(|hex| TokenKey::from_hex(&hex).unwrap_or_else(TokenKey::random))?;
+    })?;
+    // Replicas must share this key: a bad file stops the start rather than
+    // signing with a key of this process's own.
+    let token_key = TokenKey::from_hex(&key_hex).ok_or_else(|| StartError::Secret {
+        path: config.data_dir.join("form-token.key").display().to_string(),
+        source: std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "expected 64 hex characters (32 bytes); fix it, or delete it to generate a new key",
+        ),
+    })?;
     let admin_token = match &config.admin.token {
         Some(token) => token.clone(),
         None => Secret::new(keep_secret(&config.data_dir, "admin-token", || {

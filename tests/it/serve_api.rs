@@ -284,3 +284,19 @@ async fn health_and_readiness() {
     assert_eq!(missing["error"], "not_found");
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_damaged_form_token_key_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = crate::support::test_config(dir.path());
+    std::fs::create_dir_all(&config.data_dir).unwrap();
+    std::fs::write(config.data_dir.join("form-token.key"), "not hex").unwrap();
+    let Err(error) = handoff_gate::web::build_app(config).await else {
+        panic!("a gateway started with a damaged form-token key");
+    };
+    let message = error.to_string();
+    assert!(
+        message.contains("form-token.key") && message.contains("64 hex characters"),
+        "{message}"
+    );
+}
