@@ -44,14 +44,10 @@ pub enum EmailError {
     Build(#[from] lettre::error::Error),
 }
 
-/// `[systems_audit] payment → access · Stripe, Kajabi`
-pub fn subject(record: &IntakeRecord, rules: &Rules) -> String {
+/// `[systems_audit] payment → access · Stripe, Kajabi`, from the handoffs'
+/// labels in the rules.
+fn subject(record: &IntakeRecord, handoffs: &[&str]) -> String {
     let mut subject = format!("[{}]", record.route.as_str());
-    let handoffs: Vec<&str> = record
-        .handoffs
-        .iter()
-        .map(|h| rules.handoff_label(*h))
-        .collect();
     if !handoffs.is_empty() {
         subject.push(' ');
         subject.push_str(&handoffs.join(", "));
@@ -77,14 +73,15 @@ pub fn compose(
     from: &Mailbox,
     to: &Mailbox,
 ) -> Result<Message, EmailError> {
+    let handoffs: Vec<&str> = record
+        .handoffs
+        .iter()
+        .map(|h| rules.handoff_label(*h))
+        .collect();
     let summary = Summary {
         record,
-        subject: subject(record, rules),
-        handoffs: record
-            .handoffs
-            .iter()
-            .map(|h| rules.handoff_label(*h))
-            .collect(),
+        subject: subject(record, &handoffs),
+        handoffs,
         fields: record
             .fields
             .iter()

@@ -271,6 +271,14 @@ pub struct Rejection {
     pub problems: BTreeMap<&'static str, String>,
 }
 
+impl Rejection {
+    /// Whether it was rejected for what it holds (a file, an export) rather
+    /// than for a field to correct.
+    pub fn for_what_it_holds(&self) -> bool {
+        self.problems.contains_key("attachment") || self.fields.iter().any(|f| f.rejected)
+    }
+}
+
 /// One free-text field after scrubbing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScrubbedField {

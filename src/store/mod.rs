@@ -247,14 +247,11 @@ impl Store {
     }
 
     async fn replay(&self, key: &Idempotency) -> Result<Inserted, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {} FROM intakes WHERE idempotency_key = $1",
-            record::COLUMNS
-        ))
-        .bind(&key.key_hash)
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(query("reading an idempotent intake"))?;
+        let row = sqlx::query(record::select_intake!("idempotency_key = $1"))
+            .bind(&key.key_hash)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(query("reading an idempotent intake"))?;
         let Some(row) = row else {
             // Erased between the conflict and this read: the key is free again.
             return Ok(Inserted::KeyReused);
@@ -268,14 +265,11 @@ impl Store {
 
     /// One intake by id.
     pub async fn intake(&self, id: &IntakeId) -> Result<Option<IntakeRecord>, StoreError> {
-        let row = sqlx::query(&format!(
-            "SELECT {} FROM intakes WHERE id = $1",
-            record::COLUMNS
-        ))
-        .bind(id.as_str())
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(query("reading an intake"))?;
+        let row = sqlx::query(record::select_intake!("id = $1"))
+            .bind(id.as_str())
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(query("reading an intake"))?;
         row.map(|r| IntakeRecord::from_row(&r)).transpose()
     }
 
@@ -309,24 +303,28 @@ impl Store {
         lease_ms: i64,
         limit: u32,
     ) -> Result<Vec<DueEmail>, StoreError> {
-        let lock = match self.backend {
-            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
+        macro_rules! claim {
+            ($lock:literal) => {
+                concat!(
+                    "UPDATE outbox SET next_attempt_ms = $2 WHERE intake_id IN (",
+                    "SELECT intake_id FROM outbox WHERE state = 'pending' AND next_attempt_ms <= $1 ",
+                    "ORDER BY next_attempt_ms LIMIT $3 ",
+                    $lock,
+                    ") RETURNING intake_id, attempts"
+                )
+            };
+        }
+        let sql = match self.backend {
+            Backend::Postgres => claim!("FOR UPDATE SKIP LOCKED"),
+            Backend::Sqlite => claim!(""),
         };
-        let rows = sqlx::query(&format!(
-            "UPDATE outbox SET next_attempt_ms = $2
-             WHERE intake_id IN (
-                SELECT intake_id FROM outbox
-                WHERE state = 'pending' AND next_attempt_ms <= $1
-                ORDER BY next_attempt_ms LIMIT $3 {lock})
-             RETURNING intake_id, attempts"
-        ))
-        .bind(now_ms)
-        .bind(now_ms + lease_ms)
-        .bind(i64::from(limit))
-        .fetch_all(&self.writer)
-        .await
-        .map_err(query("claiming due emails"))?;
+        let rows = sqlx::query(sql)
+            .bind(now_ms)
+            .bind(now_ms + lease_ms)
+            .bind(i64::from(limit))
+            .fetch_all(&self.writer)
+            .await
+            .map_err(query("claiming due emails"))?;
         Ok(rows
             .iter()
             .map(|row| DueEmail {

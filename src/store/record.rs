@@ -12,9 +12,18 @@ use crate::intake::{Channel, IntakeField, ScrubbedIntake};
 use crate::scrub::FindingKind;
 use crate::triage::{Handoff, Privacy, Reason, Route, Triage};
 
-/// The columns [`IntakeRecord::from_row`] reads.
-pub(super) const COLUMNS: &str = "id, created_at_ms, channel, route, handoffs, privacy, removed,
-    exposed_credentials, fields, tools, reasons, missing_fields, contact_email, consent, request_hash";
+/// `SELECT` of every column [`IntakeRecord::from_row`] reads, then `$where`.
+macro_rules! select_intake {
+    ($where:literal) => {
+        concat!(
+            "SELECT id, created_at_ms, channel, route, handoffs, privacy, removed, ",
+            "exposed_credentials, fields, tools, reasons, missing_fields, contact_email, consent, ",
+            "request_hash FROM intakes WHERE ",
+            $where
+        )
+    };
+}
+pub(super) use select_intake;
 
 /// A public intake id: a UUIDv7 in its hyphenated form (time-ordered, 74 random bits).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]

@@ -36,10 +36,15 @@ pub struct Created<'a> {
     next_step: &'a str,
 }
 
+/// What a person is told when the route has no reply of its own (and what
+/// a bot is told).
+pub const NEXT_STEP_FALLBACK: &str =
+    "Thanks: the consultant reads every question and answers those that fit.";
+
 /// What a person is told happens next on a route.
 pub fn next_step<'a>(state: &'a AppState, record: &IntakeRecord) -> &'a str {
     match state.rules.route_reply(record.route) {
-        "" => "Thanks: the consultant reads every question and answers those that fit.",
+        "" => NEXT_STEP_FALLBACK,
         reply => reply,
     }
 }
@@ -97,7 +102,7 @@ pub async fn create_intake(
             Ok(response.json(body))
         }
         Outcome::Rejected(rejection) => Err(ApiError::Unprocessable {
-            code: if submit::is_privacy_rejection(&rejection) {
+            code: if rejection.for_what_it_holds() {
                 "rejected"
             } else {
                 "invalid_intake"

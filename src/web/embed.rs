@@ -53,6 +53,26 @@ pub struct Chrome {
     pub embed_query: String,
 }
 
+impl Chrome {
+    /// Where "Ask another question" leads: the same kind of page.
+    pub fn form_link(&self) -> String {
+        if self.embed {
+            format!("/embed?{}", self.embed_query)
+        } else {
+            "/".to_owned()
+        }
+    }
+
+    /// Where a stored intake's thank-you page is, in the same kind of page.
+    pub fn thanks_link(&self, id: &crate::store::IntakeId) -> String {
+        if self.embed {
+            format!("/embed/thanks/{id}?{}", self.embed_query)
+        } else {
+            format!("/thanks/{id}")
+        }
+    }
+}
+
 impl EmbedContext {
     /// Parse `origin`, `accent`, `font`, `theme` from name/value pairs,
     /// keeping only valid values (and only allowed origins).
@@ -84,11 +104,7 @@ impl EmbedContext {
 
     /// Parse a query string such as `origin=https%3A%2F%2Fx.test&theme=dark`.
     pub fn from_query(query: &str, allowed: &[Origin]) -> Self {
-        let pairs: Vec<(String, String)> = query
-            .split('&')
-            .filter_map(|pair| pair.split_once('='))
-            .map(|(k, v)| (decode(k), decode(v)))
-            .collect();
+        let pairs = query_pairs(query);
         Self::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), allowed)
     }
 
@@ -131,11 +147,11 @@ fn mode_name(mode: Mode) -> &'static str {
     }
 }
 
-fn decode(text: &str) -> String {
-    let plus = text.replace('+', " ");
-    percent_encoding::percent_decode_str(&plus)
-        .decode_utf8_lossy()
-        .into_owned()
+/// A query string's name/value pairs, decoded (none if it is malformed).
+pub fn query_pairs(query: &str) -> Vec<(String, String)> {
+    web::Query::<Vec<(String, String)>>::from_query(query)
+        .map(web::Query::into_inner)
+        .unwrap_or_default()
 }
 
 /// Everything but RFC 3986's unreserved characters is escaped.
@@ -179,12 +195,15 @@ pub async fn theme_css(req: HttpRequest) -> HttpResponse {
         css.push_str(&format!("  font-family: {font}, system-ui, sans-serif;\n"));
     }
     css.push_str("}\n");
-    const DARK: &str = "--ink: #e7ebf1; --muted: #a8b2c1; --line: #3a4352; --bg: #161a21; --card: #1f242d; --warn-bg: #3a2f12; --bad-bg: #3b1a17; --ok-bg: #143323; --bad: #ff8a80;";
+    // A dark widget brings its own background: the host page behind it may be light.
+    const DARK: &str = ":root { --ink: #e7ebf1; --muted: #a8b2c1; --line: #3a4352; --bg: #161a21; \
+        --card: #1f242d; --warn-bg: #3a2f12; --bad-bg: #3b1a17; --ok-bg: #143323; --bad: #ff8a80; \
+        color-scheme: dark; } body.embed { background: var(--bg); } \
+        input[type=text], input[type=email], textarea { background: #11151b; }";
     match context.mode {
-        // A dark widget brings its own background: the host page behind it may be light.
-        Some(Mode::Dark) => css.push_str(&format!(":root {{ {DARK} color-scheme: dark; }}\nbody.embed {{ background: var(--bg); }}\ninput[type=text], input[type=email], textarea {{ background: #11151b; }}\n")),
+        Some(Mode::Dark) => css.push_str(&format!("{DARK}\n")),
         Some(Mode::Auto) => css.push_str(&format!(
-            "@media (prefers-color-scheme: dark) {{ :root {{ {DARK} color-scheme: dark; }} body.embed {{ background: var(--bg); }} input[type=text], input[type=email], textarea {{ background: #11151b; }} }}\n"
+            "@media (prefers-color-scheme: dark) {{ {DARK} }}\n"
         )),
         Some(Mode::Light) | None => {}
     }
@@ -194,21 +213,41 @@ pub async fn theme_css(req: HttpRequest) -> HttpResponse {
         .body(css)
 }
 
-/// The page's own Content-Security-Policy: no inline script or style, no
-/// external assets; `frame-ancestors` lists the allowed origins on the
-/// embeddable routes and is `'none'` everywhere else.
-fn content_security_policy(frame_ancestors: &str) -> String {
-    format!(
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors {frame_ancestors}"
-    )
-}
-
 /// Whether a path may be framed by an allowed origin: the widget's pages,
 /// and `/intake`, whose answer (the form again, with messages) shows in the
 /// widget after a post from it.
 fn embeddable(path: &str) -> bool {
     path == "/embed" || path.starts_with("/embed/") || path == "/intake"
+}
+
+/// The two Content-Security-Policies, built once from the configuration:
+/// no inline script or style, no external assets; `frame-ancestors` lists
+/// the allowed origins on the embeddable routes and is `'none'` elsewhere.
+pub struct Policies {
+    framed: HeaderValue,
+    unframed: HeaderValue,
+}
+
+impl Policies {
+    /// The policies for these allowed origins.
+    pub fn new(allowed: &[Origin]) -> Self {
+        let csp = |ancestors: &str| {
+            HeaderValue::from_str(&format!(
+                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                 connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors {ancestors}"
+            ))
+            .expect("origins are header-safe")
+        };
+        let origins: Vec<&str> = allowed.iter().map(Origin::as_str).collect();
+        Policies {
+            framed: csp(&if origins.is_empty() {
+                "'none'".to_owned()
+            } else {
+                origins.join(" ")
+            }),
+            unframed: csp("'none'"),
+        }
+    }
 }
 
 /// Security headers on every response.
@@ -222,36 +261,29 @@ pub async fn security_headers(
         .clone();
     let framed = embeddable(req.path());
     let mut response = next.call(req).await?;
-    let origins: Vec<&str> = state
-        .config
-        .embed
-        .allowed_origins
-        .iter()
-        .map(Origin::as_str)
-        .collect();
-    let ancestors = if framed && !origins.is_empty() {
-        origins.join(" ")
-    } else {
-        "'none'".to_owned()
-    };
     let headers = response.headers_mut();
-    let mut set = |name: &'static str, value: &str| {
-        if let Ok(value) = HeaderValue::from_str(value) {
-            headers.insert(HeaderName::from_static(name), value);
-        }
+    let csp = if framed {
+        &state.policies.framed
+    } else {
+        &state.policies.unframed
     };
-    set(
-        "content-security-policy",
-        &content_security_policy(&ancestors),
+    headers.insert(header::CONTENT_SECURITY_POLICY, csp.clone());
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
     );
-    set("x-content-type-options", "nosniff");
-    set("referrer-policy", "strict-origin-when-cross-origin");
-    set(
-        "permissions-policy",
-        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
+    headers.insert(
+        HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static(
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+        ),
     );
     if !framed {
-        set("x-frame-options", "DENY");
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     }
     Ok(response)
 }

@@ -33,6 +33,7 @@ use std::sync::Arc;
 use actix_web::middleware::from_fn;
 use actix_web::{App as ActixApp, HttpServer, web};
 
+pub use api::ROTATE;
 pub use error::ApiError;
 pub use openapi::ApiDoc;
 pub use token::{TokenCheck, TokenKey};
@@ -93,6 +94,8 @@ pub struct AppState {
     pub metrics: Metrics,
     /// `GET /api/v1/rules.json`, serialized once.
     pub browser_rules: String,
+    /// The Content-Security-Policies, built once.
+    pub policies: embed::Policies,
 }
 
 /// A bound, ready-to-run gateway.
@@ -199,6 +202,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         metrics,
         browser_rules: serde_json::to_string(&crate::scrub::browser_rules())
             .expect("browser rules serialize"),
+        policies: embed::Policies::new(&config.embed.allowed_origins),
         config,
     });
     let shared = state.clone();

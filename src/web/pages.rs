@@ -9,9 +9,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::AppState;
-use super::api::next_step;
+use super::api::{NEXT_STEP_FALLBACK, next_step};
 use super::body::{self, FormFields};
-use super::embed::{Chrome, EmbedContext};
+use super::embed::{Chrome, EmbedContext, query_pairs};
 use super::error::{ApiError, PageError};
 use super::submit::{self, Outcome};
 use super::token::TokenCheck;
@@ -123,7 +123,6 @@ struct FormPage {
 #[template(path = "thanks.html")]
 struct ThanksPage {
     chrome: Chrome,
-    again: String,
     route: Option<String>,
     next_step: String,
     removed: Vec<(&'static str, usize)>,
@@ -155,6 +154,11 @@ impl Shown {
         }
         shown
     }
+}
+
+/// What was removed, as people read it: "an email address", with counts.
+fn described(removed: &BTreeMap<FindingKind, usize>) -> Vec<(&'static str, usize)> {
+    removed.iter().map(|(k, n)| (k.describe(), *n)).collect()
 }
 
 fn render(page: &impl Template, status: StatusCode) -> Result<HttpResponse, PageError> {
@@ -236,11 +240,7 @@ fn form_page(
         token: state.token_key.issue(),
         groups,
         problems,
-        removed: shown
-            .removed
-            .iter()
-            .map(|(k, n)| (k.describe(), *n))
-            .collect(),
+        removed: described(&shown.removed),
         rotate: shown.rotate,
         contact_error: shown.problems.get("contact_email").cloned(),
         consent_error: shown.problems.get("consent").cloned(),
@@ -263,16 +263,21 @@ pub async fn embed(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    let context = EmbedContext::from_query(req.query_string(), &state.config.embed.allowed_origins);
+    let pairs = query_pairs(req.query_string());
+    let context = EmbedContext::parse(
+        pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        &state.config.embed.allowed_origins,
+    );
     let mut shown = Shown::default();
-    let source = web::Query::<BTreeMap<String, String>>::from_query(req.query_string())
-        .ok()
-        .and_then(|q| q.get("source").cloned())
+    let source = pairs
+        .iter()
+        .find(|(name, _)| name == "source")
+        .map(|(_, value)| value)
         .filter(|s| !s.trim().is_empty() && s.len() <= 2048);
     if let Some(source) = source {
         shown.texts.insert(
             IntakeField::SourcePath,
-            scrub(&source, &state.policy).text().as_str().to_owned(),
+            scrub(source, &state.policy).text().as_str().to_owned(),
         );
     }
     form_page(&state, context.chrome(), shown, StatusCode::OK)
@@ -379,11 +384,9 @@ pub async fn submit(
         );
         return render(
             &ThanksPage {
-                again: again_link(&chrome),
                 chrome,
                 route: None,
-                next_step: "The consultant reads every question and answers those that fit."
-                    .to_owned(),
+                next_step: NEXT_STEP_FALLBACK.to_owned(),
                 removed: Vec::new(),
                 rotate: false,
             },
@@ -416,16 +419,9 @@ pub async fn submit(
         return form_page(&state, chrome, shown, StatusCode::BAD_REQUEST);
     }
     match submit::accept(&state, posted.intake, None).await? {
-        Outcome::Stored { record, .. } => {
-            let location = if chrome.embed {
-                format!("/embed/thanks/{}?{}", record.id, chrome.embed_query)
-            } else {
-                format!("/thanks/{}", record.id)
-            };
-            Ok(HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, location))
-                .finish())
-        }
+        Outcome::Stored { record, .. } => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, chrome.thanks_link(&record.id)))
+            .finish()),
         Outcome::Rejected(rejection) => {
             let mut shown = Shown::from_fields(&rejection.fields);
             shown.problems = rejection.problems;
@@ -477,29 +473,15 @@ async fn thanks_page(
         .ok_or(ApiError::NotFound)?;
     render(
         &ThanksPage {
-            again: again_link(&chrome),
             chrome,
             // "no fit" is for the consultant; the person sees only the reply.
             route: (record.route != Route::NoFit).then(|| record.route.as_str().replace('_', " ")),
             next_step: next_step(state, &record).to_owned(),
-            removed: record
-                .removed
-                .iter()
-                .map(|(k, n)| (k.describe(), *n))
-                .collect(),
+            removed: described(&record.removed),
             rotate: record.exposed_credentials,
         },
         StatusCode::OK,
     )
-}
-
-/// Where "Ask another question" leads: the same kind of page.
-fn again_link(chrome: &Chrome) -> String {
-    if chrome.embed {
-        format!("/embed?{}", chrome.embed_query)
-    } else {
-        "/".to_owned()
-    }
 }
 
 /// Any other path: JSON under `/api/`, a page elsewhere.

@@ -69,9 +69,3 @@ pub async fn accept(
         Inserted::KeyReused => Err(ApiError::IdempotencyKeyReused),
     }
 }
-
-/// Whether a submission was rejected for what it holds (a file, an export)
-/// rather than for a field to correct.
-pub fn is_privacy_rejection(rejection: &Rejection) -> bool {
-    rejection.problems.contains_key("attachment") || rejection.fields.iter().any(|f| f.rejected)
-}
