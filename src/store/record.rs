@@ -90,6 +90,9 @@ pub struct IntakeRecord {
     pub contact_email: Option<String>,
     /// Whether they agreed to be contacted.
     pub consent: bool,
+    /// Only this module makes records (from a `ScrubbedIntake` or a stored
+    /// row), so no other code can hand unscrubbed text to the mailer.
+    sealed: (),
 }
 
 impl IntakeRecord {
@@ -113,6 +116,7 @@ impl IntakeRecord {
             missing_fields: triage.missing_fields.clone(),
             contact_email: intake.contact_email().map(|c| c.as_str().to_owned()),
             consent: intake.consent(),
+            sealed: (),
         }
     }
 
@@ -144,6 +148,7 @@ impl IntakeRecord {
             missing_fields: parse(row, "missing_fields")?,
             contact_email: row.get("contact_email"),
             consent: row.get::<i64, _>("consent") != 0,
+            sealed: (),
         })
     }
 
