@@ -92,8 +92,12 @@ pub struct IntakeRecord {
     pub consent: bool,
     /// Only this module makes records (from a `ScrubbedIntake` or a stored
     /// row), so no other code can hand unscrubbed text to the mailer.
-    sealed: (),
+    sealed: Sealed,
 }
+
+/// The mark of a record made here.
+#[derive(Debug, Clone, PartialEq)]
+struct Sealed;
 
 impl IntakeRecord {
     pub(super) fn new(intake: &ScrubbedIntake, triage: &Triage, created_at_ms: i64) -> Self {
@@ -116,7 +120,7 @@ impl IntakeRecord {
             missing_fields: triage.missing_fields.clone(),
             contact_email: intake.contact_email().map(|c| c.as_str().to_owned()),
             consent: intake.consent(),
-            sealed: (),
+            sealed: Sealed,
         }
     }
 
@@ -148,7 +152,7 @@ impl IntakeRecord {
             missing_fields: parse(row, "missing_fields")?,
             contact_email: row.get("contact_email"),
             consent: row.get::<i64, _>("consent") != 0,
-            sealed: (),
+            sealed: Sealed,
         })
     }
 
