@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::PolicyArgs;
-use crate::scrub::{FindingKind, Policy, Scrubbed, scrub};
+use crate::scrub::{FindingKind, Policy, Scrubbed, scrub, scrub_json};
 
 /// Arguments of `handoff-gate redact`.
 #[derive(Debug, clap::Args)]
@@ -116,6 +116,8 @@ pub fn redact_jsonl(
         }
         match parse_record(&line) {
             Ok((id, text)) => {
+                // The id is echoed: it is scrubbed too (an email used as an id).
+                let id = scrub_json(id, policy);
                 let out = scrub(&text, policy);
                 let record = RecordOut {
                     id: &id,

@@ -33,7 +33,7 @@ pub fn serve(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async move {
         let listen = config.server.listen;
         let mail = Mailer::describe(&config);
-        let store = config.store.url.clone();
+        let store = crate::config::redact_url(&config.store.url);
         let app = crate::web::build_app(config).await?;
         eprintln!("handoff-gate listening on http://{}/", app.address());
         eprintln!("  store: {store}");

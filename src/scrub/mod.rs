@@ -309,6 +309,35 @@ fn rescan_near_placeholders(rendered: &Rendered, detectors: &DetectorSet) -> Vec
     found
 }
 
+/// A JSON value (a record id, say) with every private value in it replaced:
+/// strings are scrubbed, and a number that scrubs to something else (a card
+/// or phone number used as an id) becomes its scrubbed text.
+pub fn scrub_json(value: serde_json::Value, policy: &Policy) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(text) => Value::String(scrub(&text, policy).into_text().0),
+        Value::Number(number) => {
+            let text = number.to_string();
+            let out = scrub(&text, policy);
+            if out.findings().is_empty() {
+                Value::Number(number)
+            } else {
+                Value::String(out.into_text().0)
+            }
+        }
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|v| scrub_json(v, policy)).collect())
+        }
+        Value::Object(object) => Value::Object(
+            object
+                .into_iter()
+                .map(|(k, v)| (scrub(&k, policy).into_text().0, scrub_json(v, policy)))
+                .collect(),
+        ),
+        other @ (Value::Null | Value::Bool(_)) => other,
+    }
+}
+
 /// The detectors of `policy` whose `example` is not found as their own kind:
 /// the check behind `handoff-gate rules check` and the table's tests.
 pub fn examples_not_found(policy: &Policy) -> Vec<&Detector> {

@@ -110,3 +110,22 @@ fn scrubbed_text_scrubs_to_itself() {
     assert_eq!(twice.text(), once.text());
     assert!(twice.findings().is_empty(), "{:?}", twice.findings());
 }
+
+#[test]
+fn json_ids_are_scrubbed_whatever_their_type() {
+    use serde_json::json;
+    let policy = Policy::default();
+    assert_eq!(
+        super::scrub_json(json!("jane@acme.test"), &policy),
+        json!("[EMAIL]")
+    );
+    assert_eq!(
+        super::scrub_json(json!(4242424242424242u64), &policy),
+        json!("[CARD]")
+    );
+    assert_eq!(super::scrub_json(json!(7), &policy), json!(7));
+    assert_eq!(
+        super::scrub_json(json!({"row": 3, "who": ["ok", "bob@x.test"]}), &policy),
+        json!({"row": 3, "who": ["ok", "[EMAIL]"]})
+    );
+}

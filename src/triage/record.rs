@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use super::{Rules, Triage, triage};
 use crate::intake::{Channel, Intake, ScrubbedIntake};
-use crate::scrub::{Policy, scrub};
+use crate::scrub::{Policy, scrub_json};
 
 /// What a record must look like, for error messages.
 pub const RECORD_SHAPE: &str = "expected a JSON object with \"id\", \"channel\" and \"input\"";
@@ -19,8 +19,7 @@ pub fn triage_record(
     rules: &Rules,
 ) -> Result<(Value, Triage), String> {
     let id = match object.remove("id").unwrap_or(Value::Null) {
-        Value::String(s) => Value::String(scrub(&s, policy).into_text().as_str().to_owned()),
-        other @ (Value::Null | Value::Number(_)) => other,
+        id @ (Value::String(_) | Value::Number(_) | Value::Null) => scrub_json(id, policy),
         _ => return Err("\"id\" must be a string, a number or null".to_owned()),
     };
     let input = object.remove("input").ok_or("missing \"input\" field")?;

@@ -126,6 +126,24 @@ fn jsonl_keeps_order_echoes_ids_and_reports_findings() {
 }
 
 #[test]
+fn jsonl_scrubs_the_ids_it_echoes() {
+    let input = concat!(
+        "{\"id\": \"jane@acme.test\", \"text\": \"hi\"}\n",
+        "{\"id\": 4242424242424242, \"text\": \"hi\"}\n",
+        "{\"id\": 17, \"text\": \"hi\"}\n",
+    );
+    let out = run(&["redact", "--jsonl"], input.as_bytes());
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[0]["id"], "[EMAIL]");
+    assert_eq!(lines[1]["id"], "[CARD]");
+    assert_eq!(lines[2]["id"], 17);
+    assert!(!text(&out.stdout).contains("jane@") && !text(&out.stdout).contains("4242"));
+}
+
+#[test]
 fn jsonl_turns_bad_lines_into_error_records_and_goes_on() {
     let mut input: Vec<u8> = Vec::new();
     let mut push = |line: &[u8]| {

@@ -101,3 +101,35 @@ async fn json_log_lines_carry_the_request_id_and_no_private_value() {
         assert!(seen.contains(id), "no log line for request {id}");
     }
 }
+
+#[tokio::test]
+async fn the_start_up_banner_masks_the_store_password() {
+    let Some(db) =
+        crate::support::PgDatabase::create("the_start_up_banner_masks_the_store_password").await
+    else {
+        return;
+    };
+    // Trust authentication ignores the password; the banner must still hide it.
+    let url = db
+        .url
+        .replacen("://postgres@", "://postgres:banner-s3cret@", 1);
+    assert!(
+        url.contains("banner-s3cret"),
+        "TEST_DATABASE_URL names the user postgres"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = GatewayProcess::start(dir.path(), &[("HANDOFF_GATE__STORE__URL", url)]).await;
+    drop(gateway);
+    let log = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.path().extension().is_some_and(|x| x == "log"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .unwrap();
+    assert!(
+        log.contains("store: postgres://postgres:[REDACTED]@"),
+        "{log}"
+    );
+    assert!(!log.contains("banner-s3cret"));
+    db.drop_database().await;
+}
