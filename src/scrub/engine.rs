@@ -428,66 +428,85 @@ pub(super) fn around(
     let lo = floor_char_boundary(text, start.saturating_sub(before));
     // Keep the whitespace itself: patterns may start by matching a separator.
     let lo = text[..lo].rfind(char::is_whitespace).unwrap_or(0);
-    let hi = floor_char_boundary(text, (end + after).min(text.len()));
-    let hi = text[hi..]
-        .find(char::is_whitespace)
-        .map_or(text.len(), |i| hi + i);
-    (lo, hi)
+    (lo, end_at_whitespace(text, end + after))
 }
 
-/// Sort windows and join those that overlap or touch.
+/// The first whitespace at or after byte `at` (clamped to the text), or
+/// the end: a window never cuts a token.
+fn end_at_whitespace(text: &str, at: usize) -> usize {
+    let hi = floor_char_boundary(text, at.min(text.len()));
+    text[hi..]
+        .find(char::is_whitespace)
+        .map_or(text.len(), |i| hi + i)
+}
+
+/// Sort windows and join those that overlap or touch, in place.
 pub(super) fn merge_windows(mut windows: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
     windows.sort_unstable();
-    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(windows.len());
-    for (lo, hi) in windows {
-        match merged.last_mut() {
-            Some(last) if lo <= last.1 => last.1 = last.1.max(hi),
-            _ => merged.push((lo, hi)),
+    windows.dedup_by(|next, kept| {
+        let joins = next.0 <= kept.1;
+        if joins {
+            kept.1 = kept.1.max(next.1);
         }
-    }
-    merged
+        joins
+    });
+    windows
 }
 
 impl Detector {
     /// Run this detector on `text[lo..hi]` (the text before `lo` still
     /// counts for `\b` and context words).
     fn scan(&self, index: usize, text: &str, lo: usize, mut hi: usize, out: &mut Vec<Candidate>) {
+        // Capture slots only for rows with a `secret` group, allocated once per call.
+        let mut slots = self.secret_group.map(|_| self.regex.capture_locations());
         let mut at = lo;
         while at < hi {
-            let Some(caps) = self.regex.captures_at(&text[..hi], at) else {
+            let Some((whole, secret)) = self.next_match(&text[..hi], at, slots.as_mut()) else {
                 break;
             };
-            let whole = caps.get(0).expect("group 0 always matches");
-            if whole.end() == hi && hi < text.len() {
+            if whole.end == hi && hi < text.len() {
                 // The match may go on past the window: widen it and look again.
-                hi = floor_char_boundary(text, (hi + 4 * AFTER).min(text.len()));
-                hi = text[hi..]
-                    .find(char::is_whitespace)
-                    .map_or(text.len(), |i| hi + i);
+                hi = end_at_whitespace(text, hi + 4 * AFTER);
                 continue;
             }
-            // An alternative without the `secret` group redacts its whole match.
-            let secret = self.secret_group.and_then(|g| caps.get(g)).unwrap_or(whole);
-            match self.accepted_end(text, secret.start(), secret.end()) {
+            match self.accepted_end(text, secret.start, secret.end) {
                 Some(end) => {
                     out.push(Candidate {
-                        start: secret.start(),
+                        start: secret.start,
                         end,
                         kind: self.kind,
                         detector: index,
                         confidence: self.confidence,
                     });
-                    at = whole.end().max(whole.start() + 1);
+                    at = whole.end.max(whole.start + 1);
                 }
                 // A rejected match may hide an acceptable one inside it
                 // ("key is AWS_SECRET_ACCESS_KEY = wJalr…"): look again from
                 // just after where it started.
-                None => at = whole.start() + 1,
+                None => at = whole.start + 1,
             }
             while at < text.len() && !text.is_char_boundary(at) {
                 at += 1;
             }
         }
+    }
+
+    /// The next match at or after `at`: its whole span and the span to
+    /// redact (the `secret` group, or the whole match for an alternative
+    /// without it). Rows without the group skip the capture engine.
+    fn next_match(
+        &self,
+        haystack: &str,
+        at: usize,
+        slots: Option<&mut regex::CaptureLocations>,
+    ) -> Option<(std::ops::Range<usize>, std::ops::Range<usize>)> {
+        let (Some(group), Some(slots)) = (self.secret_group, slots) else {
+            let whole = self.regex.find_at(haystack, at)?.range();
+            return Some((whole.clone(), whole));
+        };
+        let whole = self.regex.captures_read_at(slots, haystack, at)?.range();
+        let secret = slots.get(group).map_or(whole.clone(), |(start, end)| start..end);
+        Some((whole, secret))
     }
 
     /// Where an accepted finding starting at `start` ends: the whole match,
