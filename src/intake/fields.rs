@@ -320,36 +320,12 @@ impl ScrubbedIntake {
             None | Some("") => None,
             Some(address) => Some(ContactEmail::parse(address)?),
         };
-        let texts = [
-            Some(intake.message),
-            intake.source_path,
-            intake.affected_tools,
-            intake.expected_next_step,
-            intake.actual_stopping_point,
-            intake.customer_state,
-            intake.field_or_tag_expectation,
-            intake.booking_or_payment_status,
-            intake.access_expectation,
-            intake.followup_state,
-            intake.reporting_need,
-            intake.business_risk,
-            intake.deadline,
-            intake.testing_expectation,
-            intake.redacted_example,
-        ];
-        let fields = IntakeField::ALL
-            .into_iter()
-            .zip(texts)
-            .filter_map(|(field, text)| text.map(|t| (field, t)))
-            .filter(|(_, text)| !text.trim().is_empty())
-            .map(|(field, text)| scrub_field(field, &text, policy))
-            .collect();
         Ok(ScrubbedIntake {
             channel,
-            fields,
             contact_email,
             consent: intake.consent.unwrap_or(false),
             attachment: intake.attachment.is_some(),
+            fields: scrub_fields(intake, policy),
         })
     }
 
@@ -359,26 +335,21 @@ impl ScrubbedIntake {
     /// offending parts replaced.
     pub fn review(intake: Intake, channel: Channel, policy: &Policy) -> Result<Self, Rejection> {
         let mut problems = BTreeMap::new();
-        let contact_email = match intake.contact_email.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(address) => match ContactEmail::parse(address) {
-                Ok(email) => Some(email),
-                Err(_) => {
-                    problems.insert(
-                        "contact_email",
-                        "That does not look like an email address: check it, or leave the field empty.".to_owned(),
-                    );
-                    None
-                }
-            },
-        };
-        let consent = intake.consent.unwrap_or(false);
-        if intake
+        let typed = intake
             .contact_email
             .as_deref()
-            .is_some_and(|a| !a.trim().is_empty())
-            && !consent
-        {
+            .map(str::trim)
+            .filter(|a| !a.is_empty());
+        let contact_email = typed.and_then(|address| ContactEmail::parse(address).ok());
+        if typed.is_some() && contact_email.is_none() {
+            problems.insert(
+                "contact_email",
+                "That does not look like an email address: check it, or leave the field empty."
+                    .to_owned(),
+            );
+        }
+        let consent = intake.consent.unwrap_or(false);
+        if typed.is_some() && !consent {
             problems.insert(
                 "consent",
                 "Tick this box so the consultant may answer at your address, or leave the address empty.".to_owned(),
@@ -387,46 +358,30 @@ impl ScrubbedIntake {
         if intake.message.trim().is_empty() {
             problems.insert("message", "Please describe your question.".to_owned());
         }
-        if intake.attachment.is_some() {
+        let attachment = intake.attachment.is_some();
+        if attachment {
             problems.insert(
                 "attachment",
                 "Files and screenshots are not accepted: describe what you see instead, with private details left out.".to_owned(),
             );
         }
-        let attachment = intake.attachment.is_some();
-        let mut scrubbed = ScrubbedIntake::from_intake(
-            Intake {
-                message: if intake.message.trim().is_empty() {
-                    "-".to_owned()
-                } else {
-                    intake.message.clone()
-                },
-                contact_email: None,
-                ..intake
-            },
-            channel,
-            policy,
-        )
-        .expect("a non-blank message without a contact address is always accepted");
-        if problems.contains_key("message") {
-            scrubbed.fields.retain(|f| f.field != IntakeField::Message);
-        }
-        for field in scrubbed.fields.iter().filter(|f| f.rejected) {
+        let fields = scrub_fields(intake, policy);
+        for field in fields.iter().filter(|f| f.rejected) {
             problems.insert(
                 field.field.as_str(),
                 "This looks like a pasted list of customer records. Nothing was stored: remove the list and describe one example, with private details left out.".to_owned(),
             );
         }
         if !problems.is_empty() {
-            return Err(Rejection {
-                fields: scrubbed.fields,
-                problems,
-            });
+            return Err(Rejection { fields, problems });
         }
-        scrubbed.contact_email = contact_email;
-        scrubbed.consent = consent;
-        scrubbed.attachment = attachment;
-        Ok(scrubbed)
+        Ok(ScrubbedIntake {
+            channel,
+            fields,
+            contact_email,
+            consent,
+            attachment,
+        })
     }
 
     /// A public comment: its whole text is the message.
@@ -502,6 +457,34 @@ impl ScrubbedIntake {
     pub fn exposed_credentials(&self) -> bool {
         self.fields.iter().any(|f| f.exposed_credentials)
     }
+}
+
+/// Every non-blank free-text field of `intake`, scrubbed, in form order.
+fn scrub_fields(intake: Intake, policy: &Policy) -> Vec<ScrubbedField> {
+    let texts = [
+        Some(intake.message),
+        intake.source_path,
+        intake.affected_tools,
+        intake.expected_next_step,
+        intake.actual_stopping_point,
+        intake.customer_state,
+        intake.field_or_tag_expectation,
+        intake.booking_or_payment_status,
+        intake.access_expectation,
+        intake.followup_state,
+        intake.reporting_need,
+        intake.business_risk,
+        intake.deadline,
+        intake.testing_expectation,
+        intake.redacted_example,
+    ];
+    IntakeField::ALL
+        .into_iter()
+        .zip(texts)
+        .filter_map(|(field, text)| text.map(|t| (field, t)))
+        .filter(|(_, text)| !text.trim().is_empty())
+        .map(|(field, text)| scrub_field(field, &text, policy))
+        .collect()
 }
 
 fn scrub_field(field: IntakeField, text: &str, policy: &Policy) -> ScrubbedField {

@@ -505,7 +505,9 @@ impl Detector {
             return Some((whole.clone(), whole));
         };
         let whole = self.regex.captures_read_at(slots, haystack, at)?.range();
-        let secret = slots.get(group).map_or(whole.clone(), |(start, end)| start..end);
+        let secret = slots
+            .get(group)
+            .map_or(whole.clone(), |(start, end)| start..end);
         Some((whole, secret))
     }
 
