@@ -92,12 +92,41 @@ impl PolicyArgs {
         match &self.detectors {
             None => Ok(policy),
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-                Ok(policy.with_extra_detectors(&path.display().to_string(), &text)?)
+                let (origin, text) = read_file(path)?;
+                Ok(policy.with_extra_detectors(&origin, &text)?)
             }
         }
     }
+}
+
+/// A file's name for messages and its text.
+pub(crate) fn read_file(path: &std::path::Path) -> anyhow::Result<(String, String)> {
+    let origin = path.display().to_string();
+    let text =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("cannot read {origin}: {e}"))?;
+    Ok((origin, text))
+}
+
+/// A JSON-lines input line that could not be used: its number and why
+/// (never its content).
+#[derive(serde::Serialize)]
+pub(crate) struct LineError {
+    /// 1-based line number.
+    pub line: usize,
+    /// What is wrong with it.
+    pub error: String,
+}
+
+/// The exit code after a JSON-lines run: 1 (with a note on stderr) if any
+/// line was malformed.
+pub(crate) fn jsonl_exit(malformed: usize) -> ExitCode {
+    if malformed == 0 {
+        return ExitCode::SUCCESS;
+    }
+    eprintln!(
+        "handoff-gate: {malformed} malformed line(s); see the {{\"line\", \"error\"}} records"
+    );
+    ExitCode::from(1)
 }
 
 /// Run a parsed command line; the exit code says whether every input was usable.

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::LineError;
 use super::PolicyArgs;
 use crate::scrub::{FindingKind, Policy, Scrubbed, scrub, scrub_json};
 
@@ -27,14 +28,7 @@ pub fn run(args: &RedactArgs) -> anyhow::Result<ExitCode> {
     let stdin = io::stdin().lock();
     let stdout = BufWriter::new(io::stdout().lock());
     if args.jsonl {
-        let malformed = redact_jsonl(stdin, stdout, &policy)?;
-        if malformed > 0 {
-            eprintln!(
-                "handoff-gate: {malformed} malformed line(s); see the {{\"line\", \"error\"}} records"
-            );
-            return Ok(ExitCode::from(1));
-        }
-        Ok(ExitCode::SUCCESS)
+        Ok(super::jsonl_exit(redact_jsonl(stdin, stdout, &policy)?))
     } else {
         redact_text(stdin, stdout, io::stderr().lock(), &policy)?;
         Ok(ExitCode::SUCCESS)
@@ -88,12 +82,6 @@ struct RecordOut<'a> {
     text: &'a str,
     verdict: &'static str,
     findings: Vec<FindingOut>,
-}
-
-#[derive(Serialize)]
-struct LineError {
-    line: usize,
-    error: String,
 }
 
 /// Stream JSON lines through the scrubber. Returns how many lines were malformed.

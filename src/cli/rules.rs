@@ -89,10 +89,8 @@ fn check_triage(origin: &str, text: &str) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(file: &PathBuf) -> anyhow::Result<ExitCode> {
-    let origin = file.display().to_string();
-    let text =
-        std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("cannot read {origin}: {e}"))?;
+fn check(file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let (origin, text) = super::read_file(file)?;
     if is_triage_rules(&text) {
         return check_triage(&origin, &text);
     }

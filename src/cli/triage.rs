@@ -69,19 +69,13 @@ pub enum Format {
 /// Run `triage`.
 pub fn run(args: &TriageArgs) -> anyhow::Result<ExitCode> {
     let policy = args.policy.policy()?;
-    let read = |path: &PathBuf| -> anyhow::Result<(String, String)> {
-        let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read {origin}: {e}"))?;
-        Ok((origin, text))
-    };
     let rules = match (&args.rules, &args.extend_rules) {
         (Some(path), _) => {
-            let (origin, text) = read(path)?;
+            let (origin, text) = super::read_file(path)?;
             Rules::from_toml(&origin, &text)?
         }
         (None, Some(path)) => {
-            let (origin, text) = read(path)?;
+            let (origin, text) = super::read_file(path)?;
             Rules::extend_default(&origin, &text)?
         }
         (None, None) => Rules::default(),

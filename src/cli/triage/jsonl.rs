@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::CHUNK;
 use super::summary::Summary;
+use crate::cli::LineError;
 use crate::scrub::Policy;
 use crate::triage::{RECORD_SHAPE, Rules, Triage, triage_record};
 
@@ -21,12 +22,6 @@ struct RecordOut<'a> {
     id: Value,
     #[serde(flatten)]
     triage: &'a Triage,
-}
-
-#[derive(Serialize)]
-struct LineError {
-    line: usize,
-    error: String,
 }
 
 /// Stream stdin to stdout; exit 1 if any line was malformed.
@@ -41,13 +36,7 @@ pub fn run(policy: &Policy, rules: &Rules) -> anyhow::Result<ExitCode> {
         &mut summary,
     )?;
     eprint!("{}", summary.table(started.elapsed()));
-    if malformed > 0 {
-        eprintln!(
-            "handoff-gate: {malformed} malformed line(s); see the {{\"line\", \"error\"}} records"
-        );
-        return Ok(ExitCode::from(1));
-    }
-    Ok(ExitCode::SUCCESS)
+    Ok(crate::cli::jsonl_exit(malformed))
 }
 
 /// Triage JSON lines in chunks, in order. Returns how many lines were malformed.
