@@ -607,11 +607,9 @@ fn stands_alone(text: &str, start: usize, end: usize) -> bool {
 /// candidates, so that scrubbed text scrubs to itself; a candidate that was
 /// nothing but placeholders and punctuation is emptied.
 fn spare_placeholders(text: &str, candidates: &mut [Candidate]) {
-    static PLACEHOLDER: std::sync::LazyLock<Regex> =
-        std::sync::LazyLock::new(|| Regex::new(r"\[[A-Z][A-Z_]+\]").expect("valid regex"));
-    let spans: Vec<(usize, usize)> = PLACEHOLDER
-        .find_iter(text)
-        .map(|m| (m.start(), m.end()))
+    let spans: Vec<(usize, usize)> = text
+        .match_indices('[')
+        .filter_map(|(at, _)| placeholder_len(&text[at..]).map(|len| (at, at + len)))
         .collect();
     if spans.is_empty() {
         return;
@@ -636,12 +634,23 @@ fn spare_placeholders(text: &str, candidates: &mut [Candidate]) {
 /// `[API_KEY]`: scrubbed text must scrub to itself.
 pub fn is_placeholder(value: &str) -> bool {
     let v = value.trim_end_matches(['.', ',', ';', ':', ')', '"', '\'']);
-    v.len() > 2
-        && v.starts_with('[')
-        && v.ends_with(']')
-        && v[1..v.len() - 1]
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b == b'_')
+    placeholder_len(v) == Some(v.len())
+}
+
+/// The byte length of a scrubber placeholder at the start of `text`: `[`,
+/// an upper-case letter, 1 to 31 more upper-case letters or `_`, `]`. The
+/// one definition the scrubber, the policy and triage share.
+pub(crate) fn placeholder_len(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    if bytes.first() != Some(&b'[') || !bytes.get(1).is_some_and(u8::is_ascii_uppercase) {
+        return None;
+    }
+    let inner = bytes[1..]
+        .iter()
+        .take(32)
+        .take_while(|b| b.is_ascii_uppercase() || **b == b'_')
+        .count();
+    (inner >= 2 && bytes.get(1 + inner) == Some(&b']')).then_some(inner + 2)
 }
 
 /// The largest char boundary at or below `i`.

@@ -32,6 +32,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 pub use browser::{BrowserRules, browser_kind, browser_rules, to_js};
+pub(crate) use engine::placeholder_len;
 pub use engine::{Detector, DetectorSet, RulesError, parse_table};
 pub use kind::{Category, FindingKind, UnknownKind};
 pub use policy::{Action, Policy};

@@ -81,9 +81,9 @@ impl Policy {
         kind: FindingKind,
         placeholder: &str,
     ) -> Result<Self, String> {
-        if !super::engine::is_placeholder(placeholder) || placeholder.ends_with(['.', ',']) {
+        if super::engine::placeholder_len(placeholder) != Some(placeholder.len()) {
             return Err(format!(
-                "placeholder `{placeholder}` for {kind} must be upper-case letters and _ in brackets, like [API_KEY]"
+                "placeholder `{placeholder}` for {kind} must be 2 to 32 upper-case letters and _ in brackets, starting with a letter, like [API_KEY]"
             ));
         }
         self.placeholders.insert(kind, placeholder.to_owned());

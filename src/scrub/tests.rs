@@ -80,11 +80,16 @@ fn policy_can_reject_a_kind_and_rename_a_placeholder() {
     let out = scrub("card 4242 4242 4242 4242", &policy);
     assert_eq!(out.text().as_str(), "card [CARD_NUMBER]");
     assert!(matches!(out.verdict(), Verdict::Rejected { .. }));
-    assert!(
-        Policy::default()
-            .with_placeholder(FindingKind::Card, "card")
-            .is_err()
-    );
+    // Only what the scrubber itself recognises as a placeholder is allowed,
+    // so scrubbed text always scrubs to itself.
+    for bad in ["card", "[X]", "[CARD];", "[card]", "[_CARD]"] {
+        assert!(
+            Policy::default()
+                .with_placeholder(FindingKind::Card, bad)
+                .is_err(),
+            "{bad}"
+        );
+    }
 }
 
 #[test]

@@ -59,7 +59,7 @@ fn spaced_lowercase(text: &str) -> String {
         let mut advance = c.len_utf8();
         match c {
             '[' => {
-                if let Some(len) = placeholder_len(rest) {
+                if let Some(len) = crate::scrub::placeholder_len(rest) {
                     advance = len;
                 }
                 out.push(' ');
@@ -88,17 +88,6 @@ fn spaced_lowercase(text: &str) -> String {
         rest = &rest[advance..];
     }
     out
-}
-
-/// The byte length of a scrubber placeholder (`[API_KEY]`) at the start of `text`.
-fn placeholder_len(text: &str) -> Option<usize> {
-    let inner = text.as_bytes().get(1..)?;
-    let len = inner
-        .iter()
-        .take(32)
-        .take_while(|b| b.is_ascii_uppercase() || **b == b'_')
-        .count();
-    (len > 0 && inner.get(len) == Some(&b']')).then_some(len + 2)
 }
 
 /// "helppp" → "help", "sooo" → "so": three or more of one letter become one.
