@@ -337,14 +337,15 @@ fn check_cells(
     record: &ByteRecord,
     headers: &[String],
 ) -> Result<(), ExportError> {
+    // The column's name is copied only for an error, not for every cell.
+    let column = |i: usize| headers.get(i).cloned().unwrap_or_default();
     for (i, cell) in record.iter().enumerate() {
-        let column = headers.get(i).cloned().unwrap_or_default();
         if cell.len() > MAX_FIELD_BYTES {
             return Err(ExportError::FieldTooLarge {
                 file: file.to_owned(),
                 row,
                 line,
-                column,
+                column: column(i),
                 size: cell.len(),
             });
         }
@@ -353,7 +354,7 @@ fn check_cells(
                 file: file.to_owned(),
                 row,
                 line,
-                column,
+                column: column(i),
                 byte: e.valid_up_to(),
             });
         }
