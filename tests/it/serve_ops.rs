@@ -77,12 +77,7 @@ async fn json_log_lines_carry_the_request_id_and_no_private_value() {
         );
     }
     drop(gateway);
-    let log = std::fs::read_dir(dir.path())
-        .unwrap()
-        .filter_map(Result::ok)
-        .find(|e| e.path().extension().is_some_and(|x| x == "log"))
-        .map(|e| std::fs::read_to_string(e.path()).unwrap())
-        .unwrap();
+    let log = crate::support::gateway_log(dir.path());
     assert!(!log.contains("sk_live"), "a planted key reached the log");
     let mut seen = std::collections::BTreeSet::new();
     for line in log.lines().filter(|l| l.starts_with('{')) {
@@ -120,12 +115,7 @@ async fn the_start_up_banner_masks_the_store_password() {
     let dir = tempfile::tempdir().unwrap();
     let gateway = GatewayProcess::start(dir.path(), &[("HANDOFF_GATE__STORE__URL", url)]).await;
     drop(gateway);
-    let log = std::fs::read_dir(dir.path())
-        .unwrap()
-        .filter_map(Result::ok)
-        .find(|e| e.path().extension().is_some_and(|x| x == "log"))
-        .map(|e| std::fs::read_to_string(e.path()).unwrap())
-        .unwrap();
+    let log = crate::support::gateway_log(dir.path());
     assert!(
         log.contains("store: postgres://postgres:[REDACTED]@"),
         "{log}"

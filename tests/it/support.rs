@@ -278,6 +278,16 @@ pub fn message_id(raw: &str) -> Option<String> {
         .map(|l| l["message-id:".len()..].trim().to_owned())
 }
 
+/// The log of the (one) gateway process that ran in `dir`.
+pub fn gateway_log(dir: &Path) -> String {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.path().extension().is_some_and(|x| x == "log"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .expect("the gateway wrote a log")
+}
+
 /// The real binary as a child process, logging to a file.
 pub struct GatewayProcess {
     child: Child,
