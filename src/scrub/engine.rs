@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex::Regex;
+use regex::{Regex, RegexSet};
 
 use super::kind::FindingKind;
 use super::table::{DetectorSpec, DetectorTable, Shape};
@@ -98,7 +98,7 @@ pub struct Candidate {
 pub struct DetectorSet {
     detectors: Vec<Detector>,
     keywords: Vec<Keywords>,
-    shapes: Vec<(Regex, (usize, usize), Vec<usize>)>,
+    shapes: Vec<ShapeScan>,
     always_on: Vec<usize>,
     /// Per detector: its own window around keyword hits, if not the default.
     keyword_margins: Vec<Option<(usize, usize)>>,
@@ -113,6 +113,19 @@ struct Keywords {
     automaton: AhoCorasick,
     words: Vec<String>,
     owners: Vec<Vec<usize>>,
+}
+
+/// One shape prefilter (a run of digits, a long token, …) and the detectors
+/// that asked for it.
+#[derive(Debug)]
+struct ShapeScan {
+    regex: Regex,
+    /// Bytes before and after each hit that its window takes in.
+    margins: (usize, usize),
+    owners: Vec<usize>,
+    /// The owners' patterns in one set: one pass over a window tells which
+    /// of them can match there, so the others skip it.
+    gate: Option<RegexSet>,
 }
 
 /// How far before a prefilter hit a detector looks (cue words come first).
@@ -197,8 +210,8 @@ impl Keywords {
         })
     }
 
-    /// Add a window around every hit to the windows of the detectors that
-    /// asked for the keyword. A keyword that starts with a letter counts only
+    /// Add a window around every hit inside `text[lo..hi]` to the windows of
+    /// the detectors that asked for the keyword. A keyword that starts with a letter counts only
     /// where a word starts ("pass" in "db_pass" or "hubspotKey", not in
     /// "compass"), which keeps short keywords from firing everywhere.
     ///
@@ -207,14 +220,15 @@ impl Keywords {
     fn collect(
         &self,
         text: &str,
+        (lo, hi): (usize, usize),
         margins: &[Option<(usize, usize)>],
         windows: &mut [Vec<(usize, usize)>],
     ) {
         let bytes = text.as_bytes();
-        let mut at = 0;
+        let mut at = lo;
         while let Some(m) = self
             .automaton
-            .find(aho_corasick::Input::new(bytes).span(at..bytes.len()))
+            .find(aho_corasick::Input::new(bytes).span(at..hi))
         {
             at = m.start() + 1;
             let pattern = m.pattern().as_usize();
@@ -324,19 +338,27 @@ impl DetectorSet {
                 example: spec.example,
             });
         }
+        let shapes = shape_owners
+            .into_iter()
+            .map(|(shape, owners)| ShapeScan {
+                regex: Regex::new(shape.pattern()).expect("shape patterns are valid"),
+                margins: shape.margins(),
+                // Too big a set only loses the shortcut.
+                gate: (owners.len() > 1)
+                    .then(|| {
+                        RegexSet::new(owners.iter().map(|&i| detectors[i].regex.as_str())).ok()
+                    })
+                    .flatten(),
+                owners,
+            })
+            .collect();
         Ok(DetectorSet {
             detectors,
             keywords: vec![
                 Keywords::build(insensitive, true)?,
                 Keywords::build(sensitive, false)?,
             ],
-            shapes: shape_owners
-                .into_iter()
-                .map(|(shape, owners)| {
-                    let regex = Regex::new(shape.pattern()).expect("shape patterns are valid");
-                    (regex, shape.margins(), owners)
-                })
-                .collect(),
+            shapes,
             always_on,
             keyword_margins,
             max_context,
@@ -354,56 +376,117 @@ impl DetectorSet {
     /// prefilter hits, so the cost grows with the number of hits, not with
     /// the number of detectors times the length of the text.
     pub fn scan(&self, text: &str, out: &mut Vec<Candidate>) {
-        self.scan_windows(text, |_| true, out);
+        self.scan_first(text, out);
     }
 
-    /// Like [`DetectorSet::scan`], but only in windows that can see one of
-    /// `marks` (the scrubber's placeholders): windows that overlap a mark or
-    /// start close enough after it for a context word in it to count.
-    /// Elsewhere the text is what the first scan already saw.
-    pub(super) fn scan_near(&self, text: &str, marks: &[(usize, usize)], out: &mut Vec<Candidate>) {
-        let reach = self.max_context;
-        self.scan_windows(
-            text,
-            |(lo, hi)| {
-                marks
-                    .iter()
-                    .any(|&(start, end)| hi >= start && lo <= end + reach)
-            },
-            out,
-        );
-    }
-
-    fn scan_windows(
-        &self,
-        text: &str,
-        keep: impl Fn((usize, usize)) -> bool,
-        out: &mut Vec<Candidate>,
-    ) {
+    /// [`DetectorSet::scan`], returning the windows each detector ran in.
+    pub(super) fn scan_first(&self, text: &str, out: &mut Vec<Candidate>) -> Windows {
         let mut windows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.detectors.len()];
         for &i in &self.always_on {
             windows[i].push((0, text.len()));
         }
-        for keywords in &self.keywords {
-            keywords.collect(text, &self.keyword_margins, &mut windows);
+        self.prefilter(text, (0, text.len()), &mut windows);
+        let windows: Vec<_> = windows.into_iter().map(merge_windows).collect();
+        self.run(text, &windows, out);
+        Windows(windows)
+    }
+
+    /// Scan `rendered` (the input with `spans` replaced by placeholders)
+    /// again wherever it can differ from what [`DetectorSet::scan_first`] saw:
+    /// in windows that overlap a placeholder, or start close enough after
+    /// one for a context word in it to count. The first scan's windows are
+    /// carried over; only the text near each placeholder is searched for
+    /// new cue words and shapes.
+    ///
+    /// `spans` are `(output start, output end, input start, input end)`, in order.
+    pub(super) fn rescan(
+        &self,
+        rendered: &str,
+        spans: &[(usize, usize, usize, usize)],
+        first: &Windows,
+        out: &mut Vec<Candidate>,
+    ) {
+        /// How far from a placeholder a new cue word or shape is looked for.
+        const NEAR: usize = 64;
+        /// How far from a placeholder a detector without a prefilter looks.
+        const MARGIN: usize = 192;
+        let marks: Vec<(usize, usize)> = spans.iter().map(|&(os, oe, _, _)| (os, oe)).collect();
+        let reach = self.max_context;
+        let sees_a_mark = |(lo, hi): (usize, usize)| {
+            let before = marks.partition_point(|&(start, _)| start <= hi);
+            before > 0 && lo <= marks[before - 1].1 + reach
+        };
+        let mut windows: Vec<Vec<(usize, usize)>> = first
+            .0
+            .iter()
+            .map(|list| {
+                list.iter()
+                    .map(|&(lo, hi)| (to_output(spans, lo, false), to_output(spans, hi, true)))
+                    .filter(|&w| sees_a_mark(w))
+                    .collect()
+            })
+            .collect();
+        let near = |margin| {
+            merge_windows(
+                marks
+                    .iter()
+                    .map(|&(os, oe)| around(rendered, os, oe, margin, margin))
+                    .collect(),
+            )
+        };
+        for &i in &self.always_on {
+            windows[i] = near(MARGIN);
         }
-        for (regex, (before, after), owners) in &self.shapes {
-            for m in regex.find_iter(text) {
-                let window = around(text, m.start(), m.end(), *before, *after);
-                for &i in owners {
-                    windows[i].push(window);
+        for region in near(NEAR) {
+            self.prefilter(rendered, region, &mut windows);
+        }
+        let windows: Vec<_> = windows
+            .into_iter()
+            .map(|list| {
+                let mut merged = merge_windows(list);
+                merged.retain(|&w| sees_a_mark(w));
+                merged
+            })
+            .collect();
+        self.run(rendered, &windows, out);
+    }
+
+    /// Add the windows around every keyword and shape hit inside `text[lo..hi]`.
+    fn prefilter(&self, text: &str, (lo, hi): (usize, usize), windows: &mut [Vec<(usize, usize)>]) {
+        for keywords in &self.keywords {
+            keywords.collect(text, (lo, hi), &self.keyword_margins, windows);
+        }
+        for shape in &self.shapes {
+            let (before, after) = shape.margins;
+            for m in shape.regex.find_iter(&text[lo..hi]) {
+                let window = around(text, lo + m.start(), lo + m.end(), before, after);
+                match &shape.gate {
+                    None => {
+                        for &i in &shape.owners {
+                            windows[i].push(window);
+                        }
+                    }
+                    Some(gate) => {
+                        for k in gate.matches_at(&text[..window.1], window.0).iter() {
+                            windows[shape.owners[k]].push(window);
+                        }
+                    }
                 }
             }
         }
+    }
+
+    /// Run each detector in its merged windows (or over the whole text,
+    /// where they cover most of it).
+    fn run(&self, text: &str, windows: &[Vec<(usize, usize)>], out: &mut Vec<Candidate>) {
         let first_new = out.len();
         for (index, detector) in self.detectors.iter().enumerate() {
-            let mut merged = merge_windows(std::mem::take(&mut windows[index]));
-            merged.retain(|w| keep(*w));
+            let merged = &windows[index];
             let covered: usize = merged.iter().map(|(lo, hi)| hi - lo).sum();
             if covered as f64 > DENSE * text.len() as f64 {
                 detector.scan(index, text, 0, text.len(), out);
             } else {
-                for (lo, hi) in merged {
+                for &(lo, hi) in merged {
                     detector.scan(index, text, lo, hi, out);
                 }
             }
@@ -412,6 +495,30 @@ impl DetectorSet {
             spare_placeholders(text, &mut out[first_new..]);
             out.retain(|c| c.start < c.end);
         }
+    }
+}
+
+/// Per detector, the merged windows a scan ran it in.
+#[derive(Debug)]
+pub(super) struct Windows(Vec<Vec<(usize, usize)>>);
+
+/// Where input byte `at` lands in the rendered text: shifted past earlier
+/// placeholders, or, inside a replaced value, at the placeholder's start
+/// (`is_end` false) or end.
+fn to_output(spans: &[(usize, usize, usize, usize)], at: usize, is_end: bool) -> usize {
+    let done = spans.partition_point(|&(_, _, _, ie)| ie <= at);
+    match spans.get(done) {
+        Some(&(os, oe, is, _)) if is < at => {
+            if is_end {
+                oe
+            } else {
+                os
+            }
+        }
+        _ => match done.checked_sub(1).map(|k| spans[k]) {
+            Some((_, oe, _, ie)) => at - ie + oe,
+            None => at,
+        },
     }
 }
 

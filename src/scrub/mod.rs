@@ -185,7 +185,7 @@ impl Scrubbed {
 pub fn scrub(text: &str, policy: &Policy) -> Scrubbed {
     let detectors = policy.detectors();
     let mut candidates = Vec::new();
-    detectors.scan(text, &mut candidates);
+    let windows = detectors.scan_first(text, &mut candidates);
     let exports = export::find_exports(text, &candidates);
     candidates.extend(exports.into_iter().map(|(start, end)| Candidate {
         start,
@@ -201,7 +201,8 @@ pub fn scrub(text: &str, policy: &Policy) -> Scrubbed {
     // fold what it finds back into input coordinates, until nothing new turns
     // up, so that scrubbed text always scrubs to itself.
     for _ in 0..4 {
-        let extra = rescan_near_placeholders(&rendered, detectors);
+        let mut extra = Vec::new();
+        detectors.rescan(&rendered.text, &rendered.spans, &windows, &mut extra);
         if extra.is_empty() {
             break;
         }
@@ -277,37 +278,6 @@ fn render(text: &str, merged: &[Candidate], policy: &Policy) -> Rendered {
     }
     out.push_str(&text[at..]);
     Rendered { text: out, spans }
-}
-
-/// Candidates in the rendered text that touch the neighbourhood of a
-/// placeholder (where the first scan saw other characters).
-fn rescan_near_placeholders(rendered: &Rendered, detectors: &DetectorSet) -> Vec<Candidate> {
-    const MARGIN: usize = 192;
-    let text = rendered.text.as_str();
-    let regions = engine::merge_windows(
-        rendered
-            .spans
-            .iter()
-            .map(|&(os, oe, _, _)| engine::around(text, os, oe, MARGIN, MARGIN))
-            .collect(),
-    );
-    let mut found = Vec::new();
-    for (lo, hi) in regions {
-        let before = found.len();
-        // Spans are in text order: the region's are one run of them.
-        let first = rendered.spans.partition_point(|&(os, _, _, _)| os < lo);
-        let marks: Vec<(usize, usize)> = rendered.spans[first..]
-            .iter()
-            .take_while(|&&(_, oe, _, _)| oe <= hi)
-            .map(|&(os, oe, _, _)| (os - lo, oe - lo))
-            .collect();
-        detectors.scan_near(&text[lo..hi], &marks, &mut found);
-        for c in &mut found[before..] {
-            c.start += lo;
-            c.end += lo;
-        }
-    }
-    found
 }
 
 /// A JSON value (a record id, say) with every private value in it replaced:

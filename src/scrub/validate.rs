@@ -538,20 +538,21 @@ fn longest_run(value: &str) -> usize {
 /// Six or more distinct punctuation marks among letters, and not a URL,
 /// an email, a merge field or a path.
 pub fn symbol_soup(value: &str) -> bool {
-    if value.contains("://")
+    // The cheap counts first: most long tokens have one or two kinds of mark.
+    let marks = value
+        .bytes()
+        .filter(u8::is_ascii_punctuation)
+        .fold(0u128, |set, b| set | 1 << b);
+    if marks.count_ones() < 6 || value.bytes().filter(u8::is_ascii_alphanumeric).count() < 8 {
+        return false;
+    }
+    !(value.contains("://")
         || value.starts_with("{{")
         || value.starts_with('/')
         || has_template_variable(value)
         || looks_like_markup_or_code(value)
         || longest_run(value) > 3
-        || entropy(value) < 3.5
-    {
-        return false;
-    }
-    let mut marks: Vec<u8> = value.bytes().filter(u8::is_ascii_punctuation).collect();
-    marks.sort_unstable();
-    marks.dedup();
-    marks.len() >= 6 && value.bytes().filter(u8::is_ascii_alphanumeric).count() >= 8
+        || entropy(value) < 3.5)
 }
 
 /// Pasted HTML or code (`<script>alert('x')</script>`, `fbq('track','Lead')`):
