@@ -406,8 +406,9 @@ impl DetectorSet {
         first: &Windows,
         out: &mut Vec<Candidate>,
     ) {
-        /// How far from a placeholder a new cue word or shape is looked for.
-        const NEAR: usize = 64;
+        /// How far from a placeholder a new cue word or shape is looked for:
+        /// the longest keyword, and then on to the next whitespace.
+        const NEAR: usize = 32;
         /// How far from a placeholder a detector without a prefilter looks.
         const MARGIN: usize = 192;
         let marks: Vec<(usize, usize)> = spans.iter().map(|&(os, oe, _, _)| (os, oe)).collect();
@@ -416,13 +417,19 @@ impl DetectorSet {
             let before = marks.partition_point(|&(start, _)| start <= hi);
             before > 0 && lo <= marks[before - 1].1 + reach
         };
+        // The same test on input coordinates skips most windows unmapped:
+        // the text between a window and the last value before it is unchanged.
+        let sees_a_value = |&(lo, hi): &(usize, usize)| {
+            let before = spans.partition_point(|&(_, _, start, _)| start <= hi);
+            before > 0 && lo <= spans[before - 1].3 + reach
+        };
         let mut windows: Vec<Vec<(usize, usize)>> = first
             .0
             .iter()
             .map(|list| {
                 list.iter()
+                    .filter(|w| sees_a_value(w))
                     .map(|&(lo, hi)| (to_output(spans, lo, false), to_output(spans, hi, true)))
-                    .filter(|&w| sees_a_mark(w))
                     .collect()
             })
             .collect();
@@ -482,12 +489,19 @@ impl DetectorSet {
         let first_new = out.len();
         for (index, detector) in self.detectors.iter().enumerate() {
             let merged = &windows[index];
+            if merged.is_empty() {
+                continue;
+            }
+            // Capture slots only for rows with a `secret` group, allocated once per run.
+            let mut slots = detector
+                .secret_group
+                .map(|_| detector.regex.capture_locations());
             let covered: usize = merged.iter().map(|(lo, hi)| hi - lo).sum();
             if covered as f64 > DENSE * text.len() as f64 {
-                detector.scan(index, text, 0, text.len(), out);
+                detector.scan(index, text, (0, text.len()), slots.as_mut(), out);
             } else {
-                for &(lo, hi) in merged {
-                    detector.scan(index, text, lo, hi, out);
+                for &window in merged {
+                    detector.scan(index, text, window, slots.as_mut(), out);
                 }
             }
         }
@@ -563,12 +577,18 @@ pub(super) fn merge_windows(mut windows: Vec<(usize, usize)>) -> Vec<(usize, usi
 impl Detector {
     /// Run this detector on `text[lo..hi]` (the text before `lo` still
     /// counts for `\b` and context words).
-    fn scan(&self, index: usize, text: &str, lo: usize, mut hi: usize, out: &mut Vec<Candidate>) {
-        // Capture slots only for rows with a `secret` group, allocated once per call.
-        let mut slots = self.secret_group.map(|_| self.regex.capture_locations());
+    fn scan(
+        &self,
+        index: usize,
+        text: &str,
+        (lo, mut hi): (usize, usize),
+        mut slots: Option<&mut regex::CaptureLocations>,
+        out: &mut Vec<Candidate>,
+    ) {
         let mut at = lo;
         while at < hi {
-            let Some((whole, secret)) = self.next_match(&text[..hi], at, slots.as_mut()) else {
+            let Some((whole, secret)) = self.next_match(&text[..hi], at, slots.as_deref_mut())
+            else {
                 break;
             };
             if whole.end == hi && hi < text.len() {
