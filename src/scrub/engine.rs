@@ -201,6 +201,7 @@ impl Keywords {
         let automaton = AhoCorasickBuilder::new()
             .ascii_case_insensitive(ignore_case)
             .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(&words)
             .map_err(|e| RulesError::Keywords(e.to_string()))?;
         Ok(Keywords {
