@@ -134,3 +134,16 @@ fn json_ids_are_scrubbed_whatever_their_type() {
         json!({"row": 3, "who": ["ok", "[EMAIL]"]})
     );
 }
+
+#[test]
+fn a_long_token_after_a_key_cue_goes_whole_and_long_quoted_prose_stays() {
+    let token: String = "aB3dE5gH7j".repeat(30);
+    let out = run(&format!("the api key is {token} and it fails"));
+    assert_eq!(out.text().as_str(), "the api key is [API_KEY] and it fails");
+
+    let prose = format!(
+        "config: \"{}\"",
+        "we send the welcome email after the tag ".repeat(6)
+    );
+    assert_eq!(run(&prose).text().as_str(), prose);
+}

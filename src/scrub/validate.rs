@@ -444,6 +444,10 @@ pub fn secret_like(value: &str) -> bool {
     if v.len() < 8 || is_placeholder_like(v) || v.starts_with('$') {
         return false;
     }
+    // A quoted value runs to its closing quote; past 200 characters it is prose.
+    if quoted && v.chars().count() > 200 {
+        return false;
+    }
     if v.contains("://") || v.starts_with("http") || is_identifier(v) {
         return false;
     }
