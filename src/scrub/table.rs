@@ -114,6 +114,15 @@ impl Shape {
         }
     }
 
+    /// Whether a hit of this shape first asks one set of its detectors'
+    /// patterns which of them can match there. It pays for digit runs, most
+    /// of which (dates, prices, order numbers) no detector takes; not for
+    /// long tokens, which the broad token detectors match almost always and
+    /// where the set reports every end of every match.
+    pub fn gated(self) -> bool {
+        !matches!(self, Shape::Token)
+    }
+
     /// The prefilter regex for this shape.
     pub fn pattern(self) -> &'static str {
         match self {
