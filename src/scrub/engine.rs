@@ -119,6 +119,7 @@ struct Keywords {
 /// that asked for it.
 #[derive(Debug)]
 struct ShapeScan {
+    shape: Shape,
     regex: Regex,
     /// Bytes before and after each hit that its window takes in.
     margins: (usize, usize),
@@ -343,6 +344,7 @@ impl DetectorSet {
         let shapes = shape_owners
             .into_iter()
             .map(|(shape, owners)| ShapeScan {
+                shape,
                 regex: Regex::new(shape.pattern()).expect("shape patterns are valid"),
                 margins: shape.margins(),
                 // Too big a set only loses the shortcut.
@@ -467,7 +469,20 @@ impl DetectorSet {
         }
         for shape in &self.shapes {
             let (before, after) = shape.margins;
-            for m in shape.regex.find_iter(&text[lo..hi]) {
+            let region = &text[lo..hi];
+            let mut at = 0;
+            while let Some(m) = shape.regex.find_at(region, at) {
+                let last_char = region[..m.end()]
+                    .chars()
+                    .next_back()
+                    .map_or(1, char::len_utf8);
+                at = (m.end() - last_char).max(m.start() + 1);
+                while !region.is_char_boundary(at) {
+                    at += 1;
+                }
+                if !shape.shape.keeps(m.as_str()) {
+                    continue;
+                }
                 let window = around(text, lo + m.start(), lo + m.end(), before, after);
                 match &shape.gate {
                     None => {

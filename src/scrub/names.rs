@@ -163,6 +163,20 @@ fn is_first(word: &str) -> bool {
     FIRST.contains(word)
 }
 
+/// Whether `word`, in any case, is in the first-name list. Costs no
+/// allocation for the usual short ASCII word.
+pub fn is_first_name(word: &str) -> bool {
+    let mut buffer = [0u8; 24];
+    match buffer.get_mut(..word.len()) {
+        Some(lower) if word.is_ascii() => {
+            lower.copy_from_slice(word.as_bytes());
+            lower.make_ascii_lowercase();
+            std::str::from_utf8(lower).is_ok_and(is_first)
+        }
+        _ => is_first(&word.to_lowercase()),
+    }
+}
+
 fn is_surname(word: &str) -> bool {
     SURNAMES.contains(word)
 }
@@ -242,6 +256,14 @@ mod tests {
         assert!(!is_full_name("Gravity Forms"));
         assert!(!is_full_name("Mark Complete"));
         assert!(!is_full_name("Google Sheets"));
+    }
+
+    #[test]
+    fn first_name_lookup_ignores_case() {
+        assert!(is_first_name("Sarah"));
+        assert!(is_first_name("SARAH"));
+        assert!(!is_first_name("Looker"));
+        assert!(!is_first_name("Zoë-Anne-Marie-Louise-Extra-Long"));
     }
 
     #[test]

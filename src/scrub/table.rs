@@ -7,6 +7,7 @@
 use serde::Deserialize;
 
 use super::kind::FindingKind;
+use super::names;
 use super::validate::Validator;
 
 /// The embedded default detector table.
@@ -39,7 +40,7 @@ pub struct DetectorSpec {
     #[serde(default)]
     pub keywords: Vec<String>,
     /// For patterns with no literal part: the shape of text they can match
-    /// (`digits`, `token`, `capitalized`, `street_number`); the pattern runs
+    /// (`digits`, `token`, `first_name`, `street_number`); the pattern runs
     /// near such text too. With neither keywords nor shape, it always runs.
     #[serde(default)]
     pub shape: Option<Shape>,
@@ -88,8 +89,9 @@ pub enum Shape {
     Digits,
     /// Sixteen or more printable characters without a space.
     Token,
-    /// A capitalised word followed by another capitalised word.
-    Capitalized,
+    /// A capitalised first name from the bundled census list followed by
+    /// another capitalised word ("Sarah Johnson", not "Google Sheets").
+    FirstName,
     /// A house number followed by a capitalised word.
     StreetNumber,
 }
@@ -99,17 +101,18 @@ impl Shape {
     pub const ALL: [Shape; 4] = [
         Shape::Digits,
         Shape::Token,
-        Shape::Capitalized,
+        Shape::FirstName,
         Shape::StreetNumber,
     ];
 
     /// How many bytes before and after a hit of this shape its detectors
-    /// look: tokens need only themselves, digits need their cue words.
+    /// look: tokens and names need only themselves and what follows,
+    /// digits need their cue words.
     pub fn margins(self) -> (usize, usize) {
         match self {
             Shape::Digits => (64, 16),
             Shape::Token => (1, 1),
-            Shape::Capitalized => (16, 48),
+            Shape::FirstName => (0, 48),
             Shape::StreetNumber => (8, 200),
         }
     }
@@ -123,12 +126,26 @@ impl Shape {
         !matches!(self, Shape::Token)
     }
 
-    /// The prefilter regex for this shape.
+    /// Whether a match of [`Shape::pattern`] is a hit: for `first_name`, its
+    /// first word must be a known first name.
+    pub fn keeps(self, matched: &str) -> bool {
+        match self {
+            Shape::FirstName => {
+                let word = matched.split(char::is_whitespace).next().unwrap_or("");
+                names::is_first_name(word)
+            }
+            Shape::Digits | Shape::Token | Shape::StreetNumber => true,
+        }
+    }
+
+    /// The prefilter regex for this shape. Each search resumes at the last
+    /// character of the previous match, so that in a run of capitalised
+    /// words each one is tried as a first name.
     pub fn pattern(self) -> &'static str {
         match self {
             Shape::Digits => r"[0-9](?:[ ().\-/+:]?[0-9]){3,}",
             Shape::Token => r"[!-~]{16,}",
-            Shape::Capitalized => r"[A-Z][a-z'\-]+\s+[A-Z]",
+            Shape::FirstName => r"[A-Z][a-z'\-]+\s+[A-Z]",
             Shape::StreetNumber => r"[0-9]{1,6}[A-Za-z]?,?\s+[A-Z]",
         }
     }

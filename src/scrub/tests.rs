@@ -147,3 +147,12 @@ fn a_long_token_after_a_key_cue_goes_whole_and_long_quoted_prose_stays() {
     );
     assert_eq!(run(&prose).text().as_str(), prose);
 }
+
+#[test]
+fn a_full_name_after_other_capitalised_words_is_found() {
+    let out = run("The Looker Studio Sarah Johnson built shows Google Sheets totals");
+    assert_eq!(
+        out.text().as_str(),
+        "The Looker Studio [PERSON] built shows Google Sheets totals"
+    );
+}
