@@ -554,8 +554,9 @@ fn to_output(spans: &[(usize, usize, usize, usize)], at: usize, is_end: bool) ->
 }
 
 /// The window around a prefilter hit: some bytes before and after, widened
-/// to whitespace (kept, for patterns that start with a separator) so that no
-/// token is cut.
+/// to ASCII whitespace (kept, for patterns that start with a separator) so
+/// that no token is cut. Other spaces (no-break, ideographic) only widen it
+/// further; scanning bytes keeps this cheap, and it runs for every hit.
 pub(super) fn around(
     text: &str,
     start: usize,
@@ -563,19 +564,22 @@ pub(super) fn around(
     before: usize,
     after: usize,
 ) -> (usize, usize) {
-    let lo = floor_char_boundary(text, start.saturating_sub(before));
-    // Keep the whitespace itself: patterns may start by matching a separator.
-    let lo = text[..lo].rfind(char::is_whitespace).unwrap_or(0);
+    let bytes = text.as_bytes();
+    let lo = bytes[..start.saturating_sub(before)]
+        .iter()
+        .rposition(u8::is_ascii_whitespace)
+        .unwrap_or(0);
     (lo, end_at_whitespace(text, end + after))
 }
 
-/// The first whitespace at or after byte `at` (clamped to the text), or
-/// the end: a window never cuts a token.
+/// The first ASCII whitespace at or after byte `at` (clamped to the text),
+/// or the end: a window never cuts a token.
 fn end_at_whitespace(text: &str, at: usize) -> usize {
-    let hi = floor_char_boundary(text, at.min(text.len()));
-    text[hi..]
-        .find(char::is_whitespace)
-        .map_or(text.len(), |i| hi + i)
+    let at = at.min(text.len());
+    text.as_bytes()[at..]
+        .iter()
+        .position(u8::is_ascii_whitespace)
+        .map_or(text.len(), |i| at + i)
 }
 
 /// Sort windows and join those that overlap or touch, in place.
