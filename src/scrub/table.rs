@@ -106,11 +106,12 @@ impl Shape {
     ];
 
     /// How many bytes before and after a hit of this shape its detectors
-    /// look: tokens and names need only themselves and what follows,
-    /// digits need their cue words.
+    /// look: tokens and names need only themselves and what follows; digits
+    /// need room for a prefix a pattern may start with (`+44 (0) `, `AB `).
+    /// Context words are looked up in the text itself, not in the window.
     pub fn margins(self) -> (usize, usize) {
         match self {
-            Shape::Digits => (64, 16),
+            Shape::Digits => (24, 16),
             Shape::Token => (1, 1),
             Shape::FirstName => (0, 48),
             Shape::StreetNumber => (8, 200),

@@ -156,3 +156,12 @@ fn a_full_name_after_other_capitalised_words_is_found() {
         "The Looker Studio [PERSON] built shows Google Sheets totals"
     );
 }
+
+#[test]
+fn digit_prefixes_stay_inside_their_window() {
+    let out = run("UK mobile +44 (0) 20 7946 0958 and NI number AB 12 34 56 C, both failed");
+    assert_eq!(
+        out.text().as_str(),
+        "UK mobile [PHONE] and NI number [SSN], both failed"
+    );
+}
