@@ -149,69 +149,70 @@ const NOT_NAMES: &[&str] = &[
 ];
 
 fn is_not_name(word: &str) -> bool {
-    NOT_NAMES.binary_search(&word).is_ok()
+    lowered(word, |w| NOT_NAMES.binary_search(&w).is_ok())
 }
 
-fn words(value: &str) -> impl Iterator<Item = String> + '_ {
+/// The words of a name-shaped value, with a trailing full stop dropped.
+fn words(value: &str) -> impl Iterator<Item = &str> {
     value
         .split(|c: char| c.is_whitespace() || c == ',')
         .filter(|w| !w.is_empty())
-        .map(|w| w.trim_end_matches('.').to_lowercase())
+        .map(|w| w.trim_end_matches('.'))
 }
 
-fn is_first(word: &str) -> bool {
-    FIRST.contains(word)
-}
-
-/// Whether `word`, in any case, is in the first-name list. Costs no
-/// allocation for the usual short ASCII word.
-pub fn is_first_name(word: &str) -> bool {
+/// Call `f` with `word` in lower case, without allocating for a short
+/// ASCII word (the name lists are lower-case ASCII).
+fn lowered<R>(word: &str, f: impl FnOnce(&str) -> R) -> R {
     let mut buffer = [0u8; 24];
     match buffer.get_mut(..word.len()) {
         Some(lower) if word.is_ascii() => {
             lower.copy_from_slice(word.as_bytes());
             lower.make_ascii_lowercase();
-            std::str::from_utf8(lower).is_ok_and(is_first)
+            f(std::str::from_utf8(lower).unwrap_or_default())
         }
-        _ => is_first(&word.to_lowercase()),
+        _ => f(&word.to_lowercase()),
     }
 }
 
+/// Whether `word`, in any case, is in the first-name list.
+pub fn is_first_name(word: &str) -> bool {
+    lowered(word, |w| FIRST.contains(w))
+}
+
 fn is_surname(word: &str) -> bool {
-    SURNAMES.contains(word)
+    lowered(word, |w| SURNAMES.contains(w))
+}
+
+/// The first and last word of `value` and how many words it has.
+fn first_last(value: &str) -> Option<(&str, &str, usize)> {
+    let mut ws = words(value);
+    let first = ws.next()?;
+    Some(ws.fold((first, first, 1), |(first, _, n), w| (first, w, n + 1)))
 }
 
 /// The first word is a known first name (a weak cue came before it). A first
 /// name that is also a common word ("Mark", "Will") needs a surname after it.
 pub fn starts_with_first_name(value: &str) -> bool {
-    let ws: Vec<String> = words(value).collect();
-    match ws.as_slice() {
-        [first] => is_first(first) && !is_not_name(first),
-        [first, .., last] => is_first(first) && (!is_not_name(first) || is_surname(last)),
-        [] => false,
+    match first_last(value) {
+        Some((first, _, 1)) => is_first_name(first) && !is_not_name(first),
+        Some((first, last, _)) => is_first_name(first) && (!is_not_name(first) || is_surname(last)),
+        None => false,
     }
 }
 
 /// The first word is a known first name or the last word a known surname (a
 /// strong cue came before it, such as "my name is" or "Mr.").
 pub fn is_known_name(value: &str) -> bool {
-    let ws: Vec<String> = words(value).collect();
-    match (ws.first(), ws.last()) {
-        (Some(first), Some(last)) => is_first(first) || is_surname(last),
-        _ => false,
-    }
+    first_last(value).is_some_and(|(first, last, _)| is_first_name(first) || is_surname(last))
 }
 
 /// Two or three capitalised words: a first name that is not also a common CRM
 /// word, an optional middle name or initial, and a known surname ("Dan May":
 /// the surname may be a common word once the first name is a clear one).
 pub fn is_full_name(value: &str) -> bool {
-    let ws: Vec<String> = words(value).collect();
-    if !(2..=3).contains(&ws.len()) {
-        return false;
-    }
-    let (first, last) = (&ws[0], &ws[ws.len() - 1]);
-    is_first(first) && !is_not_name(first) && is_surname(last)
+    first_last(value).is_some_and(|(first, last, n)| {
+        (2..=3).contains(&n) && is_first_name(first) && !is_not_name(first) && is_surname(last)
+    })
 }
 
 const MONTHS: &[&str] = &[
