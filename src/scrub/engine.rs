@@ -102,8 +102,9 @@ pub struct DetectorSet {
     always_on: Vec<usize>,
     /// Per detector: its own window around keyword hits, if not the default.
     keyword_margins: Vec<Option<(usize, usize)>>,
-    /// The widest context window: how far before a match a word can matter.
-    max_context: usize,
+    /// Per detector: how far before a match a context word can matter (0
+    /// for rows without context words).
+    reach: Vec<usize>,
 }
 
 /// One keyword automaton and, for each of its patterns, the detectors that
@@ -275,12 +276,16 @@ impl DetectorSet {
         let mut always_on = Vec::new();
         let mut shape_owners: Vec<(Shape, Vec<usize>)> = Vec::new();
         let mut keyword_margins = Vec::with_capacity(rows.len());
-        let max_context = rows
+        let reach = rows
             .iter()
-            .filter(|r| !r.context.is_empty() || !r.exclude_context.is_empty())
-            .map(|r| r.context_window)
-            .max()
-            .unwrap_or(0);
+            .map(|r| {
+                if r.context.is_empty() && r.exclude_context.is_empty() {
+                    0
+                } else {
+                    r.context_window
+                }
+            })
+            .collect();
         for (index, spec) in rows.into_iter().enumerate() {
             if !(0.0..=1.0).contains(&spec.confidence) {
                 return Err(RulesError::Confidence {
@@ -365,7 +370,7 @@ impl DetectorSet {
             shapes,
             always_on,
             keyword_margins,
-            max_context,
+            reach,
         })
     }
 
@@ -416,23 +421,25 @@ impl DetectorSet {
         /// How far from a placeholder a detector without a prefilter looks.
         const MARGIN: usize = 192;
         let marks: Vec<(usize, usize)> = spans.iter().map(|&(os, oe, _, _)| (os, oe)).collect();
-        let reach = self.max_context;
-        let sees_a_mark = |(lo, hi): (usize, usize)| {
+        // A window matters if it overlaps a placeholder or starts within
+        // its detector's context reach after one.
+        let sees_a_mark = |(lo, hi): (usize, usize), reach: usize| {
             let before = marks.partition_point(|&(start, _)| start <= hi);
             before > 0 && lo <= marks[before - 1].1 + reach
         };
         // The same test on input coordinates skips most windows unmapped:
         // the text between a window and the last value before it is unchanged.
-        let sees_a_value = |&(lo, hi): &(usize, usize)| {
+        let sees_a_value = |(lo, hi): (usize, usize), reach: usize| {
             let before = spans.partition_point(|&(_, _, start, _)| start <= hi);
             before > 0 && lo <= spans[before - 1].3 + reach
         };
         let mut windows: Vec<Vec<(usize, usize)>> = first
             .0
             .iter()
-            .map(|list| {
+            .zip(&self.reach)
+            .map(|(list, &reach)| {
                 list.iter()
-                    .filter(|w| sees_a_value(w))
+                    .filter(|&&w| sees_a_value(w, reach))
                     .map(|&(lo, hi)| (to_output(spans, lo, false), to_output(spans, hi, true)))
                     .collect()
             })
@@ -453,9 +460,10 @@ impl DetectorSet {
         }
         let windows: Vec<_> = windows
             .into_iter()
-            .map(|list| {
+            .zip(&self.reach)
+            .map(|(list, &reach)| {
                 let mut merged = merge_windows(list);
-                merged.retain(|&w| sees_a_mark(w));
+                merged.retain(|&w| sees_a_mark(w, reach));
                 merged
             })
             .collect();
