@@ -7,13 +7,14 @@
 //! makes a person: the detectors pair it with a cue ("my client …", "Hi,
 //! I'm …", "Mr.") or with a second name-shaped word.
 
-use std::collections::HashSet;
 use std::sync::LazyLock;
 
-static FIRST: LazyLock<HashSet<&'static str>> =
+/// The lists are sorted (byte order), so a lookup is a binary search and
+/// loading one is a single pass over its lines.
+static FIRST: LazyLock<Vec<&'static str>> =
     LazyLock::new(|| include_str!("names/first.txt").lines().collect());
 
-static SURNAMES: LazyLock<HashSet<&'static str>> =
+static SURNAMES: LazyLock<Vec<&'static str>> =
     LazyLock::new(|| include_str!("names/surnames.txt").lines().collect());
 
 /// Capitalised words that are in the census lists but, in CRM and automation
@@ -176,11 +177,11 @@ fn lowered<R>(word: &str, f: impl FnOnce(&str) -> R) -> R {
 
 /// Whether `word`, in any case, is in the first-name list.
 pub fn is_first_name(word: &str) -> bool {
-    lowered(word, |w| FIRST.contains(w))
+    lowered(word, |w| FIRST.binary_search(&w).is_ok())
 }
 
 fn is_surname(word: &str) -> bool {
-    lowered(word, |w| SURNAMES.contains(w))
+    lowered(word, |w| SURNAMES.binary_search(&w).is_ok())
 }
 
 /// The first and last word of `value` and how many words it has.
@@ -245,8 +246,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn not_names_is_sorted_for_binary_search() {
+    fn word_lists_are_sorted_for_binary_search() {
         assert!(NOT_NAMES.windows(2).all(|w| w[0] < w[1]));
+        assert!(FIRST.windows(2).all(|w| w[0] < w[1]));
+        assert!(SURNAMES.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]
