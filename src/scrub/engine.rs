@@ -47,6 +47,16 @@ pub enum RulesError {
         /// The value given.
         value: f32,
     },
+    /// A row says it starts at its keyword but has none (or has a shape).
+    #[error(
+        "{origin}: detector `{id}`: starts_at_keyword needs keywords to start at, and no shape"
+    )]
+    Anchor {
+        /// Where the table came from.
+        origin: String,
+        /// The detector id.
+        id: String,
+    },
     /// The keyword automaton could not be built.
     #[error("keyword prefilter: {0}")]
     Keywords(String),
@@ -68,6 +78,8 @@ pub struct Detector {
     /// The kind it finds.
     pub kind: FindingKind,
     regex: Regex,
+    /// The same pattern for anchored searches, for rows that start at their keyword.
+    anchored: Option<regex_automata::meta::Regex>,
     secret_group: Option<usize>,
     validator: Option<Validator>,
     context: Option<(AhoCorasick, usize)>,
@@ -100,8 +112,8 @@ pub struct DetectorSet {
     keywords: Vec<Keywords>,
     shapes: Vec<ShapeScan>,
     always_on: Vec<usize>,
-    /// Per detector: its own window around keyword hits, if not the default.
-    keyword_margins: Vec<Option<(usize, usize)>>,
+    /// Per detector: where it runs around its keyword hits.
+    around_hits: Vec<AroundHit>,
     /// Per detector: how far before a match a context word can matter (0
     /// for rows without context words).
     reach: Vec<usize>,
@@ -114,6 +126,16 @@ struct Keywords {
     automaton: AhoCorasick,
     words: Vec<String>,
     owners: Vec<Vec<usize>>,
+}
+
+/// Where a detector runs around each hit of one of its keywords.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum AroundHit {
+    /// In a window this many bytes before and after the hit, widened to
+    /// whitespace.
+    Window(usize, usize),
+    /// Anchored at the hit; a match runs about this far at most.
+    At(usize),
 }
 
 /// One shape prefilter (a run of digits, a long token, …) and the detectors
@@ -225,7 +247,7 @@ impl Keywords {
         &self,
         text: &str,
         (lo, hi): (usize, usize),
-        margins: &[Option<(usize, usize)>],
+        around_hits: &[AroundHit],
         windows: &mut [Vec<(usize, usize)>],
     ) {
         let bytes = text.as_bytes();
@@ -246,11 +268,13 @@ impl Keywords {
                         || (prev.is_ascii_lowercase() && first.is_ascii_uppercase())
                 };
             if starts_word {
-                let window = around(text, m.start(), m.end(), BEFORE, AFTER);
                 for &i in &self.owners[pattern] {
-                    windows[i].push(match margins[i] {
-                        None => window,
-                        Some((before, after)) => around(text, m.start(), m.end(), before, after),
+                    windows[i].push(match around_hits[i] {
+                        // A point: anchored rows run where the hit starts.
+                        AroundHit::At(_) => (m.start(), m.start()),
+                        AroundHit::Window(before, after) => {
+                            around(text, m.start(), m.end(), before, after)
+                        }
                     });
                 }
             }
@@ -275,7 +299,7 @@ impl DetectorSet {
         let mut insensitive: (Vec<String>, Vec<Vec<usize>>) = (Vec::new(), Vec::new());
         let mut always_on = Vec::new();
         let mut shape_owners: Vec<(Shape, Vec<usize>)> = Vec::new();
-        let mut keyword_margins = Vec::with_capacity(rows.len());
+        let mut around_hits = Vec::with_capacity(rows.len());
         let reach = rows
             .iter()
             .map(|r| {
@@ -301,7 +325,28 @@ impl DetectorSet {
                     message: e.to_string(),
                 })?;
             let secret_group = regex.capture_names().position(|n| n == Some("secret"));
-            keyword_margins.push(spec.keyword_window.map(|[before, after]| (before, after)));
+            let [before, after] = spec.keyword_window.unwrap_or([BEFORE, AFTER]);
+            let anchored = if spec.starts_at_keyword {
+                if spec.keywords.is_empty() || spec.shape.is_some() {
+                    return Err(RulesError::Anchor {
+                        origin: origin.to_owned(),
+                        id: spec.id,
+                    });
+                }
+                around_hits.push(AroundHit::At(after));
+                Some(
+                    regex_automata::meta::Regex::new(regex.as_str()).map_err(|e| {
+                        RulesError::Pattern {
+                            origin: origin.to_owned(),
+                            id: spec.id.clone(),
+                            message: e.to_string(),
+                        }
+                    })?,
+                )
+            } else {
+                around_hits.push(AroundHit::Window(before, after));
+                None
+            };
             let words = |list: &[String]| -> Result<_, RulesError> {
                 Ok(if list.is_empty() {
                     None
@@ -337,6 +382,7 @@ impl DetectorSet {
                 id: spec.id.into(),
                 kind: spec.kind,
                 regex,
+                anchored,
                 secret_group,
                 validator: spec.validator,
                 context,
@@ -369,7 +415,7 @@ impl DetectorSet {
             ],
             shapes,
             always_on,
-            keyword_margins,
+            around_hits,
             reach,
         })
     }
@@ -436,11 +482,17 @@ impl DetectorSet {
         let mut windows: Vec<Vec<(usize, usize)>> = first
             .0
             .iter()
-            .zip(&self.reach)
-            .map(|(list, &reach)| {
+            .enumerate()
+            .map(|(i, list)| {
                 list.iter()
-                    .filter(|&&w| sees_a_value(w, reach))
-                    .map(|&(lo, hi)| (to_output(spans, lo, false), to_output(spans, hi, true)))
+                    .filter(|&&w| sees_a_value(self.extent(i, w), self.reach[i]))
+                    .map(|&(lo, hi)| {
+                        let start = to_output(spans, lo, false);
+                        match self.around_hits[i] {
+                            AroundHit::At(_) => (start, start),
+                            AroundHit::Window(..) => (start, to_output(spans, hi, true)),
+                        }
+                    })
                     .collect()
             })
             .collect();
@@ -460,20 +512,29 @@ impl DetectorSet {
         }
         let windows: Vec<_> = windows
             .into_iter()
-            .zip(&self.reach)
-            .map(|(list, &reach)| {
+            .enumerate()
+            .map(|(i, list)| {
                 let mut merged = merge_windows(list);
-                merged.retain(|&w| sees_a_mark(w, reach));
+                merged.retain(|&w| sees_a_mark(self.extent(i, w), self.reach[i]));
                 merged
             })
             .collect();
         self.run(rendered, &windows, out);
     }
 
+    /// The text detector `i` can read from window `w`: a point, for a row
+    /// anchored at its keyword, reaches as far as a match runs.
+    fn extent(&self, i: usize, (lo, hi): (usize, usize)) -> (usize, usize) {
+        match self.around_hits[i] {
+            AroundHit::At(after) => (lo, lo + after),
+            AroundHit::Window(..) => (lo, hi),
+        }
+    }
+
     /// Add the windows around every keyword and shape hit inside `text[lo..hi]`.
     fn prefilter(&self, text: &str, (lo, hi): (usize, usize), windows: &mut [Vec<(usize, usize)>]) {
         for keywords in &self.keywords {
-            keywords.collect(text, (lo, hi), &self.keyword_margins, windows);
+            keywords.collect(text, (lo, hi), &self.around_hits, windows);
         }
         for shape in &self.shapes {
             let (before, after) = shape.margins;
@@ -515,6 +576,13 @@ impl DetectorSet {
         for (index, detector) in self.detectors.iter().enumerate() {
             let merged = &windows[index];
             if merged.is_empty() {
+                continue;
+            }
+            if let Some(anchored) = &detector.anchored {
+                let mut captures = anchored.create_captures();
+                for &(at, _) in merged {
+                    detector.scan_at(anchored, index, text, at, &mut captures, out);
+                }
                 continue;
             }
             // Capture slots only for rows with a `secret` group, allocated once per run.
@@ -644,6 +712,45 @@ impl Detector {
             while at < text.len() && !text.is_char_boundary(at) {
                 at += 1;
             }
+        }
+    }
+
+    /// Try this detector's pattern anchored at byte `at` (a keyword hit);
+    /// push the match if it passes its checks.
+    fn scan_at(
+        &self,
+        anchored: &regex_automata::meta::Regex,
+        index: usize,
+        text: &str,
+        at: usize,
+        captures: &mut regex_automata::util::captures::Captures,
+        out: &mut Vec<Candidate>,
+    ) {
+        let input = regex_automata::Input::new(text)
+            .range(at..)
+            .anchored(regex_automata::Anchored::Yes);
+        let secret = match self.secret_group {
+            Some(group) => {
+                anchored.search_captures(&input, captures);
+                match (captures.get_match(), captures.get_group(group)) {
+                    (Some(_), Some(secret)) => secret.range(),
+                    (Some(whole), None) => whole.range(),
+                    (None, _) => return,
+                }
+            }
+            None => match anchored.search(&input) {
+                Some(whole) => whole.range(),
+                None => return,
+            },
+        };
+        if let Some(end) = self.accepted_end(text, secret.start, secret.end) {
+            out.push(Candidate {
+                start: secret.start,
+                end,
+                kind: self.kind,
+                detector: index,
+                confidence: self.confidence,
+            });
         }
     }
 
@@ -845,6 +952,22 @@ mod tests {
         let err = DetectorSet::compile("extra.toml", table.detectors).unwrap_err();
         assert!(
             err.to_string().contains("extra.toml: detector `broken`"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_anchored_row_needs_keywords() {
+        let table = parse_table(
+            "extra.toml",
+            "[[detector]]\nid = \"nowhere\"\nkind = \"api_key\"\npattern = \"x\"\nstarts_at_keyword = true\nconfidence = 0.5\n",
+        )
+        .unwrap();
+        let err = DetectorSet::compile("extra.toml", table.detectors)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("extra.toml: detector `nowhere`: starts_at_keyword needs keywords"),
             "{err}"
         );
     }

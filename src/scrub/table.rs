@@ -68,6 +68,12 @@ pub struct DetectorSpec {
     /// common, it then scans a fraction of it.
     #[serde(default)]
     pub keyword_window: Option<[usize; 2]>,
+    /// Every match starts exactly where one of the keywords starts: the
+    /// pattern is then tried only there, anchored, instead of searched for
+    /// in a window, which is much cheaper where the cue is common. The
+    /// second number of `keyword_window` still says how far a match runs.
+    #[serde(default)]
+    pub starts_at_keyword: bool,
     /// The match must stand alone: not glued to a word, a path, a parameter
     /// or an amount (`/123…`, `id=123…`, `$1234…`, `123…abc`).
     #[serde(default)]
