@@ -467,25 +467,17 @@ impl DetectorSet {
         /// How far from a placeholder a detector without a prefilter looks.
         const MARGIN: usize = 192;
         let marks: Vec<(usize, usize)> = spans.iter().map(|&(os, oe, _, _)| (os, oe)).collect();
-        // A window matters if it overlaps a placeholder or starts within
-        // its detector's context reach after one.
-        let sees_a_mark = |(lo, hi): (usize, usize), reach: usize| {
-            let before = marks.partition_point(|&(start, _)| start <= hi);
-            before > 0 && lo <= marks[before - 1].1 + reach
-        };
-        // The same test on input coordinates skips most windows unmapped:
-        // the text between a window and the last value before it is unchanged.
-        let sees_a_value = |(lo, hi): (usize, usize), reach: usize| {
-            let before = spans.partition_point(|&(_, _, start, _)| start <= hi);
-            before > 0 && lo <= spans[before - 1].3 + reach
-        };
+        let values: Vec<(usize, usize)> = spans.iter().map(|&(_, _, is, ie)| (is, ie)).collect();
+        // A window matters if it sees a placeholder. The same test on the
+        // replaced values skips most windows before they are mapped: the text
+        // between a window and the last value before it is unchanged.
         let mut windows: Vec<Vec<(usize, usize)>> = first
             .0
             .iter()
             .enumerate()
             .map(|(i, list)| {
                 list.iter()
-                    .filter(|&&w| sees_a_value(self.extent(i, w), self.reach[i]))
+                    .filter(|&&w| sees_a_span(&values, self.extent(i, w), self.reach[i]))
                     .map(|&(lo, hi)| {
                         let start = to_output(spans, lo, false);
                         match self.around_hits[i] {
@@ -515,7 +507,7 @@ impl DetectorSet {
             .enumerate()
             .map(|(i, list)| {
                 let mut merged = merge_windows(list);
-                merged.retain(|&w| sees_a_mark(self.extent(i, w), self.reach[i]));
+                merged.retain(|&w| sees_a_span(&marks, self.extent(i, w), self.reach[i]));
                 merged
             })
             .collect();
@@ -541,14 +533,10 @@ impl DetectorSet {
             let region = &text[lo..hi];
             let mut at = 0;
             while let Some(m) = shape.regex.find_at(region, at) {
-                let last_char = region[..m.end()]
-                    .chars()
-                    .next_back()
-                    .map_or(1, char::len_utf8);
-                at = (m.end() - last_char).max(m.start() + 1);
-                while !region.is_char_boundary(at) {
-                    at += 1;
-                }
+                // Resume at the match's last character, so that in a run of
+                // capitalised words each one is tried as a first name.
+                let last = m.end() - m.as_str().chars().next_back().map_or(0, char::len_utf8);
+                at = if last > m.start() { last } else { m.end() };
                 if !shape.shape.keeps(m.as_str()) {
                     continue;
                 }
@@ -603,6 +591,14 @@ impl DetectorSet {
             out.retain(|c| c.start < c.end);
         }
     }
+}
+
+/// Whether window `(lo, hi)` overlaps one of `spans` (in order, disjoint)
+/// or starts within `reach` bytes after one, where a context word in it
+/// would count.
+fn sees_a_span(spans: &[(usize, usize)], (lo, hi): (usize, usize), reach: usize) -> bool {
+    let before = spans.partition_point(|&(start, _)| start <= hi);
+    before > 0 && lo <= spans[before - 1].1 + reach
 }
 
 /// Per detector, the merged windows a scan ran it in.
@@ -695,13 +691,7 @@ impl Detector {
             }
             match self.accepted_end(text, secret.start, secret.end) {
                 Some(end) => {
-                    out.push(Candidate {
-                        start: secret.start,
-                        end,
-                        kind: self.kind,
-                        detector: index,
-                        confidence: self.confidence,
-                    });
+                    out.push(self.candidate(index, secret.start, end));
                     at = whole.end.max(whole.start + 1);
                 }
                 // A rejected match may hide an acceptable one inside it
@@ -744,13 +734,18 @@ impl Detector {
             },
         };
         if let Some(end) = self.accepted_end(text, secret.start, secret.end) {
-            out.push(Candidate {
-                start: secret.start,
-                end,
-                kind: self.kind,
-                detector: index,
-                confidence: self.confidence,
-            });
+            out.push(self.candidate(index, secret.start, end));
+        }
+    }
+
+    /// A finding of this detector (number `index` in its set) at `start..end`.
+    fn candidate(&self, index: usize, start: usize, end: usize) -> Candidate {
+        Candidate {
+            start,
+            end,
+            kind: self.kind,
+            detector: index,
+            confidence: self.confidence,
         }
     }
 

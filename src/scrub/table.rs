@@ -103,14 +103,6 @@ pub enum Shape {
 }
 
 impl Shape {
-    /// Every shape.
-    pub const ALL: [Shape; 4] = [
-        Shape::Digits,
-        Shape::Token,
-        Shape::FirstName,
-        Shape::StreetNumber,
-    ];
-
     /// How many bytes before and after a hit of this shape its detectors
     /// look: tokens and names need only themselves and what follows; digits
     /// need room for a prefix a pattern may start with (`+44 (0) `, `AB `).
@@ -145,9 +137,7 @@ impl Shape {
         }
     }
 
-    /// The prefilter regex for this shape. Each search resumes at the last
-    /// character of the previous match, so that in a run of capitalised
-    /// words each one is tried as a first name.
+    /// The prefilter regex for this shape.
     pub fn pattern(self) -> &'static str {
         match self {
             Shape::Digits => r"[0-9](?:[ ().\-/+:]?[0-9]){3,}",
