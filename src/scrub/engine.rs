@@ -629,13 +629,7 @@ fn to_output(spans: &[(usize, usize, usize, usize)], at: usize, is_end: bool) ->
 /// to ASCII whitespace (kept, for patterns that start with a separator) so
 /// that no token is cut. Other spaces (no-break, ideographic) only widen it
 /// further; scanning bytes keeps this cheap, and it runs for every hit.
-pub(super) fn around(
-    text: &str,
-    start: usize,
-    end: usize,
-    before: usize,
-    after: usize,
-) -> (usize, usize) {
+fn around(text: &str, start: usize, end: usize, before: usize, after: usize) -> (usize, usize) {
     let bytes = text.as_bytes();
     let lo = bytes[..start.saturating_sub(before)]
         .iter()
@@ -655,7 +649,7 @@ fn end_at_whitespace(text: &str, at: usize) -> usize {
 }
 
 /// Sort windows and join those that overlap or touch, in place.
-pub(super) fn merge_windows(mut windows: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+fn merge_windows(mut windows: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
     windows.sort_unstable();
     windows.dedup_by(|next, kept| {
         let joins = next.0 <= kept.1;
@@ -890,7 +884,7 @@ fn spare_placeholders(text: &str, candidates: &mut [Candidate]) {
 
 /// Whether `value` is one of the scrubber's own placeholders, such as
 /// `[API_KEY]`: scrubbed text must scrub to itself.
-pub fn is_placeholder(value: &str) -> bool {
+fn is_placeholder(value: &str) -> bool {
     let v = value.trim_end_matches(['.', ',', ';', ':', ')', '"', '\'']);
     placeholder_len(v) == Some(v.len())
 }
@@ -912,7 +906,7 @@ pub(crate) fn placeholder_len(text: &str) -> Option<usize> {
 }
 
 /// The largest char boundary at or below `i`.
-pub fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     while i > 0 && !text.is_char_boundary(i) {
         i -= 1;
     }
