@@ -143,7 +143,6 @@ enum AroundHit {
 #[derive(Debug)]
 struct ShapeScan {
     shape: Shape,
-    regex: Regex,
     /// Bytes before and after each hit that its window takes in.
     margins: (usize, usize),
     owners: Vec<usize>,
@@ -396,7 +395,6 @@ impl DetectorSet {
             .into_iter()
             .map(|(shape, owners)| ShapeScan {
                 shape,
-                regex: Regex::new(shape.pattern()).expect("shape patterns are valid"),
                 margins: shape.margins(),
                 // Too big a set only loses the shortcut.
                 gate: (owners.len() > 1 && shape.gated())
@@ -532,15 +530,16 @@ impl DetectorSet {
             let (before, after) = shape.margins;
             let region = &text[lo..hi];
             let mut at = 0;
-            while let Some(m) = shape.regex.find_at(region, at) {
+            while let Some((start, end)) = shape.shape.find(region, at) {
                 // Resume at the match's last character, so that in a run of
                 // capitalised words each one is tried as a first name.
-                let last = m.end() - m.as_str().chars().next_back().map_or(0, char::len_utf8);
-                at = if last > m.start() { last } else { m.end() };
-                if !shape.shape.keeps(m.as_str()) {
+                let matched = &region[start..end];
+                let last = end - matched.chars().next_back().map_or(0, char::len_utf8);
+                at = if last > start { last } else { end };
+                if !shape.shape.keeps(matched) {
                     continue;
                 }
-                let window = around(text, lo + m.start(), lo + m.end(), before, after);
+                let window = around(text, lo + start, lo + end, before, after);
                 match &shape.gate {
                     None => {
                         for &i in &shape.owners {

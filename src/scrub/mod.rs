@@ -22,6 +22,7 @@ mod export;
 mod kind;
 mod names;
 mod policy;
+mod shape;
 mod table;
 mod validate;
 

@@ -7,7 +7,7 @@
 use serde::Deserialize;
 
 use super::kind::FindingKind;
-use super::names;
+pub use super::shape::Shape;
 use super::validate::Validator;
 
 /// The embedded default detector table.
@@ -84,68 +84,6 @@ pub struct DetectorSpec {
     /// `handoff-gate rules check`). Use fake values only.
     #[serde(default)]
     pub example: Option<String>,
-}
-
-/// A cheap, pattern-free prefilter for detectors without keywords. Each shape
-/// is one fast regex pass over the text, shared by every detector using it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Shape {
-    /// Four or more digits, single separators allowed between them.
-    Digits,
-    /// Sixteen or more printable characters without a space.
-    Token,
-    /// A capitalised first name from the bundled census list followed by
-    /// another capitalised word ("Sarah Johnson", not "Google Sheets").
-    FirstName,
-    /// A house number followed by a capitalised word.
-    StreetNumber,
-}
-
-impl Shape {
-    /// How many bytes before and after a hit of this shape its detectors
-    /// look: tokens and names need only themselves and what follows; digits
-    /// need room for a prefix a pattern may start with (`+44 (0) `, `AB `).
-    /// Context words are looked up in the text itself, not in the window.
-    pub fn margins(self) -> (usize, usize) {
-        match self {
-            Shape::Digits => (24, 16),
-            Shape::Token => (1, 1),
-            Shape::FirstName => (0, 48),
-            Shape::StreetNumber => (8, 200),
-        }
-    }
-
-    /// Whether a hit of this shape first asks one set of its detectors'
-    /// patterns which of them can match there. It pays for digit runs, most
-    /// of which (dates, prices, order numbers) no detector takes; not for
-    /// long tokens, which the broad token detectors match almost always and
-    /// where the set reports every end of every match.
-    pub fn gated(self) -> bool {
-        !matches!(self, Shape::Token)
-    }
-
-    /// Whether a match of [`Shape::pattern`] is a hit: for `first_name`, its
-    /// first word must be a known first name.
-    pub fn keeps(self, matched: &str) -> bool {
-        match self {
-            Shape::FirstName => {
-                let word = matched.split(char::is_whitespace).next().unwrap_or("");
-                names::is_first_name(word)
-            }
-            Shape::Digits | Shape::Token | Shape::StreetNumber => true,
-        }
-    }
-
-    /// The prefilter regex for this shape.
-    pub fn pattern(self) -> &'static str {
-        match self {
-            Shape::Digits => r"[0-9](?:[ ().\-/+:]?[0-9]){3,}",
-            Shape::Token => r"[!-~]{16,}",
-            Shape::FirstName => r"[A-Z][a-z'\-]+\s+[A-Z]",
-            Shape::StreetNumber => r"[0-9]{1,6}[A-Za-z]?,?\s+[A-Z]",
-        }
-    }
 }
 
 fn default_context_window() -> usize {
