@@ -86,9 +86,33 @@ impl Shape {
     }
 }
 
-/// The first byte at or after `from` that satisfies `is`.
+/// The first byte at or after `from` that satisfies `is`. Blocks of 16
+/// bytes without one are skipped first by a loop with no early exit, which
+/// the compiler turns into vector instructions: prose has few digits.
 fn next(bytes: &[u8], from: usize, is: impl Fn(&u8) -> bool) -> Option<usize> {
-    Some(from + bytes.get(from..)?.iter().position(is)?)
+    let mut at = from;
+    while let Some(block) = bytes.get(at..at + 16) {
+        if block.iter().fold(false, |any, b| any | is(b)) {
+            break;
+        }
+        at += 16;
+    }
+    Some(at + bytes.get(at..)?.iter().position(is)?)
+}
+
+/// The first `at` at or after `from` where `len` bytes in a row satisfy
+/// `is`. If the last of the `len` bytes fails, no run can start at any of
+/// them, so the search jumps `len` bytes; otherwise it jumps past the last
+/// failing byte before it.
+fn next_run(bytes: &[u8], from: usize, len: usize, is: impl Fn(&u8) -> bool) -> Option<usize> {
+    let mut at = from;
+    while at + len <= bytes.len() {
+        match bytes[at..at + len].iter().rposition(|b| !is(b)) {
+            None => return Some(at),
+            Some(failing) => at += failing + 1,
+        }
+    }
+    None
 }
 
 /// How many bytes from `at` on satisfy `is`.
@@ -108,9 +132,11 @@ fn whitespace(text: &str) -> usize {
 /// separator each. A chain too short holds no match, so the search goes on
 /// after it.
 fn find_digits(bytes: &[u8], from: usize) -> Option<(usize, usize)> {
+    let joins = |b: &u8| b.is_ascii_digit() || b" ().-/+:".contains(b);
     let mut at = from;
     loop {
-        let start = next(bytes, at, u8::is_ascii_digit)?;
+        // A match is at least four bytes of digits and separators.
+        let start = next(bytes, next_run(bytes, at, 4, joins)?, u8::is_ascii_digit)?;
         let (mut end, mut digits) = (start + 1, 1);
         loop {
             match bytes.get(end) {
@@ -135,15 +161,8 @@ fn find_digits(bytes: &[u8], from: usize) -> Option<(usize, usize)> {
 /// `[!-~]{16,}`: a run of printable ASCII without a space.
 fn find_token(bytes: &[u8], from: usize) -> Option<(usize, usize)> {
     let printable = |b: &u8| matches!(b, b'!'..=b'~');
-    let mut at = from;
-    loop {
-        let start = next(bytes, at, printable)?;
-        let end = start + run(bytes, start, printable);
-        if end - start >= 16 {
-            return Some((start, end));
-        }
-        at = end;
-    }
+    let start = next_run(bytes, from, 16, printable)?;
+    Some((start, start + run(bytes, start, printable)))
 }
 
 /// `[A-Z][a-z'\-]+\s+[A-Z]`: a capitalised word, whitespace, a capital.
