@@ -247,7 +247,7 @@ impl Keywords {
         text: &str,
         (lo, hi): (usize, usize),
         around_hits: &[AroundHit],
-        windows: &mut [Vec<(usize, usize)>],
+        windows: &mut Vec<Window>,
     ) {
         let bytes = text.as_bytes();
         let mut at = lo;
@@ -268,13 +268,14 @@ impl Keywords {
                 };
             if starts_word {
                 for &i in &self.owners[pattern] {
-                    windows[i].push(match around_hits[i] {
+                    let (lo, hi) = match around_hits[i] {
                         // A point: anchored rows run where the hit starts.
                         AroundHit::At(_) => (m.start(), m.start()),
                         AroundHit::Window(before, after) => {
                             around(text, m.start(), m.end(), before, after)
                         }
-                    });
+                    };
+                    windows.push((i, lo, hi));
                 }
             }
         }
@@ -434,12 +435,9 @@ impl DetectorSet {
 
     /// [`DetectorSet::scan`], returning the windows each detector ran in.
     pub(super) fn scan_first(&self, text: &str, out: &mut Vec<Candidate>) -> Windows {
-        let mut windows: Vec<Vec<(usize, usize)>> = vec![Vec::new(); self.detectors.len()];
-        for &i in &self.always_on {
-            windows[i].push((0, text.len()));
-        }
+        let mut windows: Vec<Window> = self.always_on.iter().map(|&i| (i, 0, text.len())).collect();
         self.prefilter(text, (0, text.len()), &mut windows);
-        let windows: Vec<_> = windows.into_iter().map(merge_windows).collect();
+        merge_windows(&mut windows, self.detectors.len());
         self.run(text, &windows, out);
         Windows(windows)
     }
@@ -464,51 +462,53 @@ impl DetectorSet {
         const NEAR: usize = 32;
         /// How far from a placeholder a detector without a prefilter looks.
         const MARGIN: usize = 192;
+        if spans.is_empty() {
+            // Nothing was replaced: the text is the one the first scan saw.
+            return;
+        }
         let marks: Vec<(usize, usize)> = spans.iter().map(|&(os, oe, _, _)| (os, oe)).collect();
         let values: Vec<(usize, usize)> = spans.iter().map(|&(_, _, is, ie)| (is, ie)).collect();
         // A window matters if it sees a placeholder. The same test on the
         // replaced values skips most windows before they are mapped: the text
         // between a window and the last value before it is unchanged.
-        let mut windows: Vec<Vec<(usize, usize)>> = first
+        let mut windows: Vec<Window> = first
             .0
             .iter()
-            .enumerate()
-            .map(|(i, list)| {
-                list.iter()
-                    .filter(|&&w| sees_a_span(&values, self.extent(i, w), self.reach[i]))
-                    .map(|&(lo, hi)| {
-                        let start = to_output(spans, lo, false);
-                        match self.around_hits[i] {
-                            AroundHit::At(_) => (start, start),
-                            AroundHit::Window(..) => (start, to_output(spans, hi, true)),
-                        }
-                    })
-                    .collect()
+            .filter(|&&(i, lo, hi)| {
+                !self.always_on.contains(&i)
+                    && sees_a_span(&values, self.extent(i, (lo, hi)), self.reach[i])
+            })
+            .map(|&(i, lo, hi)| {
+                let start = to_output(spans, lo, false);
+                match self.around_hits[i] {
+                    AroundHit::At(_) => (i, start, start),
+                    AroundHit::Window(..) => (i, start, to_output(spans, hi, true)),
+                }
             })
             .collect();
+        // Placeholders are in order, and so are the regions around them.
         let near = |margin| {
-            merge_windows(
-                marks
-                    .iter()
-                    .map(|&(os, oe)| around(rendered, os, oe, margin, margin))
-                    .collect(),
-            )
+            let mut regions: Vec<(usize, usize)> = Vec::with_capacity(marks.len());
+            for &(os, oe) in &marks {
+                let (lo, hi) = around(rendered, os, oe, margin, margin);
+                match regions.last_mut() {
+                    Some(last) if lo <= last.1 => last.1 = last.1.max(hi),
+                    _ => regions.push((lo, hi)),
+                }
+            }
+            regions
         };
-        for &i in &self.always_on {
-            windows[i] = near(MARGIN);
+        if !self.always_on.is_empty() {
+            let regions = near(MARGIN);
+            for &i in &self.always_on {
+                windows.extend(regions.iter().map(|&(lo, hi)| (i, lo, hi)));
+            }
         }
         for region in near(NEAR) {
             self.prefilter(rendered, region, &mut windows);
         }
-        let windows: Vec<_> = windows
-            .into_iter()
-            .enumerate()
-            .map(|(i, list)| {
-                let mut merged = merge_windows(list);
-                merged.retain(|&w| sees_a_span(&marks, self.extent(i, w), self.reach[i]));
-                merged
-            })
-            .collect();
+        merge_windows(&mut windows, self.detectors.len());
+        windows.retain(|&(i, lo, hi)| sees_a_span(&marks, self.extent(i, (lo, hi)), self.reach[i]));
         self.run(rendered, &windows, out);
     }
 
@@ -522,7 +522,7 @@ impl DetectorSet {
     }
 
     /// Add the windows around every keyword and shape hit inside `text[lo..hi]`.
-    fn prefilter(&self, text: &str, (lo, hi): (usize, usize), windows: &mut [Vec<(usize, usize)>]) {
+    fn prefilter(&self, text: &str, (lo, hi): (usize, usize), windows: &mut Vec<Window>) {
         for keywords in &self.keywords {
             keywords.collect(text, (lo, hi), &self.around_hits, windows);
         }
@@ -543,12 +543,12 @@ impl DetectorSet {
                 match &shape.gate {
                     None => {
                         for &i in &shape.owners {
-                            windows[i].push(window);
+                            windows.push((i, window.0, window.1));
                         }
                     }
                     Some(gate) => {
                         for k in gate.matches_at(&text[..window.1], window.0).iter() {
-                            windows[shape.owners[k]].push(window);
+                            windows.push((shape.owners[k], window.0, window.1));
                         }
                     }
                 }
@@ -558,16 +558,14 @@ impl DetectorSet {
 
     /// Run each detector in its merged windows (or over the whole text,
     /// where they cover most of it).
-    fn run(&self, text: &str, windows: &[Vec<(usize, usize)>], out: &mut Vec<Candidate>) {
+    fn run(&self, text: &str, windows: &[Window], out: &mut Vec<Candidate>) {
         let first_new = out.len();
-        for (index, detector) in self.detectors.iter().enumerate() {
-            let merged = &windows[index];
-            if merged.is_empty() {
-                continue;
-            }
+        for merged in windows.chunk_by(|a, b| a.0 == b.0) {
+            let index = merged[0].0;
+            let detector = &self.detectors[index];
             if let Some(anchored) = &detector.anchored {
                 let mut captures = anchored.create_captures();
-                for &(at, _) in merged {
+                for &(_, at, _) in merged {
                     detector.scan_at(anchored, index, text, at, &mut captures, out);
                 }
                 continue;
@@ -576,12 +574,12 @@ impl DetectorSet {
             let mut slots = detector
                 .secret_group
                 .map(|_| detector.regex.capture_locations());
-            let covered: usize = merged.iter().map(|(lo, hi)| hi - lo).sum();
+            let covered: usize = merged.iter().map(|(_, lo, hi)| hi - lo).sum();
             if covered as f64 > DENSE * text.len() as f64 {
                 detector.scan(index, text, (0, text.len()), slots.as_mut(), out);
             } else {
-                for &window in merged {
-                    detector.scan(index, text, window, slots.as_mut(), out);
+                for &(_, lo, hi) in merged {
+                    detector.scan(index, text, (lo, hi), slots.as_mut(), out);
                 }
             }
         }
@@ -600,9 +598,13 @@ fn sees_a_span(spans: &[(usize, usize)], (lo, hi): (usize, usize), reach: usize)
     before > 0 && lo <= spans[before - 1].1 + reach
 }
 
-/// Per detector, the merged windows a scan ran it in.
+/// Where one detector runs: its index, and a byte range of the text (a
+/// point, for a row anchored at its keyword).
+type Window = (usize, usize, usize);
+
+/// The merged windows a scan ran its detectors in, by detector, then start.
 #[derive(Debug)]
-pub(super) struct Windows(Vec<Vec<(usize, usize)>>);
+pub(super) struct Windows(Vec<Window>);
 
 /// Where input byte `at` lands in the rendered text: shifted past earlier
 /// placeholders, or, inside a replaced value, at the placeholder's start
@@ -647,17 +649,36 @@ fn end_at_whitespace(text: &str, at: usize) -> usize {
         .map_or(text.len(), |i| at + i)
 }
 
-/// Sort windows and join those that overlap or touch, in place.
-fn merge_windows(mut windows: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
-    windows.sort_unstable();
+/// Sort windows by detector and start, and join a detector's windows that
+/// overlap or touch. Windows arrive interleaved across the `detectors`, but
+/// each detector's in a few runs in text order (one per prefilter pass): a
+/// counting sort by detector keeps those runs, and a merge sort, which finds
+/// and joins runs, sorts each detector's share in about one pass.
+fn merge_windows(windows: &mut Vec<Window>, detectors: usize) {
+    let mut starts = vec![0; detectors + 1];
+    for &(i, _, _) in windows.iter() {
+        starts[i + 1] += 1;
+    }
+    for i in 0..detectors {
+        starts[i + 1] += starts[i];
+    }
+    let mut sorted = vec![(0, 0, 0); windows.len()];
+    let mut next = starts.clone();
+    for &window in windows.iter() {
+        sorted[next[window.0]] = window;
+        next[window.0] += 1;
+    }
+    for share in starts.windows(2) {
+        sorted[share[0]..share[1]].sort();
+    }
+    *windows = sorted;
     windows.dedup_by(|next, kept| {
-        let joins = next.0 <= kept.1;
+        let joins = next.0 == kept.0 && next.1 <= kept.2;
         if joins {
-            kept.1 = kept.1.max(next.1);
+            kept.2 = kept.2.max(next.2);
         }
         joins
     });
-    windows
 }
 
 impl Detector {
