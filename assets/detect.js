@@ -449,6 +449,7 @@
       trims: !!(spec.validator && TRIMS_GROUPS[spec.validator]),
       context: (spec.context || []).map(asciiLower),
       exclude: (spec.exclude_context || []).map(asciiLower),
+      excludeValues: (spec.exclude_values || []).map(asciiLower),
       window: spec.context_window === undefined ? 48 : spec.context_window,
       standalone: !!spec.standalone,
       confidence: spec.confidence,
@@ -605,6 +606,7 @@
     if (value.length === 0 || isPlaceholder(value)) return false;
     if (det.standalone && !standsAlone(text, start, end)) return false;
     if (det.validator && !det.validator(value, text.slice(end))) return false;
+    if (det.excludeValues.indexOf(asciiLower(value)) >= 0) return false;
     if (det.exclude.length === 0 && det.context.length === 0) return true;
     var before = asciiLower(text.slice(backBytes(text, start, det.window), start));
     var has = function (w) { return before.indexOf(w) >= 0; };

@@ -75,6 +75,8 @@ pub struct BrowserDetector {
     pub context: Vec<String>,
     /// Words that veto the match shortly before it.
     pub exclude_context: Vec<String>,
+    /// Whole values (any case) that are never findings.
+    pub exclude_values: Vec<String>,
     /// How far back context words count, in bytes.
     pub context_window: usize,
     /// `[before, after]` bytes around a keyword hit, when narrower than the default.
@@ -130,6 +132,7 @@ pub fn browser_rules() -> BrowserRules {
                 validator: spec.validator,
                 context: spec.context,
                 exclude_context: spec.exclude_context,
+                exclude_values: spec.exclude_values,
                 context_window: spec.context_window,
                 keyword_window: spec.keyword_window,
                 standalone: spec.standalone,

@@ -84,6 +84,8 @@ pub struct Detector {
     validator: Option<Validator>,
     context: Option<(AhoCorasick, usize)>,
     exclude: Option<(AhoCorasick, usize)>,
+    /// `exclude_values`, lower-cased and sorted.
+    exclude_values: Vec<String>,
     standalone: bool,
     confidence: f32,
     /// The example input from the table, if any.
@@ -356,6 +358,12 @@ impl DetectorSet {
             };
             let context = words(&spec.context)?;
             let exclude = words(&spec.exclude_context)?;
+            let mut exclude_values: Vec<String> = spec
+                .exclude_values
+                .iter()
+                .map(|v| v.to_ascii_lowercase())
+                .collect();
+            exclude_values.sort_unstable();
             if let Some(shape) = spec.shape {
                 match shape_owners.iter_mut().find(|(s, _)| *s == shape) {
                     Some((_, owners)) => owners.push(index),
@@ -387,6 +395,7 @@ impl DetectorSet {
                 validator: spec.validator,
                 context,
                 exclude,
+                exclude_values,
                 standalone: spec.standalone,
                 confidence: spec.confidence,
                 example: spec.example,
@@ -824,6 +833,14 @@ impl Detector {
         }
         if let Some(validator) = self.validator
             && !validator.accepts(value, &text[end..])
+        {
+            return false;
+        }
+        if !self.exclude_values.is_empty()
+            && self
+                .exclude_values
+                .binary_search(&value.to_ascii_lowercase())
+                .is_ok()
         {
             return false;
         }

@@ -59,6 +59,10 @@ pub struct DetectorSpec {
     /// `context_window` bytes before it ("order", "invoice" before a number).
     #[serde(default)]
     pub exclude_context: Vec<String>,
+    /// Whole values (any case) that are never findings: the words a pattern
+    /// cannot tell from a value ("password is *wrong*").
+    #[serde(default)]
+    pub exclude_values: Vec<String>,
     /// How far before the match to look for a context word.
     #[serde(default = "default_context_window")]
     pub context_window: usize,
