@@ -1,10 +1,12 @@
 //! The detector table compiled for scanning.
 //!
-//! Every keyword of every detector goes into one case-insensitive
-//! Aho-Corasick automaton. One pass of it over the text decides which
-//! detectors can possibly match; only those run their regex. Detectors without
-//! keywords (digit-shaped kinds, names) always run, so they are kept few and
-//! written with ASCII classes, which the regex crate scans with its fast DFA.
+//! Keywords go into two Aho-Corasick automata (one ignoring case, one for
+//! keywords written with a capital); rows without keywords declare a shape
+//! (`shape.rs`). One pass of each prefilter over the text yields windows:
+//! per detector, the stretches round its hits where it can match. Only there
+//! does its regex run (anchored at the hit, for rows that start at their
+//! keyword), so the cost grows with the hits, not with rows times text. A
+//! row with neither keywords nor a shape runs over the whole text.
 
 use std::sync::Arc;
 
