@@ -569,34 +569,83 @@ impl DetectorSet {
 
     /// Run each detector in its merged windows (or over the whole text,
     /// where they cover most of it).
+    ///
+    /// The detectors go through the text together, one stretch at a time:
+    /// each runs its windows in a stretch before the next stretch starts, so
+    /// the text they read is still in cache. On a 10 MB text, running one
+    /// detector after another over all of it took twice as long per byte.
     fn run(&self, text: &str, windows: &[Window], out: &mut Vec<Candidate>) {
         let first_new = out.len();
+        let mut shares = Vec::with_capacity(self.detectors.len().min(windows.len()));
         for merged in windows.chunk_by(|a, b| a.0 == b.0) {
             let index = merged[0].0;
             let detector = &self.detectors[index];
-            if let Some(anchored) = &detector.anchored {
-                let mut captures = anchored.create_captures();
-                for &(_, at, _) in merged {
-                    detector.scan_at(anchored, index, text, at, &mut captures, out);
-                }
-                continue;
-            }
-            // Capture slots only for rows with a `secret` group, allocated once per run.
-            let mut slots = detector
-                .secret_group
-                .map(|_| detector.regex.capture_locations());
             let covered: usize = merged.iter().map(|(_, lo, hi)| hi - lo).sum();
-            if covered as f64 > DENSE * text.len() as f64 {
+            if detector.anchored.is_none() && covered as f64 > DENSE * text.len() as f64 {
+                let mut slots = detector.capture_slots();
                 detector.scan(index, text, (0, text.len()), slots.as_mut(), out);
             } else {
-                for &(_, lo, hi) in merged {
-                    detector.scan(index, text, (lo, hi), slots.as_mut(), out);
-                }
+                shares.push(Share {
+                    detector,
+                    index,
+                    windows: merged,
+                    done: 0,
+                });
+            }
+        }
+        let mut stretch_end = 0;
+        while stretch_end < text.len() || stretch_end == 0 {
+            stretch_end += STRETCH;
+            // The last stretch takes every window left (a point at the very end too).
+            let limit = if stretch_end >= text.len() {
+                usize::MAX
+            } else {
+                stretch_end
+            };
+            for share in &mut shares {
+                share.run_until(text, limit, out);
             }
         }
         if text.contains('[') {
             spare_placeholders(text, &mut out[first_new..]);
             out.retain(|c| c.start < c.end);
+        }
+    }
+}
+
+/// How many bytes of text the detectors go through together (see
+/// [`DetectorSet::run`]): small enough to stay in a core's cache.
+const STRETCH: usize = 64 * 1024;
+
+/// One detector's part of a run: its windows, and how many it has run.
+struct Share<'a> {
+    detector: &'a Detector,
+    index: usize,
+    windows: &'a [Window],
+    done: usize,
+}
+
+impl Share<'_> {
+    /// Run the windows that start before `limit`, with capture buffers
+    /// allocated once for them.
+    fn run_until(&mut self, text: &str, limit: usize, out: &mut Vec<Candidate>) {
+        let todo = &self.windows[self.done..];
+        let count = todo.partition_point(|&(_, lo, _)| lo < limit);
+        self.done += count;
+        let (detector, index) = (self.detector, self.index);
+        if count == 0 {
+            return;
+        }
+        if let Some(anchored) = &detector.anchored {
+            let mut captures = anchored.create_captures();
+            for &(_, at, _) in &todo[..count] {
+                detector.scan_at(anchored, index, text, at, &mut captures, out);
+            }
+            return;
+        }
+        let mut slots = detector.capture_slots();
+        for &(_, lo, hi) in &todo[..count] {
+            detector.scan(index, text, (lo, hi), slots.as_mut(), out);
         }
     }
 }
@@ -761,6 +810,12 @@ impl Detector {
         if let Some(end) = self.accepted_end(text, secret.start, secret.end) {
             out.push(self.candidate(index, secret.start, end));
         }
+    }
+
+    /// Capture slots, for a row with a `secret` group: the others skip the
+    /// capture engine.
+    fn capture_slots(&self) -> Option<regex::CaptureLocations> {
+        self.secret_group.map(|_| self.regex.capture_locations())
     }
 
     /// A finding of this detector (number `index` in its set) at `start..end`.

@@ -165,3 +165,24 @@ fn digit_prefixes_stay_inside_their_window() {
         "UK mobile [PHONE] and NI number [SSN], both failed"
     );
 }
+
+#[test]
+fn a_long_text_scrubs_as_its_lines_do() {
+    // Longer than two of the engine's stretches; the shifts move the values
+    // across a stretch boundary.
+    let clean = "The Calendly booking never reaches the pipeline stage, why?\n";
+    let private =
+        "Stripe key sk_live_4eC39HqLyjWDarjtT1zdp7dc, call (415) 555-0132, from Sarah Johnson.\n";
+    for shift in (0..clean.len() * 2 + private.len()).step_by(20) {
+        let mut lines = vec![format!("{}\n", " ".repeat(shift))];
+        while lines.iter().map(String::len).sum::<usize>() < 140_000 {
+            lines.push(if lines.len() % 3 == 0 { private } else { clean }.to_owned());
+        }
+        let parts: Vec<Scrubbed> = lines.iter().map(|l| run(l)).collect();
+        let expected: String = parts.iter().map(|p| p.text().as_str()).collect();
+        let found: usize = parts.iter().map(|p| p.findings().len()).sum();
+        let out = run(&lines.concat());
+        assert_eq!(out.text().as_str(), expected, "shift {shift}");
+        assert_eq!(out.findings().len(), found, "shift {shift}");
+    }
+}
