@@ -594,16 +594,16 @@ impl DetectorSet {
             }
         }
         let mut stretch_end = 0;
-        while stretch_end < text.len() || stretch_end == 0 {
+        loop {
             stretch_end += STRETCH;
+            let last = stretch_end >= text.len();
             // The last stretch takes every window left (a point at the very end too).
-            let limit = if stretch_end >= text.len() {
-                usize::MAX
-            } else {
-                stretch_end
-            };
+            let limit = if last { usize::MAX } else { stretch_end };
             for share in &mut shares {
                 share.run_until(text, limit, out);
+            }
+            if last {
+                break;
             }
         }
         if text.contains('[') {
@@ -631,21 +631,21 @@ impl Share<'_> {
     fn run_until(&mut self, text: &str, limit: usize, out: &mut Vec<Candidate>) {
         let todo = &self.windows[self.done..];
         let count = todo.partition_point(|&(_, lo, _)| lo < limit);
-        self.done += count;
-        let (detector, index) = (self.detector, self.index);
         if count == 0 {
             return;
         }
+        self.done += count;
+        let (detector, index) = (self.detector, self.index);
         if let Some(anchored) = &detector.anchored {
             let mut captures = anchored.create_captures();
             for &(_, at, _) in &todo[..count] {
                 detector.scan_at(anchored, index, text, at, &mut captures, out);
             }
-            return;
-        }
-        let mut slots = detector.capture_slots();
-        for &(_, lo, hi) in &todo[..count] {
-            detector.scan(index, text, (lo, hi), slots.as_mut(), out);
+        } else {
+            let mut slots = detector.capture_slots();
+            for &(_, lo, hi) in &todo[..count] {
+                detector.scan(index, text, (lo, hi), slots.as_mut(), out);
+            }
         }
     }
 }
