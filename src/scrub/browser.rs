@@ -19,7 +19,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::kind::{Category, FindingKind};
-use super::table::{DEFAULT_TABLE, Shape};
+use super::shape::Shape;
+use super::table::DEFAULT_TABLE;
 use super::{Validator, parse_table};
 
 /// The kinds the browser checks: every credential and payment kind, plus

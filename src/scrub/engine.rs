@@ -14,7 +14,8 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::{Regex, RegexSet};
 
 use super::kind::FindingKind;
-use super::table::{DetectorSpec, DetectorTable, Shape};
+use super::shape::Shape;
+use super::table::{DetectorSpec, DetectorTable};
 use super::validate::Validator;
 
 /// What went wrong turning a detector table into a scanner.
@@ -586,8 +587,6 @@ impl DetectorSet {
                 detector.scan(index, text, (0, text.len()), slots.as_mut(), out);
             } else {
                 shares.push(Share {
-                    detector,
-                    index,
                     windows: merged,
                     done: 0,
                 });
@@ -600,7 +599,7 @@ impl DetectorSet {
             // The last stretch takes every window left (a point at the very end too).
             let limit = if last { usize::MAX } else { stretch_end };
             for share in &mut shares {
-                share.run_until(text, limit, out);
+                share.run_until(self, text, limit, out);
             }
             if last {
                 break;
@@ -617,10 +616,9 @@ impl DetectorSet {
 /// [`DetectorSet::run`]): small enough to stay in a core's cache.
 const STRETCH: usize = 64 * 1024;
 
-/// One detector's part of a run: its windows, and how many it has run.
+/// One detector's part of a run: its windows (all of one detector, in
+/// order of start), and how many it has run.
 struct Share<'a> {
-    detector: &'a Detector,
-    index: usize,
     windows: &'a [Window],
     done: usize,
 }
@@ -628,14 +626,15 @@ struct Share<'a> {
 impl Share<'_> {
     /// Run the windows that start before `limit`, with capture buffers
     /// allocated once for them.
-    fn run_until(&mut self, text: &str, limit: usize, out: &mut Vec<Candidate>) {
+    fn run_until(&mut self, set: &DetectorSet, text: &str, limit: usize, out: &mut Vec<Candidate>) {
         let todo = &self.windows[self.done..];
         let count = todo.partition_point(|&(_, lo, _)| lo < limit);
         if count == 0 {
             return;
         }
         self.done += count;
-        let (detector, index) = (self.detector, self.index);
+        let index = todo[0].0;
+        let detector = &set.detectors[index];
         if let Some(anchored) = &detector.anchored {
             let mut captures = anchored.create_captures();
             for &(_, at, _) in &todo[..count] {
@@ -893,11 +892,11 @@ impl Detector {
         {
             return false;
         }
-        if !self.exclude_values.is_empty()
-            && self
-                .exclude_values
-                .binary_search(&value.to_ascii_lowercase())
-                .is_ok()
+        let lower = value.bytes().map(|b| b.to_ascii_lowercase());
+        if self
+            .exclude_values
+            .binary_search_by(|w| w.bytes().cmp(lower.clone()))
+            .is_ok()
         {
             return false;
         }

@@ -7,7 +7,7 @@
 use serde::Deserialize;
 
 use super::kind::FindingKind;
-pub use super::shape::Shape;
+use super::shape::Shape;
 use super::validate::Validator;
 
 /// The embedded default detector table.
