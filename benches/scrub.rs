@@ -9,7 +9,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use handoff_gate::scrub::{Policy, scrub};
+use handoff_scrub::{Policy, scrub};
 
 /// Clean questions, the bulk of real traffic.
 const CLEAN: &[&str] = &[

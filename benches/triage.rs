@@ -7,9 +7,9 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use handoff_gate::intake::{Channel, Intake, ScrubbedIntake};
-use handoff_gate::scrub::Policy;
-use handoff_gate::triage::{Rules, triage};
+use handoff_intake::{Channel, Intake, ScrubbedIntake};
+use handoff_scrub::Policy;
+use handoff_triage::{Rules, triage};
 
 const COMMENTS: &[&str] = &[
     "GHL workflow does not fire when the Typeform is submitted; the tag never gets added",

@@ -7,7 +7,7 @@
 
 use std::sync::LazyLock;
 
-use handoff_gate::scrub::{Policy, scrub};
+use handoff_scrub::{Policy, scrub};
 use libfuzzer_sys::fuzz_target;
 
 static POLICY: LazyLock<Policy> = LazyLock::new(Policy::default);

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::scrub::Policy;
+use handoff_scrub::Policy;
 
 /// handoff-gate: a privacy-redacting intake gateway for CRM handoff questions.
 ///

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::LineError;
 use super::PolicyArgs;
-use crate::scrub::{FindingKind, Policy, Scrubbed, scrub, scrub_json};
+use handoff_scrub::{FindingKind, Policy, Scrubbed, scrub, scrub_json};
 
 /// Arguments of `handoff-gate redact`.
 #[derive(Debug, clap::Args)]

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::scrub::{DEFAULT_TABLE, Policy, examples_not_found, parse_table};
-use crate::triage::{DEFAULT_RULES, Rules};
+use handoff_scrub::{DEFAULT_TABLE, Policy, examples_not_found, parse_table};
+use handoff_triage::{DEFAULT_RULES, Rules};
 
 /// `handoff-gate rules …`
 #[derive(Debug, clap::Subcommand)]
@@ -43,7 +43,7 @@ pub fn run(cmd: &RulesCommand) -> anyhow::Result<ExitCode> {
         RulesCommand::Browser => {
             println!(
                 "{}",
-                serde_json::to_string_pretty(&crate::scrub::browser_rules())?
+                serde_json::to_string_pretty(&handoff_scrub::browser_rules())?
             );
             Ok(ExitCode::SUCCESS)
         }

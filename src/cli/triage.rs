@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::PolicyArgs;
-use crate::triage::Rules;
+use handoff_triage::Rules;
 
 /// How many records are triaged together: large enough to keep both cores
 /// busy, small enough to keep memory flat.

@@ -6,7 +6,7 @@ use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
 
 use crate::store::IntakeRecord;
-use crate::triage::Rules;
+use handoff_triage::Rules;
 
 /// What both email templates show.
 struct Summary<'a> {

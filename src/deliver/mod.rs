@@ -16,7 +16,7 @@ use tokio::sync::Notify;
 use crate::config::{self, Config, SmtpTls};
 use crate::metrics::Metrics;
 use crate::store::{DueEmail, Store, StoreError, now_ms};
-use crate::triage::Rules;
+use handoff_triage::Rules;
 
 /// Why the mailer could not be set up or a message not sent.
 #[derive(Debug, thiserror::Error)]

@@ -20,8 +20,8 @@ use sqlx::{AnyPool, Executor, Row};
 
 pub use record::{IntakeId, IntakeRecord};
 
-use crate::intake::ScrubbedIntake;
-use crate::triage::Triage;
+use handoff_intake::ScrubbedIntake;
+use handoff_triage::Triage;
 
 /// A store failure. The message names the operation, never a stored value.
 #[derive(Debug, thiserror::Error)]

@@ -8,9 +8,9 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::StoreError;
-use crate::intake::{Channel, IntakeField, ScrubbedIntake};
-use crate::scrub::FindingKind;
-use crate::triage::{Handoff, Privacy, Reason, Route, Triage};
+use handoff_intake::{Channel, IntakeField, ScrubbedIntake};
+use handoff_scrub::FindingKind;
+use handoff_triage::{Handoff, Privacy, Reason, Route, Triage};
 
 /// `SELECT` of every column [`IntakeRecord::from_row`] reads, then `$where`.
 macro_rules! select_intake {
@@ -58,7 +58,7 @@ impl fmt::Display for IntakeId {
     }
 }
 
-/// A stored intake. Its texts were [`CleanText`](crate::scrub::CleanText)
+/// A stored intake. Its texts were [`CleanText`](handoff_scrub::CleanText)
 /// when written; the type keeps them as plain strings on the way back.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IntakeRecord {

@@ -13,9 +13,9 @@ use super::AppState;
 use super::body;
 use super::error::{ApiError, ErrorBody};
 use super::submit::{self, Outcome};
-use crate::intake::{Intake, IntakeError};
 use crate::store::{Idempotency, IntakeId, IntakeRecord};
-use crate::triage::{Handoff, Privacy, Route, triage_record};
+use handoff_intake::{Intake, IntakeError};
+use handoff_triage::{Handoff, Privacy, Route, triage_record};
 
 /// Most comments one `POST /api/v1/triage` takes.
 pub const MAX_BATCH: usize = 1_000;
@@ -162,7 +162,7 @@ pub enum BatchItem {
         #[schema(value_type = Value)]
         id: Value,
         #[serde(flatten)]
-        triage: crate::triage::Triage,
+        triage: handoff_triage::Triage,
     },
     /// Not usable.
     Failed {
@@ -211,7 +211,7 @@ pub async fn triage_batch(
             .map(|(index, item)| {
                 let outcome = match item {
                     Value::Object(object) => triage_record(object, &state.policy, &state.rules),
-                    _ => Err(crate::triage::RECORD_SHAPE.to_owned()),
+                    _ => Err(handoff_triage::RECORD_SHAPE.to_owned()),
                 };
                 match outcome {
                     Ok((id, triage)) => BatchItem::Done { id, triage },

@@ -198,7 +198,7 @@ async fn multipart(
         let value = String::from_utf8(value).map_err(|e| {
             ApiError::BadRequest(format!(
                 "form field {} is not valid UTF-8 (first bad byte at offset {}); send the form as UTF-8",
-                crate::intake::printable_name(&name),
+                handoff_intake::printable_name(&name),
                 e.utf8_error().valid_up_to()
             ))
         })?;

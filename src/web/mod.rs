@@ -41,9 +41,9 @@ pub use token::{TokenCheck, TokenKey};
 use crate::config::{Config, Secret};
 use crate::deliver::{DeliverError, Mailer, Outbox};
 use crate::metrics::Metrics;
-use crate::scrub::Policy;
 use crate::store::{Store, StoreError};
-use crate::triage::Rules;
+use handoff_scrub::Policy;
+use handoff_triage::Rules;
 
 /// Why the gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -200,7 +200,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         token_key,
         admin_token,
         metrics,
-        browser_rules: serde_json::to_string(&crate::scrub::browser_rules())
+        browser_rules: serde_json::to_string(&handoff_scrub::browser_rules())
             .expect("browser rules serialize"),
         policies: embed::Policies::new(&config.embed.allowed_origins),
         config,

@@ -15,10 +15,10 @@ use super::embed::{Chrome, EmbedContext, query_pairs};
 use super::error::{ApiError, PageError};
 use super::submit::{self, Outcome};
 use super::token::TokenCheck;
-use crate::intake::{FIELD_NAMES, Intake, IntakeField, ScrubbedField};
-use crate::scrub::{FindingKind, scrub};
 use crate::store::IntakeId;
-use crate::triage::Route;
+use handoff_intake::{FIELD_NAMES, Intake, IntakeField, ScrubbedField};
+use handoff_scrub::{FindingKind, scrub};
+use handoff_triage::Route;
 
 /// The honeypot input: hidden from people, filled by bots.
 pub const HONEYPOT: &str = "website";
@@ -307,7 +307,7 @@ fn posted(fields: FormFields) -> Posted {
                 Some(field) => {
                     values.insert(field, value);
                 }
-                None => unknown.push(crate::intake::printable_name(&name)),
+                None => unknown.push(handoff_intake::printable_name(&name)),
             },
         }
     }
@@ -397,9 +397,9 @@ pub async fn submit(
     let consent = posted.intake.consent.unwrap_or(false);
     if check != TokenCheck::Fresh {
         // Keep what they wrote (scrubbed) and ask them to send it again.
-        let kept = match crate::intake::ScrubbedIntake::review(
+        let kept = match handoff_intake::ScrubbedIntake::review(
             posted.intake,
-            crate::intake::Channel::Form,
+            handoff_intake::Channel::Form,
             &state.policy,
         ) {
             Ok(accepted) => accepted.fields().to_vec(),
@@ -435,7 +435,7 @@ pub async fn submit(
 /// The typed contact address as shown back: scrubbed too, since an invalid
 /// "address" may be anything the person pasted.
 fn shown_contact(state: &AppState, typed: &str) -> String {
-    match crate::intake::ContactEmail::parse(typed) {
+    match handoff_intake::ContactEmail::parse(typed) {
         Ok(address) => address.as_str().to_owned(),
         Err(_) => scrub(typed, &state.policy).text().as_str().to_owned(),
     }

@@ -1,9 +1,9 @@
 //! The one path every form and API submission takes: review (scrub and
 //! check), triage, store with its outbox row, wake the outbox.
 
-use crate::intake::{Channel, Intake, Rejection, ScrubbedIntake};
 use crate::store::{Idempotency, Inserted, IntakeRecord};
-use crate::triage::triage;
+use handoff_intake::{Channel, Intake, Rejection, ScrubbedIntake};
+use handoff_triage::triage;
 
 use super::AppState;
 use super::error::ApiError;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use handoff_gate::scrub::{Policy, scrub};
+use handoff_scrub::{Policy, scrub};
 use serde_json::{Value, json};
 
 use crate::support::{TestApp, eventually, free_port};
@@ -125,9 +125,7 @@ async fn the_widget_works_in_chromium_embedded_in_another_origin() {
     let id = handoff_gate::store::IntakeId::parse(id).unwrap();
     let record = app.state.store.intake(&id).await.unwrap().expect("stored");
     assert_eq!(
-        record
-            .removed
-            .get(&handoff_gate::scrub::FindingKind::ApiKey),
+        record.removed.get(&handoff_scrub::FindingKind::ApiKey),
         Some(&1)
     );
     app.drain().await;

@@ -1,7 +1,7 @@
 //! The case file `tests/data/scrub_cases.toml`, shared by the per-kind tests
 //! and the property tests.
 
-use handoff_gate::scrub::FindingKind;
+use handoff_scrub::FindingKind;
 use serde::Deserialize;
 
 /// Every case in the file.

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use handoff_gate::scrub::{Policy, scrub};
+use handoff_scrub::{Policy, scrub};
 use serde::Deserialize;
 
 #[derive(Deserialize)]

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use handoff_gate::scrub::{FindingKind, Policy, Scrubbed, Verdict, scrub};
+use handoff_scrub::{FindingKind, Policy, Scrubbed, Verdict, scrub};
 
 use crate::cases::{self, Positive};
 

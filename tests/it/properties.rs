@@ -11,7 +11,7 @@
 
 use std::sync::LazyLock;
 
-use handoff_gate::scrub::{Policy, Scrubbed, scrub};
+use handoff_scrub::{Policy, Scrubbed, scrub};
 use proptest::prelude::*;
 
 use crate::cases;

@@ -1,15 +1,15 @@
 //! The store's contract, run against a real SQLite file and a real
 //! PostgreSQL database: the same calls must behave the same on both.
 
-use handoff_gate::intake::{Channel, Intake, ScrubbedIntake};
-use handoff_gate::scrub::Policy;
 use handoff_gate::store::{Backend, Idempotency, Inserted, Store, now_ms};
-use handoff_gate::triage::{Rules, triage};
+use handoff_intake::{Channel, Intake, ScrubbedIntake};
+use handoff_scrub::Policy;
+use handoff_triage::{Rules, triage};
 use serde_json::json;
 
 use crate::support::PgDatabase;
 
-fn intake(message: &str) -> (ScrubbedIntake, handoff_gate::triage::Triage) {
+fn intake(message: &str) -> (ScrubbedIntake, handoff_triage::Triage) {
     let raw = Intake::from_json(json!({
         "message": message,
         "affected_tools": "Stripe, Kajabi",
@@ -38,7 +38,7 @@ async fn contract(store: Store) {
     let back = store.intake(&record.id).await.unwrap().unwrap();
     assert_eq!(back, record);
     assert_eq!(
-        back.field(handoff_gate::intake::IntakeField::Message),
+        back.field(handoff_intake::IntakeField::Message),
         Some("Paid in Stripe, no Kajabi access for [EMAIL]")
     );
     assert!(back.consent && !back.exposed_credentials);

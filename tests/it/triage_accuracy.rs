@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use handoff_gate::intake::{Channel, Intake, ScrubbedIntake};
-use handoff_gate::scrub::Policy;
-use handoff_gate::triage::{Route, Rules, triage};
+use handoff_intake::{Channel, Intake, ScrubbedIntake};
+use handoff_scrub::Policy;
+use handoff_triage::{Route, Rules, triage};
 use serde::Deserialize;
 use serde_json::Value;
 

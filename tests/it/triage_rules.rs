@@ -1,9 +1,9 @@
 //! One test per rubric rule and per precedence boundary
 //! (`../shared/triage-rubric.md`), through the public library API.
 
-use handoff_gate::intake::{Channel, Intake, ScrubbedIntake};
-use handoff_gate::scrub::Policy;
-use handoff_gate::triage::{Handoff, Privacy, Route, Rules, Triage, triage};
+use handoff_intake::{Channel, Intake, ScrubbedIntake};
+use handoff_scrub::Policy;
+use handoff_triage::{Handoff, Privacy, Route, Rules, Triage, triage};
 use serde_json::json;
 
 fn comment(text: &str) -> Triage {
@@ -255,11 +255,8 @@ fn a_repair_without_stopping_point_asks_for_it() {
 
 #[test]
 fn rules_files_can_change_the_thresholds() {
-    let strict = handoff_gate::triage::DEFAULT_RULES.replacen(
-        "audit_min_tools = 3",
-        "audit_min_tools = 2",
-        1,
-    );
+    let strict =
+        handoff_triage::DEFAULT_RULES.replacen("audit_min_tools = 3", "audit_min_tools = 2", 1);
     let rules = Rules::from_toml("strict.toml", &strict).unwrap();
     let intake =
         ScrubbedIntake::comment("ghl tag never added from the typeform", &Policy::default())

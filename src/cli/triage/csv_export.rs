@@ -12,9 +12,9 @@ use serde_json::Value;
 
 use super::summary::Summary;
 use super::{CHUNK, Format, progress_bar};
-use crate::intake::ScrubbedIntake;
-use crate::scrub::{Policy, scrub};
-use crate::triage::{Rules, Triage, triage};
+use handoff_intake::ScrubbedIntake;
+use handoff_scrub::{Policy, scrub};
+use handoff_triage::{Rules, Triage, triage};
 
 /// Header names recognised as the comment text, compared case-insensitively
 /// with spaces, dashes and underscores ignored.
@@ -375,14 +375,14 @@ fn triage_row(
         .enumerate()
         .map(|(i, cell)| {
             let cell = std::str::from_utf8(cell).unwrap_or_default();
-            if i == text_column {
-                if let Ok(intake) = ScrubbedIntake::comment(cell, policy) {
-                    triaged = Some(triage(&intake, rules));
-                    return intake
-                        .field_text("message")
-                        .map(|t| t.as_str().to_owned())
-                        .unwrap_or_default();
-                }
+            if i == text_column
+                && let Ok(intake) = ScrubbedIntake::comment(cell, policy)
+            {
+                triaged = Some(triage(&intake, rules));
+                return intake
+                    .field_text("message")
+                    .map(|t| t.as_str().to_owned())
+                    .unwrap_or_default();
             }
             scrub(cell, policy).into_text().as_str().to_owned()
         })

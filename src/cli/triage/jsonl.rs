@@ -11,8 +11,8 @@ use serde_json::Value;
 use super::CHUNK;
 use super::summary::Summary;
 use crate::cli::LineError;
-use crate::scrub::Policy;
-use crate::triage::{RECORD_SHAPE, Rules, Triage, triage_record};
+use handoff_scrub::Policy;
+use handoff_triage::{RECORD_SHAPE, Rules, Triage, triage_record};
 
 /// A line's id and triage, or what is wrong with the line.
 type LineResult = Result<(Value, Triage), String>;

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use crate::triage::{Handoff, Privacy, Route, Triage};
+use handoff_triage::{Handoff, Privacy, Route, Triage};
 
 /// Running counts over a batch.
 #[derive(Debug, Default)]

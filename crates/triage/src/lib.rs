@@ -1,5 +1,9 @@
 //! Triage: name the broken handoff, choose the next action, explain why.
 //!
+//! The second pure stage of handoff-gate's pipeline
+//! (`intake → scrub → triage → store → deliver`): it depends on the
+//! scrubber and the intake types, and on no I/O of any kind.
+//!
 //! [`triage`] is pure: it reads a [`ScrubbedIntake`] (so it only ever sees
 //! scrubbed text) and the [`Rules`], and returns a [`Triage`]. Every decision
 //! comes with [`Reason`]s that quote the rules' terms it found and the field
@@ -9,9 +13,9 @@
 //! tool names, handoff vocabularies, route signals, weights and reply texts.
 //!
 //! ```
-//! use handoff_gate::intake::ScrubbedIntake;
-//! use handoff_gate::scrub::Policy;
-//! use handoff_gate::triage::{triage, Handoff, Privacy, Route, Rules};
+//! use handoff_intake::ScrubbedIntake;
+//! use handoff_scrub::Policy;
+//! use handoff_triage::{triage, Handoff, Privacy, Route, Rules};
 //!
 //! let comment = ScrubbedIntake::comment(
 //!     "stripe->kajabi paid buyers locked out since the launch 😭 email me at jo@mybiz.test",
@@ -39,22 +43,11 @@ pub use normalise::Normaliser;
 pub use record::{RECORD_SHAPE, triage_record};
 pub use rules::{DEFAULT_RULES, Role, Rules, RulesError};
 
-use crate::intake::{IntakeField, ScrubbedIntake};
+use handoff_intake::{IntakeField, ScrubbedIntake};
 
 /// The next action, exactly one per submission, checked in this order.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Route {
     /// Not a safe or real fit (guarantees, free fixes, prompt injection,
@@ -94,19 +87,8 @@ impl Route {
 }
 
 /// A step where one system hands a contact to the next.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Handoff {
     /// A form, landing page, opt-in, quiz or checkout creates or updates the contact.
@@ -150,19 +132,8 @@ impl fmt::Display for Handoff {
 }
 
 /// What happens to the private data in a submission.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Privacy {
     /// A file was attached or an export pasted: nothing is stored.
@@ -185,7 +156,8 @@ impl Privacy {
 }
 
 /// The evidence behind one decision, in plain language.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Reason {
     /// The decision it explains: `route repair`, `handoff form_to_crm`, `tools`, `privacy redact`.
     pub about: String,
@@ -200,7 +172,8 @@ impl fmt::Display for Reason {
 }
 
 /// The outcome of triage.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Triage {
     /// The next action.
     pub route: Route,

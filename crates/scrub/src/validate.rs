@@ -134,7 +134,7 @@ fn luhn(d: &[u8]) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// IBAN lengths by country (ISO 13616 registry, SWIFT release 2024).
@@ -276,7 +276,7 @@ pub fn aba(value: &str) -> bool {
         .enumerate()
         .map(|(i, &x)| w[i % 3] * u32::from(x))
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// A US SSN: 9 digits, area not 000, 666 or 9xx, group not 00, serial not 0000.

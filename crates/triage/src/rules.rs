@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::normalise::Normaliser;
 use super::{Handoff, Route};
-use crate::intake::IntakeField;
+use handoff_intake::IntakeField;
 
 /// The embedded default rules (TOML).
 pub const DEFAULT_RULES: &str = include_str!("rules.toml");

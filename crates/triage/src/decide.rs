@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use super::evidence::{Evidence, Quote, Quotes};
 use super::rules::{Compiled, Flag};
 use super::{Handoff, Privacy, Reason, Route, Triage, reply};
-use crate::intake::{Channel, IntakeField, ScrubbedIntake};
-use crate::scrub::FindingKind;
+use handoff_intake::{Channel, IntakeField, ScrubbedIntake};
+use handoff_scrub::FindingKind;
 
 pub(super) fn decide(rules: &Compiled, intake: &ScrubbedIntake) -> Triage {
     let evidence = Evidence::gather(rules, intake);

@@ -5,7 +5,7 @@ use std::fmt;
 
 use super::Handoff;
 use super::rules::{Compiled, Flag, Signal};
-use crate::intake::{IntakeField, ScrubbedIntake};
+use handoff_intake::{IntakeField, ScrubbedIntake};
 
 /// One rules term found in one field. It quotes the rules, never the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

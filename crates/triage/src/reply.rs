@@ -4,7 +4,7 @@
 use super::evidence::Evidence;
 use super::rules::Compiled;
 use super::{Handoff, Privacy, Route};
-use crate::intake::ScrubbedIntake;
+use handoff_intake::ScrubbedIntake;
 
 /// Name the broken handoff first, give the route's next step, ask what should
 /// happen and what happens now; tell the person to remove private data.

@@ -59,7 +59,7 @@ fn spaced_lowercase(text: &str) -> String {
         let mut advance = c.len_utf8();
         match c {
             '[' => {
-                if let Some(len) = crate::scrub::placeholder_len(rest) {
+                if let Some(len) = handoff_scrub::placeholder_len(rest) {
                     advance = len;
                 }
                 out.push(' ');

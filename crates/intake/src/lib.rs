@@ -1,14 +1,18 @@
 //! Domain types of a submission: the rubric's safe intake fields, the
 //! submitter's contact address, and the channel a question came through.
 //!
+//! The parse step of handoff-gate's pipeline
+//! (`intake → scrub → triage → store → deliver`): raw input is parsed here
+//! and leaves only as scrubbed text. Pure: no I/O.
+//!
 //! Raw input arrives as an [`Intake`] (deserialized with unknown fields
 //! refused) or as a bare comment. [`ScrubbedIntake`] is the only form later
 //! stages accept, and the only way to make one is to run every free-text
-//! field through [`scrub`](crate::scrub::scrub).
+//! field through [`scrub`](handoff_scrub::scrub).
 //!
 //! ```
-//! use handoff_gate::intake::{Channel, Intake, ScrubbedIntake};
-//! use handoff_gate::scrub::Policy;
+//! use handoff_intake::{Channel, Intake, ScrubbedIntake};
+//! use handoff_scrub::Policy;
 //!
 //! let raw = Intake::from_json(serde_json::json!({
 //!     "message": "Typeform submits but the GHL tag is never added for jane@acme.test",
@@ -23,7 +27,7 @@ mod contact;
 mod fields;
 
 pub use contact::ContactEmail;
-pub(crate) use fields::printable_name;
+pub use fields::printable_name;
 pub use fields::{FIELD_NAMES, Intake, IntakeField, Rejection, ScrubbedField, ScrubbedIntake};
 
 use serde::{Deserialize, Serialize};

@@ -6,13 +6,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{Channel, ContactEmail, IntakeError};
-use crate::scrub::{CleanText, FindingKind, Policy, Verdict, scrub};
+use handoff_scrub::{CleanText, FindingKind, Policy, Verdict, scrub};
 
 /// A submission as it arrives, before anything is checked or scrubbed.
 /// Field names are the rubric's safe intake fields; any other is refused.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"message": "Typeform submits but HubSpot never gets the lead source", "affected_tools": "Typeform, HubSpot", "contact_email": "me@mybiz.example", "consent": true}))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"message": "Typeform submits but HubSpot never gets the lead source", "affected_tools": "Typeform, HubSpot", "contact_email": "me@mybiz.example", "consent": true})))]
 pub struct Intake {
     /// The question in the person's own words (required).
     pub message: String,
@@ -53,19 +54,8 @@ pub struct Intake {
 }
 
 /// The free-text safe intake fields, each scrubbed before triage sees it.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum IntakeField {
     /// `message`
@@ -247,7 +237,7 @@ impl Intake {
 
 /// A field name fit to repeat: a short identifier, else a neutral phrase
 /// (a "name" can be a pasted secret too).
-pub(crate) fn printable_name(name: &str) -> String {
+pub fn printable_name(name: &str) -> String {
     let identifier = !name.is_empty()
         && name.len() <= 40
         && name

@@ -6,7 +6,7 @@
 //! The browser only warns; the server still scrubs everything.
 //!
 //! ```
-//! use handoff_gate::scrub::browser_rules;
+//! use handoff_scrub::browser_rules;
 //!
 //! let rules = browser_rules();
 //! let stripe = rules.detectors.iter().find(|d| d.id == "stripe_secret_key").unwrap();

@@ -4,8 +4,8 @@
 use serde_json::{Map, Value};
 
 use super::{Rules, Triage, triage};
-use crate::intake::{Channel, Intake, ScrubbedIntake};
-use crate::scrub::{Policy, scrub_json};
+use handoff_intake::{Channel, Intake, ScrubbedIntake};
+use handoff_scrub::{Policy, scrub_json};
 
 /// What a record must look like, for error messages.
 pub const RECORD_SHAPE: &str = "expected a JSON object with \"id\", \"channel\" and \"input\"";
@@ -33,7 +33,7 @@ pub fn triage_record(
     if let Some(key) = object.keys().next() {
         return Err(format!(
             "unknown field {}; expected \"id\", \"channel\" and \"input\"",
-            crate::intake::printable_name(key)
+            handoff_intake::printable_name(key)
         ));
     }
     let intake = match input {

@@ -985,7 +985,7 @@ fn is_placeholder(value: &str) -> bool {
 /// The byte length of a scrubber placeholder at the start of `text`: `[`,
 /// an upper-case letter, 1 to 31 more upper-case letters or `_`, `]`. The
 /// one definition the scrubber, the policy and triage share.
-pub(crate) fn placeholder_len(text: &str) -> Option<usize> {
+pub fn placeholder_len(text: &str) -> Option<usize> {
     let bytes = text.as_bytes();
     if bytes.first() != Some(&b'[') || !bytes.get(1).is_some_and(u8::is_ascii_uppercase) {
         return None;

@@ -1,13 +1,18 @@
 //! The privacy scrubber: find private values in free text and replace them
 //! with typed placeholders, or reject the text when replacing is not enough.
 //!
+//! This crate is the first pure stage of handoff-gate's pipeline
+//! (`intake → scrub → triage → store → deliver`). It depends on no web
+//! framework, database, async runtime or mailer, so the same code runs in
+//! the server, the batch commands and the browser.
+//!
 //! [`scrub`] is pure: no I/O, no logging, no global state beyond the detector
 //! table compiled once. Every channel (form, JSON API, widget, batch CLI)
 //! passes text through it before anything else sees it, and everything
 //! downstream takes the [`CleanText`] it returns, which no other code can make.
 //!
 //! ```
-//! use handoff_gate::scrub::{scrub, FindingKind, Policy, Verdict};
+//! use handoff_scrub::{scrub, FindingKind, Policy, Verdict};
 //!
 //! let policy = Policy::default();
 //! let out = scrub("Stripe key sk_live_4eC39HqLyjWDarjtT1zdp7dc stopped working", &policy);
@@ -33,7 +38,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 pub use browser::{BrowserRules, browser_kind, browser_rules, to_js};
-pub(crate) use engine::placeholder_len;
+pub use engine::placeholder_len;
 pub use engine::{Detector, DetectorSet, RulesError, parse_table};
 pub use kind::{Category, FindingKind, UnknownKind};
 pub use policy::{Action, Policy};
