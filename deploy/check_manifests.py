@@ -8,9 +8,9 @@
   point at the Deployment; kustomization.yaml lists files that exist.
 * Configuration: every HANDOFF_GATE__* variable (Dockerfile, compose, systemd
   env example, Kubernetes env) and every key of the example TOML files
-  (systemd/handoff-gate.toml, the ConfigMap's handoff-gate.toml) is a key that
-  src/config.rs declares or the README's configuration table lists, or one of
-  PENDING_KEYS below; top-level keys sit before the first [section].
+  (systemd/handoff-gate.toml, the ConfigMap's handoff-gate.toml) is a key the
+  gateway declares (`handoff-gate config keys --json`, from $HANDOFF_GATE_BIN
+  or `cargo run`); top-level keys sit before the first [section].
 * Compose: depends_on names services; ports and healthchecks are well formed.
 
 Usage: python3 deploy/check_manifests.py   (exit 1 on any problem)
@@ -18,7 +18,10 @@ Usage: python3 deploy/check_manifests.py   (exit 1 on any problem)
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -26,12 +29,6 @@ from pathlib import Path
 import yaml
 
 DEPLOY = Path(__file__).resolve().parent
-CONFIG_RS = DEPLOY.parent / "src" / "config.rs"
-README = DEPLOY.parent / "README.md"
-
-# Keys documented for the deployment that src/config.rs may not declare yet
-# (being added alongside PostgreSQL and metrics support).
-PENDING_KEYS = {"delivery.lease_seconds", "log.format"}
 
 # kind -> accepted apiVersions
 API_VERSIONS = {
@@ -53,23 +50,18 @@ def problem(where: str, what: str) -> None:
 
 
 def known_keys() -> set[str]:
-    """Keys declared in src/config.rs KEYS, plus the README's reference table."""
-    text = CONFIG_RS.read_text(encoding="utf-8")
-    keys = set(re.findall(r'name:\s*"([a-z_]+(?:\.[a-z_]+)?)"', text))
-    if not keys:
-        problem(str(CONFIG_RS), "no keys found in KEYS")
-    readme_keys: set[str] = set()
-    if README.exists():
-        section = README.read_text(encoding="utf-8").split("## Configuration reference", 1)[-1]
-        for line in section.split("\n## ", 1)[0].splitlines():
-            if line.startswith("| `"):
-                cell = line.split("|")[1]
-                readme_keys |= set(re.findall(r"`([a-z_]+(?:\.[a-z_]+)?)`", cell))
-    for key in sorted(readme_keys - keys):
-        notes.append(f"{key} is in the README's table but not in src/config.rs KEYS")
-    for key in sorted(PENDING_KEYS - keys - readme_keys):
-        notes.append(f"{key} is used by deploy/ but not declared in src/config.rs yet")
-    return keys | readme_keys | PENDING_KEYS
+    """The keys the gateway declares, as `handoff-gate config keys --json` lists them."""
+    binary = os.environ.get("HANDOFF_GATE_BIN")
+    command = [binary] if binary else ["cargo", "run", "--quiet", "--"]
+    try:
+        out = subprocess.run(
+            [*command, "config", "keys", "--json"],
+            cwd=DEPLOY.parent, capture_output=True, text=True, check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        problem("handoff-gate config keys --json", f"could not list the configuration keys: {e}")
+        return set()
+    return {key["name"] for key in json.loads(out)}
 
 
 KEYS = known_keys()

@@ -21,6 +21,23 @@ pub enum ConfigCommand {
     /// Print the effective configuration (defaults, file, environment), with
     /// secrets masked; report a bad value with its file and line or variable.
     Check(ConfigArgs),
+    /// List every key: its environment variable, type, default and meaning.
+    #[command(after_help = "Examples:
+  handoff-gate config keys                 # a table to read
+  handoff-gate config keys --json          # for scripts: name, env, type, default, doc, secret
+  handoff-gate config keys --markdown      # the README's reference table")]
+    Keys(KeysArgs),
+}
+
+/// Options of `config keys`.
+#[derive(Debug, clap::Args)]
+pub struct KeysArgs {
+    /// Print a JSON array instead of a table.
+    #[arg(long, conflicts_with = "markdown")]
+    pub json: bool,
+    /// Print the Markdown table the README carries.
+    #[arg(long)]
+    pub markdown: bool,
 }
 
 /// Start the gateway and serve until Ctrl-C.
@@ -45,9 +62,23 @@ pub fn serve(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `config check`
+/// `config check` and `config keys`
 pub fn config(cmd: &ConfigCommand) -> anyhow::Result<ExitCode> {
-    let ConfigCommand::Check(args) = cmd;
+    let args = match cmd {
+        ConfigCommand::Check(args) => args,
+        ConfigCommand::Keys(keys) => {
+            if keys.json {
+                println!("{:#}", crate::config::keys_json());
+            } else if keys.markdown {
+                print!("{}", crate::config::markdown_table());
+            } else {
+                for key in crate::config::KEYS {
+                    println!("{:<26} {:<40} {}", key.name, key.env(), key.doc);
+                }
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
     match Config::load(args.config.as_deref()) {
         Ok(config) => {
             print!("{}", config.describe());

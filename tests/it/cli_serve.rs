@@ -121,3 +121,36 @@ fn serve_help_teaches_the_configuration() {
         assert!(out.contains(needle), "{needle}: {out}");
     }
 }
+
+#[test]
+fn the_readme_reference_table_is_the_declared_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, table, err) = gate(dir.path(), &["config", "keys", "--markdown"], &[]);
+    assert_eq!(code, 0, "{err}");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("<!-- config-keys:start")
+        .expect("README has the config-keys markers");
+    let body = &readme[start..];
+    let body = &body[body.find('\n').unwrap() + 1..body.find("<!-- config-keys:end -->").unwrap()];
+    assert_eq!(
+        body, table,
+        "README's configuration table drifted: paste `handoff-gate config keys --markdown` between its markers"
+    );
+}
+
+#[test]
+fn config_keys_json_lists_every_key_with_its_environment_name_and_secrecy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = gate(dir.path(), &["config", "keys", "--json"], &[]);
+    assert_eq!(code, 0, "{err}");
+    let keys: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap();
+    let tls = keys.iter().find(|k| k["name"] == "smtp.tls").unwrap();
+    assert_eq!(tls["env"], "HANDOFF_GATE__SMTP__TLS");
+    assert_eq!(tls["default"], "`starttls`");
+    assert_eq!(tls["secret"], false);
+    let password = keys.iter().find(|k| k["name"] == "smtp.password").unwrap();
+    assert_eq!(password["secret"], true);
+    assert_eq!(password["type"], "Option<Secret>");
+}

@@ -1,0 +1,476 @@
+//! Configuration: embedded defaults, then `handoff-gate.toml`, then
+//! `HANDOFF_GATE__SECTION__KEY` environment variables (figment layers them).
+//!
+//! Every key is declared once, with [`declare_config!`](declare), giving its
+//! type, default, doc line and secrecy; the structs, their defaults, the
+//! environment names, `handoff-gate config check`, `handoff-gate config keys`
+//! and the README's reference table all come from that one declaration
+//! ([`KEYS`]). Errors name where the bad value came from (file and line, or
+//! the environment variable) and what is accepted.
+//!
+//! ```
+//! use handoff_gate::config::Config;
+//!
+//! let config = Config::load(None).unwrap();
+//! assert_eq!(config.server.listen.to_string(), "127.0.0.1:8080");
+//! assert_eq!(config.store.url, "sqlite://data/handoff-gate.db");
+//! ```
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::Deserialize;
+
+/// The environment prefix: `HANDOFF_GATE__SERVER__LISTEN` sets `server.listen`.
+pub const ENV_PREFIX: &str = "HANDOFF_GATE__";
+
+/// The file read when `--config` is not given, if it exists.
+pub const DEFAULT_FILE: &str = "handoff-gate.toml";
+
+mod declare;
+mod types;
+
+pub use declare::Key;
+use declare::declare_config;
+pub use types::{LogFormat, Origin, ProxyNet, Secret, SmtpTls};
+
+declare_config! {
+    /// The whole configuration.
+    pub struct Config {
+        retention_days: u32 = 90
+            => "intakes older than this many days are deleted, with their mail files";
+        data_dir: PathBuf = PathBuf::from("data")
+            => "where generated secrets are kept (form-token.key, admin-token; mode 0600)";
+    }
+
+    /// `[server]`: where and how the gateway listens.
+    [server] pub struct Server {
+        listen: SocketAddr = SocketAddr::from(([127, 0, 0, 1], 8080))
+            => "address and port to listen on";
+        #[serde(deserialize_with = "list_or_commas")]
+        trusted_proxies: Vec<ProxyNet> = Vec::new()
+            => "proxy addresses or networks (10.0.0.0/8) whose X-Forwarded-For is believed";
+        workers: usize = 0
+            => "HTTP worker threads; 0 means one per core";
+    }
+
+    /// `[store]`: where intakes and the outbox are kept.
+    [store] pub struct Store {
+        url: String = "sqlite://data/handoff-gate.db".to_owned()
+            => "sqlite://PATH (WAL, synchronous=FULL) or postgres://USER:PASS@HOST/DB (add ?sslmode=require for TLS)";
+    }
+
+    /// `[mail]`: who receives each intake.
+    [mail] pub struct Mail {
+        to: String = "consultant@localhost".to_owned()
+            => "the consultant's address that receives every intake";
+        from: String = "handoff-gate <handoff-gate@localhost>".to_owned()
+            => "the sender address of intake emails";
+        dir: PathBuf = PathBuf::from("data/mail")
+            => "where .eml files go while smtp.host is unset";
+    }
+
+    /// `[smtp]`: the relay; unset, mail is written to files.
+    [smtp] pub struct Smtp {
+        host: Option<String> = None
+            => "SMTP relay host; unset means mail is written to mail.dir";
+        port: Option<u16> = None
+            => "SMTP port", shown: "by `tls`: 587 / 465 / 25";
+        username: Option<String> = None
+            => "SMTP user name; set with smtp.password or not at all";
+        password: Option<Secret> = None
+            => "SMTP password (masked everywhere)", secret: true;
+        tls: SmtpTls = SmtpTls::Starttls
+            => "starttls (587) | tls (465) | none (a relay on localhost only)";
+        timeout_seconds: u64 = 10
+            => "SMTP connect and command timeout";
+    }
+
+    /// `[limits]`: what one client may send.
+    [limits] pub struct Limits {
+        body_bytes: usize = 64 * 1024
+            => "largest request body accepted (batch triage takes up to 1 MiB)";
+        per_ip_per_minute: u32 = 20
+            => "POSTs and DELETEs per client address per minute; 0 disables the limiter";
+        min_fill_seconds: u64 = 3
+            => "a form sent sooner than this after loading is taken for a bot";
+        form_token_hours: u64 = 24
+            => "how long a loaded form stays valid";
+    }
+
+    /// `[delivery]`: the outbox that mails each intake.
+    [delivery] pub struct Delivery {
+        max_attempts: u32 = 10
+            => "send attempts before an email is marked dead";
+        retry_base_ms: u64 = 5_000
+            => "first retry delay in milliseconds; doubles per attempt, with jitter";
+        retry_max_seconds: u64 = 3_600
+            => "longest retry delay";
+        poll_ms: u64 = 1_000
+            => "how often the outbox is checked for due emails (a new intake wakes it at once)";
+        lease_seconds: u64 = 120
+            => "how long a claimed email is reserved for the worker sending it";
+    }
+
+    /// `[admin]`: the operator's credentials.
+    [admin] pub struct Admin {
+        token: Option<Secret> = None
+            => "bearer token for DELETE /api/v1/intakes/{id}", secret: true,
+            shown: "generated in `data_dir/admin-token`";
+    }
+
+    /// `[embed]`: the sites that may embed the form.
+    [embed] pub struct Embed {
+        #[serde(deserialize_with = "list_or_commas")]
+        allowed_origins: Vec<Origin> = Vec::new()
+            => "sites that may frame /embed, post the form and call the API from a browser, e.g. [\"https://www.example.com\"]";
+    }
+
+    /// `[log]`: how log lines are written.
+    [log] pub struct Log {
+        format: LogFormat = LogFormat::Auto
+            => "json | text | auto: JSON lines when stderr is not a terminal";
+    }
+}
+
+impl Smtp {
+    /// The port to connect to.
+    pub fn effective_port(&self) -> u16 {
+        self.port.unwrap_or(match self.tls {
+            SmtpTls::Starttls => 587,
+            SmtpTls::Tls => 465,
+            SmtpTls::None => 25,
+        })
+    }
+}
+
+/// A configuration that cannot be used. The message says where the value
+/// came from and what is accepted; it never repeats a secret.
+#[derive(Debug, thiserror::Error)]
+#[error("{origin}: {message}")]
+pub struct ConfigError {
+    /// `handoff-gate.toml:12 (smtp.tls)` or `environment HANDOFF_GATE__SMTP__TLS`.
+    pub origin: String,
+    /// What is wrong and what is accepted.
+    pub message: String,
+}
+
+impl Config {
+    /// Load the layers. With `file` given it must exist; without it,
+    /// `handoff-gate.toml` in the working directory is read if present.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let path = match file {
+            Some(path) if !path.exists() => {
+                return Err(ConfigError {
+                    origin: path.display().to_string(),
+                    message: "no such file (give --config an existing TOML file, or leave it out to use the defaults)".to_owned(),
+                });
+            }
+            Some(path) => Some(path.to_path_buf()),
+            None => Some(PathBuf::from(DEFAULT_FILE)).filter(|p| p.exists()),
+        };
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = &path {
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__"));
+        let config: Config = figment
+            .extract()
+            .map_err(|e| from_figment(&e, path.as_deref()))?;
+        config.validate(path.as_deref())?;
+        Ok(config)
+    }
+
+    /// Checks serde cannot express: addresses parse, the store URL is known.
+    fn validate(&self, file: Option<&Path>) -> Result<(), ConfigError> {
+        let fail = |key: &str, message: String| ConfigError {
+            origin: origin_of(key, file),
+            message,
+        };
+        for (key, value) in [("mail.to", &self.mail.to), ("mail.from", &self.mail.from)] {
+            if value.parse::<lettre::message::Mailbox>().is_err() {
+                return Err(fail(
+                    key,
+                    format!(
+                        "{key} is not an email address; accepted: `name@example.com` or `Name <name@example.com>`"
+                    ),
+                ));
+            }
+        }
+        let url = &self.store.url;
+        if !(url.starts_with("sqlite://")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            return Err(fail(
+                "store.url",
+                "store.url must start with sqlite:// (for example sqlite://data/handoff-gate.db) or postgres:// (for example postgres://gate:secret@db:5432/handoff_gate)"
+                    .to_owned(),
+            ));
+        }
+        if self.smtp.username.is_some() != self.smtp.password.is_some() {
+            return Err(fail(
+                "smtp.username",
+                "smtp.username and smtp.password go together: set both or neither".to_owned(),
+            ));
+        }
+        if self
+            .smtp
+            .host
+            .as_deref()
+            .is_some_and(|h| h.trim().is_empty())
+        {
+            return Err(fail(
+                "smtp.host",
+                "smtp.host is empty; remove it to write mail to files".to_owned(),
+            ));
+        }
+        if self.limits.body_bytes < 1024 {
+            return Err(fail(
+                "limits.body_bytes",
+                "limits.body_bytes must be at least 1024".to_owned(),
+            ));
+        }
+        if self.delivery.max_attempts == 0 || self.delivery.poll_ms == 0 {
+            return Err(fail(
+                "delivery.max_attempts",
+                "delivery.max_attempts and delivery.poll_ms must be at least 1".to_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The effective configuration as `key = value` lines, secrets masked.
+    pub fn describe(&self) -> String {
+        let value = toml::Value::try_from(self).expect("the configuration serializes to TOML");
+        let mut out = String::new();
+        for key in KEYS {
+            let shown = match (lookup(&value, key.name), key.shown) {
+                (Some(_), _) if key.secret => "[REDACTED]".to_owned(),
+                (Some(toml::Value::String(text)), _) => format!("\"{}\"", redact_url(text)),
+                (Some(v), _) => v.to_string(),
+                (None, Some(shown)) => format!("(unset: {})", shown.replace('`', "")),
+                (None, None) => "(unset)".to_owned(),
+            };
+            out.push_str(&format!("{:<26} = {:<40} # {}\n", key.name, shown, key.doc));
+        }
+        out
+    }
+}
+
+impl Key {
+    /// The default as the docs show it: the declared wording, else the
+    /// default value in backticks, else "unset".
+    pub fn default_shown(&self) -> String {
+        if let Some(shown) = self.shown {
+            return shown.to_owned();
+        }
+        let defaults =
+            toml::Value::try_from(Config::default()).expect("the defaults serialize to TOML");
+        match lookup(&defaults, self.name) {
+            Some(toml::Value::String(text)) => format!("`{text}`"),
+            Some(value) => format!("`{value}`"),
+            None => "unset".to_owned(),
+        }
+    }
+}
+
+/// The README's configuration reference: one Markdown row per key.
+pub fn markdown_table() -> String {
+    let mut out = String::from("| key | default | meaning |\n|---|---|---|\n");
+    for key in KEYS {
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            key.name,
+            key.default_shown(),
+            key.doc.replace('|', "\\|")
+        ));
+    }
+    out
+}
+
+/// Every key as JSON (`handoff-gate config keys --json`): name, environment
+/// variable, type, default as documented, doc line and whether it is secret.
+pub fn keys_json() -> serde_json::Value {
+    KEYS.iter()
+        .map(|key| {
+            serde_json::json!({
+                "name": key.name,
+                "env": key.env(),
+                "type": key.type_name.replace(' ', ""),
+                "default": key.default_shown(),
+                "doc": key.doc,
+                "secret": key.secret,
+            })
+        })
+        .collect()
+}
+
+/// The value at a dotted key in a TOML tree.
+fn lookup<'v>(value: &'v toml::Value, dotted: &str) -> Option<&'v toml::Value> {
+    dotted
+        .split('.')
+        .try_fold(value, |item, part| item.get(part))
+}
+
+/// A list, or (as environment variables give it) one comma-separated string.
+fn list_or_commas<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: std::str::FromStr + Deserialize<'de>,
+    T::Err: fmt::Display,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Items<T> {
+        List(Vec<T>),
+        Commas(String),
+    }
+    match Items::<T>::deserialize(deserializer)? {
+        Items::List(items) => Ok(items),
+        Items::Commas(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().map_err(serde::de::Error::custom))
+            .collect(),
+    }
+}
+
+/// A URL fit for messages and `config check`: any password replaced.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:[REDACTED]{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Turn figment's error into one that names the file line or variable.
+fn from_figment(error: &figment::Error, file: Option<&Path>) -> ConfigError {
+    let key = error.path.join(".");
+    let from_env = error
+        .metadata
+        .as_ref()
+        .is_some_and(|m| m.name.contains("environment"));
+    let origin = if from_env {
+        format!(
+            "environment {}{}",
+            ENV_PREFIX,
+            key.to_uppercase().replace('.', "__")
+        )
+    } else if key.is_empty() {
+        file.map_or_else(|| "configuration".to_owned(), |p| p.display().to_string())
+    } else {
+        origin_of(&key, file)
+    };
+    // A secret's wrong value must not be repeated, even in an error.
+    let secret = KEYS.iter().any(|k| k.secret && k.name == key);
+    let mut message = if secret {
+        "must be a string".to_owned()
+    } else {
+        error.kind.to_string()
+    };
+    if let Some(doc) = KEYS.iter().find(|k| k.name == key) {
+        message.push_str(&format!(" (accepted: {})", doc.doc));
+    }
+    if !key.is_empty() && !message.contains(&key) {
+        message = format!("{key}: {message}");
+    }
+    ConfigError { origin, message }
+}
+
+/// Where a key's value came from: an environment variable, a file line, or the defaults.
+fn origin_of(key: &str, file: Option<&Path>) -> String {
+    let var = format!("{ENV_PREFIX}{}", key.to_uppercase().replace('.', "__"));
+    if std::env::var_os(&var).is_some() {
+        return format!("environment {var}");
+    }
+    if let Some(path) = file {
+        if let Some(line) = std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| line_of(&text, key))
+        {
+            return format!("{}:{line}", path.display());
+        }
+        return path.display().to_string();
+    }
+    "defaults".to_owned()
+}
+
+/// The 1-based line on which a dotted key is set in a TOML text.
+pub fn line_of(text: &str, key: &str) -> Option<usize> {
+    let mut section = String::new();
+    for (number, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if let Some(header) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = header.trim().to_owned();
+            continue;
+        }
+        let Some((name, _)) = line.split_once('=') else {
+            continue;
+        };
+        let name = name.trim().trim_matches('"');
+        let full = if section.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{section}.{name}")
+        };
+        if full == key {
+            return Some(number + 1);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_found_in_sections_and_dotted_keys() {
+        let text = "retention_days = 3\n\n[smtp]\nhost = \"x\"\ntls = \"nope\"\n";
+        assert_eq!(line_of(text, "smtp.tls"), Some(5));
+        assert_eq!(line_of(text, "retention_days"), Some(1));
+        assert_eq!(line_of("smtp.tls = 1", "smtp.tls"), Some(1));
+        assert_eq!(line_of(text, "smtp.port"), None);
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_networks() {
+        let net: ProxyNet = "10.0.0.0/8".parse().unwrap();
+        assert!(net.contains(&"10.1.2.3".parse().unwrap()));
+        assert!(!net.contains(&"11.1.2.3".parse().unwrap()));
+        let one: ProxyNet = "::1".parse().unwrap();
+        assert!(one.contains(&"::1".parse().unwrap()));
+        assert_eq!(String::from(one), "::1");
+        assert!("10.0.0.0/33".parse::<ProxyNet>().is_err());
+    }
+
+    #[test]
+    fn store_passwords_never_print() {
+        assert_eq!(
+            redact_url("postgres://gate:s3cret@db:5432/hg"),
+            "postgres://gate:[REDACTED]@db:5432/hg"
+        );
+        assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
+        let mut config = Config::default();
+        config.store.url = "postgres://gate:s3cret@db/hg".to_owned();
+        assert!(!config.describe().contains("s3cret"));
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let secret = Secret::new("hunter2");
+        assert_eq!(format!("{secret:?}"), "[REDACTED]");
+        assert_eq!(serde_json::to_string(&secret).unwrap(), "\"[REDACTED]\"");
+    }
+}
