@@ -24,9 +24,10 @@
 //! * [`handoff_triage`] names the broken handoff, chooses the route and
 //!   explains why (`docs/triage.md`).
 //!
-//! This crate is the application around them: the command line ([`cli`]),
-//! the configuration ([`config`]), the HTTP server ([`web`]), the durable
-//! store ([`store`]) and the outbox that mails each intake ([`deliver`]).
+//! This crate is the application around them: one [`pipeline`] (parse,
+//! scrub, triage) that every channel shares, the command line ([`cli`]), the
+//! configuration ([`config`]), the HTTP server ([`web`]), the durable store
+//! ([`store`]) and the outbox that mails each intake ([`deliver`]).
 //!
 //! ```
 //! use handoff_scrub::{scrub, Policy};
@@ -39,5 +40,6 @@ pub mod cli;
 pub mod config;
 pub mod deliver;
 pub mod metrics;
+pub mod pipeline;
 pub mod store;
 pub mod web;

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+use crate::pipeline::{Pipeline, Sources};
 use handoff_scrub::Policy;
 
 /// handoff-gate: a privacy-redacting intake gateway for CRM handoff questions.
@@ -86,16 +87,14 @@ pub struct PolicyArgs {
 }
 
 impl PolicyArgs {
-    /// The default policy, extended by `--detectors` when given.
+    /// The default policy, extended by `--detectors` when given (built as
+    /// `serve` builds it from `scrub.detectors`).
     pub fn policy(&self) -> anyhow::Result<Policy> {
-        let policy = Policy::default();
-        match &self.detectors {
-            None => Ok(policy),
-            Some(path) => {
-                let (origin, text) = read_file(path)?;
-                Ok(policy.with_extra_detectors(&origin, &text)?)
-            }
-        }
+        let pipeline = Pipeline::load(&Sources {
+            detectors: self.detectors.clone(),
+            ..Sources::default()
+        })?;
+        Ok(pipeline.policy().clone())
     }
 }
 

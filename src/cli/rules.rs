@@ -20,17 +20,38 @@ pub enum RulesCommand {
     Browser,
     /// Check a detector table: TOML syntax and fields (with line and column),
     /// every pattern compiles, every example is found by its own detector.
-    /// A file without `[[detector]]` tables but with triage keys (`[[tool]]`,
-    /// `[[handoff]]`, `[signals]`, `[route.*]`) is checked as triage rules.
-    #[command(after_help = "Example:
+    /// Triage files are checked as what they are: a file with `[route.*]`
+    /// tables as a whole rule set (`triage --rules`), a file with only
+    /// additions (`[[tool]]`, `[[handoff]]`, `[signals]`, `[[no_fit]]`,
+    /// `[words]`) as an extension (`triage --extend-rules`). `--as` says
+    /// which, instead of detecting it.
+    #[command(after_help = "Examples:
   handoff-gate rules check my-detectors.toml
   → my-detectors.toml: 3 detectors OK
   handoff-gate rules check my-triage-rules.toml
-  → my-triage-rules.toml: triage rules OK (85 tools, 1332 terms)")]
+  → my-triage-rules.toml: triage rules OK (85 tools, 1332 terms)
+  handoff-gate rules check more-rules.toml
+  → more-rules.toml: triage rules extension OK (86 tools, 1335 terms with the embedded rules)
+  handoff-gate rules check --as triage-extension more-rules.toml")]
     Check {
         /// The TOML file to check.
         file: PathBuf,
+        /// What the file is; detected from its top-level keys when left out.
+        #[arg(long = "as", value_enum, value_name = "KIND")]
+        kind: Option<RulesFile>,
     },
+}
+
+/// What a rules file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RulesFile {
+    /// Extra detectors (`redact --detectors`, `scrub.detectors`).
+    Detectors,
+    /// A whole triage rule set (`triage --rules`, `triage.rules`).
+    Triage,
+    /// Additions to the embedded triage rules (`triage --extend-rules`,
+    /// `triage.extend_rules`).
+    TriageExtension,
 }
 
 /// Run a `rules` subcommand.
@@ -63,36 +84,54 @@ pub fn run(cmd: &RulesCommand) -> anyhow::Result<ExitCode> {
             print!("{DEFAULT_RULES}");
             Ok(ExitCode::SUCCESS)
         }
-        RulesCommand::Check { file } => check(file),
+        RulesCommand::Check { file, kind } => check(file, *kind),
     }
 }
 
-/// Triage rules have no `[[detector]]` table and at least one triage key.
-/// A file that is not valid TOML goes to the detector check, which reports
-/// the syntax error with its line and column.
-fn is_triage_rules(text: &str) -> bool {
-    text.parse::<toml::Table>().is_ok_and(|table| {
-        !table.contains_key("detector")
-            && ["tool", "handoff", "signals", "route", "no_fit"]
-                .iter()
-                .any(|k| table.contains_key(*k))
-    })
+/// What a file is by its top-level keys: `[[detector]]` tables make a
+/// detector file, `[route.*]` tables a whole triage rule set, other triage
+/// keys an extension. A file that is not valid TOML goes to the detector
+/// check, which reports the syntax error with its line and column.
+fn detect(text: &str) -> RulesFile {
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return RulesFile::Detectors;
+    };
+    if table.contains_key("detector") {
+        RulesFile::Detectors
+    } else if table.contains_key("route") {
+        RulesFile::Triage
+    } else if ["tool", "handoff", "signals", "no_fit", "words"]
+        .iter()
+        .any(|k| table.contains_key(*k))
+    {
+        RulesFile::TriageExtension
+    } else {
+        RulesFile::Detectors
+    }
 }
 
-fn check_triage(origin: &str, text: &str) -> anyhow::Result<ExitCode> {
-    let rules = Rules::from_toml(origin, text)?;
+fn check_triage(origin: &str, text: &str, kind: RulesFile) -> anyhow::Result<ExitCode> {
+    let (rules, what) = if kind == RulesFile::Triage {
+        (Rules::from_toml(origin, text)?, "triage rules OK (")
+    } else {
+        (
+            Rules::extend_default(origin, text)?,
+            "triage rules extension OK (with the embedded rules: ",
+        )
+    };
     println!(
-        "{origin}: triage rules OK ({} tools, {} terms)",
+        "{origin}: {what}{} tools, {} terms)",
         rules.tool_count(),
         rules.term_count()
     );
     Ok(ExitCode::SUCCESS)
 }
 
-fn check(file: &std::path::Path) -> anyhow::Result<ExitCode> {
+fn check(file: &std::path::Path, kind: Option<RulesFile>) -> anyhow::Result<ExitCode> {
     let (origin, text) = super::read_file(file)?;
-    if is_triage_rules(&text) {
-        return check_triage(&origin, &text);
+    let kind = kind.unwrap_or_else(|| detect(&text));
+    if kind != RulesFile::Detectors {
+        return check_triage(&origin, &text, kind);
     }
     let table = parse_table(&origin, &text)?;
     let policy = Policy::default().with_extra_detectors(&origin, &text)?;

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use crate::config::{Config, LogFormat};
 use crate::deliver::Mailer;
+use crate::pipeline::Pipeline;
 
 /// Options of `serve` and `config check`.
 #[derive(Debug, clap::Args)]
@@ -79,7 +80,13 @@ pub fn config(cmd: &ConfigCommand) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
     };
-    match Config::load(args.config.as_deref()) {
+    let checked = Config::load(args.config.as_deref())
+        .map_err(anyhow::Error::from)
+        .and_then(|config| {
+            Pipeline::load(&config.pipeline_sources())?;
+            Ok(config)
+        });
+    match checked {
         Ok(config) => {
             print!("{}", config.describe());
             eprintln!("configuration OK");

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::PolicyArgs;
-use handoff_triage::Rules;
+use crate::pipeline::{Pipeline, Sources};
 
 /// How many records are triaged together: large enough to keep both cores
 /// busy, small enough to keep memory flat.
@@ -68,20 +68,13 @@ pub enum Format {
 
 /// Run `triage`.
 pub fn run(args: &TriageArgs) -> anyhow::Result<ExitCode> {
-    let policy = args.policy.policy()?;
-    let rules = match (&args.rules, &args.extend_rules) {
-        (Some(path), _) => {
-            let (origin, text) = super::read_file(path)?;
-            Rules::from_toml(&origin, &text)?
-        }
-        (None, Some(path)) => {
-            let (origin, text) = super::read_file(path)?;
-            Rules::extend_default(&origin, &text)?
-        }
-        (None, None) => Rules::default(),
-    };
+    let pipeline = Pipeline::load(&Sources {
+        detectors: args.policy.detectors.clone(),
+        rules: args.rules.clone(),
+        extend_rules: args.extend_rules.clone(),
+    })?;
     match &args.file {
-        None => jsonl::run(&policy, &rules),
+        None => jsonl::run(&pipeline),
         Some(file) => {
             let settings = csv_export::Settings {
                 input: file,
@@ -89,7 +82,7 @@ pub fn run(args: &TriageArgs) -> anyhow::Result<ExitCode> {
                 format: args.format,
                 column: args.column.as_deref(),
             };
-            csv_export::run(&settings, &policy, &rules)
+            csv_export::run(&settings, &pipeline)
         }
     }
 }

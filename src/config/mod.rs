@@ -129,10 +129,35 @@ declare_config! {
             => "sites that may frame /embed, post the form and call the API from a browser, e.g. [\"https://www.example.com\"]";
     }
 
+    /// `[scrub]`: what the scrubber looks for, beyond its embedded table.
+    [scrub] pub struct Scrub {
+        detectors: Option<PathBuf> = None
+            => "extra detectors (TOML, the shape of `handoff-gate rules show`; a row with an existing id replaces it)";
+    }
+
+    /// `[triage]`: how intakes are routed.
+    [triage] pub struct Triage {
+        rules: Option<PathBuf> = None
+            => "triage rules that replace the embedded ones (the shape of `handoff-gate rules show-triage`)";
+        extend_rules: Option<PathBuf> = None
+            => "additions to the embedded triage rules (tools, handoff terms, signals; see docs/triage.md)";
+    }
+
     /// `[log]`: how log lines are written.
     [log] pub struct Log {
         format: LogFormat = LogFormat::Auto
             => "json | text | auto: JSON lines when stderr is not a terminal";
+    }
+}
+
+impl Config {
+    /// The rule files the pipeline is built from.
+    pub fn pipeline_sources(&self) -> crate::pipeline::Sources {
+        crate::pipeline::Sources {
+            detectors: self.scrub.detectors.clone(),
+            rules: self.triage.rules.clone(),
+            extend_rules: self.triage.extend_rules.clone(),
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use super::error::{ApiError, ErrorBody};
 use super::submit::{self, Outcome};
 use crate::store::{Idempotency, IntakeId, IntakeRecord};
 use handoff_intake::{Intake, IntakeError};
-use handoff_triage::{Handoff, Privacy, Route, triage_record};
+use handoff_triage::{Handoff, Privacy, Route};
 
 /// Most comments one `POST /api/v1/triage` takes.
 pub const MAX_BATCH: usize = 1_000;
@@ -43,7 +43,7 @@ pub const NEXT_STEP_FALLBACK: &str =
 
 /// What a person is told happens next on a route.
 pub fn next_step<'a>(state: &'a AppState, record: &IntakeRecord) -> &'a str {
-    match state.rules.route_reply(record.route) {
+    match state.pipeline.rules().route_reply(record.route) {
         "" => NEXT_STEP_FALLBACK,
         reply => reply,
     }
@@ -210,7 +210,7 @@ pub async fn triage_batch(
             .enumerate()
             .map(|(index, item)| {
                 let outcome = match item {
-                    Value::Object(object) => triage_record(object, &state.policy, &state.rules),
+                    Value::Object(object) => state.pipeline.record(object),
                     _ => Err(handoff_triage::RECORD_SHAPE.to_owned()),
                 };
                 match outcome {

@@ -28,7 +28,6 @@ mod token;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
-use std::sync::Arc;
 
 use actix_web::middleware::from_fn;
 use actix_web::{App as ActixApp, HttpServer, web};
@@ -41,13 +40,15 @@ pub use token::{TokenCheck, TokenKey};
 use crate::config::{Config, Secret};
 use crate::deliver::{DeliverError, Mailer, Outbox};
 use crate::metrics::Metrics;
+use crate::pipeline::{Pipeline, PipelineError};
 use crate::store::{Store, StoreError};
-use handoff_scrub::Policy;
-use handoff_triage::Rules;
 
 /// Why the gateway could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// A detector or triage rules file is wrong.
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
     /// The store could not be opened.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -76,10 +77,8 @@ pub enum StartError {
 pub struct AppState {
     /// The configuration.
     pub config: Config,
-    /// The scrubber's policy.
-    pub policy: Policy,
-    /// The triage rules.
-    pub rules: Arc<Rules>,
+    /// Scrub and triage, as every channel does.
+    pub pipeline: Pipeline,
     /// The store.
     pub store: Store,
     /// The outbox worker (woken after each stored intake).
@@ -149,15 +148,15 @@ async fn forget_quiet_clients(state: web::Data<AppState>) {
 
 /// Open the store, set up the mailer and the outbox, bind the listener.
 pub async fn build_app(config: Config) -> Result<App, StartError> {
+    let pipeline = Pipeline::load(&config.pipeline_sources())?;
     let store = Store::open(&config.store.url).await?;
-    let rules = Arc::new(Rules::default());
     let mailer = Mailer::from_config(&config)?;
     let metrics = Metrics::new();
     let outbox = Outbox::new(
         &config,
         store.clone(),
         mailer,
-        rules.clone(),
+        pipeline.rules().clone(),
         metrics.clone(),
     )?;
     let key_hex = keep_secret(&config.data_dir, "form-token.key", || {
@@ -193,8 +192,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
     };
     let state = web::Data::new(AppState {
         limiter: guard::limiter(config.limits.per_ip_per_minute),
-        policy: Policy::default(),
-        rules,
+        pipeline,
         store,
         outbox,
         token_key,

@@ -277,7 +277,10 @@ pub async fn embed(
     if let Some(source) = source {
         shown.texts.insert(
             IntakeField::SourcePath,
-            scrub(source, &state.policy).text().as_str().to_owned(),
+            scrub(source, state.pipeline.policy())
+                .text()
+                .as_str()
+                .to_owned(),
         );
     }
     form_page(&state, context.chrome(), shown, StatusCode::OK)
@@ -400,7 +403,7 @@ pub async fn submit(
         let kept = match handoff_intake::ScrubbedIntake::review(
             posted.intake,
             handoff_intake::Channel::Form,
-            &state.policy,
+            state.pipeline.policy(),
         ) {
             Ok(accepted) => accepted.fields().to_vec(),
             Err(rejection) => rejection.fields,
@@ -437,7 +440,10 @@ pub async fn submit(
 fn shown_contact(state: &AppState, typed: &str) -> String {
     match handoff_intake::ContactEmail::parse(typed) {
         Ok(address) => address.as_str().to_owned(),
-        Err(_) => scrub(typed, &state.policy).text().as_str().to_owned(),
+        Err(_) => scrub(typed, state.pipeline.policy())
+            .text()
+            .as_str()
+            .to_owned(),
     }
 }
 

@@ -2,8 +2,7 @@
 //! check), triage, store with its outbox row, wake the outbox.
 
 use crate::store::{Idempotency, Inserted, IntakeRecord};
-use handoff_intake::{Channel, Intake, Rejection, ScrubbedIntake};
-use handoff_triage::triage;
+use handoff_intake::{Channel, Intake, Rejection};
 
 use super::AppState;
 use super::error::ApiError;
@@ -27,25 +26,22 @@ pub async fn accept(
     intake: Intake,
     idempotency: Option<&Idempotency>,
 ) -> Result<Outcome, ApiError> {
-    let scrubbing = std::time::Instant::now();
-    let reviewed = ScrubbedIntake::review(intake, Channel::Form, &state.policy);
-    state
-        .metrics
-        .scrub_seconds
-        .observe(scrubbing.elapsed().as_secs_f64());
-    let intake = match reviewed {
-        Ok(intake) => intake,
+    let reviewed = match state.pipeline.review(intake, Channel::Form) {
+        Ok(reviewed) => reviewed,
         Err(rejection) => {
             tracing::info!(problems = ?rejection.problems.keys().collect::<Vec<_>>(), "submission not accepted");
             return Ok(Outcome::Rejected(rejection));
         }
     };
-    let triaging = std::time::Instant::now();
-    let outcome = triage(&intake, &state.rules);
+    state
+        .metrics
+        .scrub_seconds
+        .observe(reviewed.scrub_time.as_secs_f64());
     state
         .metrics
         .triage_seconds
-        .observe(triaging.elapsed().as_secs_f64());
+        .observe(reviewed.triage_time.as_secs_f64());
+    let (intake, outcome) = (reviewed.intake, reviewed.triage);
     match state.store.insert(&intake, &outcome, idempotency).await? {
         Inserted::Created(record) => {
             state.outbox.wake();

@@ -8,6 +8,7 @@ mod cli_serve;
 mod cli_triage;
 mod corpus;
 mod kinds;
+mod pipeline;
 mod properties;
 mod replicas;
 mod serve_api;

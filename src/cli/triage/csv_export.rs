@@ -12,9 +12,9 @@ use serde_json::Value;
 
 use super::summary::Summary;
 use super::{CHUNK, Format, progress_bar};
-use handoff_intake::ScrubbedIntake;
+use crate::pipeline::Pipeline;
 use handoff_scrub::{Policy, scrub};
-use handoff_triage::{Rules, Triage, triage};
+use handoff_triage::Triage;
 
 /// Header names recognised as the comment text, compared case-insensitively
 /// with spaces, dashes and underscores ignored.
@@ -132,7 +132,7 @@ pub enum ExportError {
 const EXIT_BAD_INPUT: u8 = 3;
 
 /// Triage the export; print the summary table to stderr.
-pub fn run(settings: &Settings, policy: &Policy, rules: &Rules) -> anyhow::Result<ExitCode> {
+pub fn run(settings: &Settings, pipeline: &Pipeline) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let file_name = settings.input.display().to_string();
     let input =
@@ -148,7 +148,7 @@ pub fn run(settings: &Settings, policy: &Policy, rules: &Rules) -> anyhow::Resul
         }
     };
     let bar = progress_bar(total_bytes);
-    let outcome = triage_export(input, writer, settings, policy, rules, &bar);
+    let outcome = triage_export(input, writer, settings, pipeline, &bar);
     bar.finish_and_clear();
     let summary = match (outcome, partial, settings.output) {
         (Ok(summary), Some(partial), Some(path)) => {
@@ -187,8 +187,7 @@ fn triage_export(
     input: File,
     output: Box<dyn Write>,
     settings: &Settings,
-    policy: &Policy,
-    rules: &Rules,
+    pipeline: &Pipeline,
     bar: &indicatif::ProgressBar,
 ) -> anyhow::Result<Summary> {
     let file_name = settings.input.display().to_string();
@@ -210,7 +209,7 @@ fn triage_export(
     let headers: Vec<String> = header
         .iter()
         .map(|h| {
-            scrub(&String::from_utf8_lossy(h), policy)
+            scrub(&String::from_utf8_lossy(h), pipeline.policy())
                 .into_text()
                 .as_str()
                 .trim_start_matches('\u{feff}')
@@ -243,7 +242,7 @@ fn triage_export(
         }
         let triaged: Vec<(Vec<String>, Option<Triage>)> = chunk
             .par_iter()
-            .map(|(_, _, record)| triage_row(record, text_column, policy, rules))
+            .map(|(_, _, record)| triage_row(record, text_column, pipeline))
             .collect();
         for (cells, triage) in &triaged {
             match triage {
@@ -366,8 +365,7 @@ fn check_cells(
 fn triage_row(
     record: &ByteRecord,
     text_column: usize,
-    policy: &Policy,
-    rules: &Rules,
+    pipeline: &Pipeline,
 ) -> (Vec<String>, Option<Triage>) {
     let mut triaged = None;
     let cells = record
@@ -376,15 +374,19 @@ fn triage_row(
         .map(|(i, cell)| {
             let cell = std::str::from_utf8(cell).unwrap_or_default();
             if i == text_column
-                && let Ok(intake) = ScrubbedIntake::comment(cell, policy)
+                && let Ok(reviewed) = pipeline.comment(cell)
             {
-                triaged = Some(triage(&intake, rules));
-                return intake
+                triaged = Some(reviewed.triage);
+                return reviewed
+                    .intake
                     .field_text("message")
                     .map(|t| t.as_str().to_owned())
                     .unwrap_or_default();
             }
-            scrub(cell, policy).into_text().as_str().to_owned()
+            scrub(cell, pipeline.policy())
+                .into_text()
+                .as_str()
+                .to_owned()
         })
         .collect();
     (cells, triaged)

@@ -11,8 +11,8 @@ use serde_json::Value;
 use super::CHUNK;
 use super::summary::Summary;
 use crate::cli::LineError;
-use handoff_scrub::Policy;
-use handoff_triage::{RECORD_SHAPE, Rules, Triage, triage_record};
+use crate::pipeline::Pipeline;
+use handoff_triage::{RECORD_SHAPE, Triage};
 
 /// A line's id and triage, or what is wrong with the line.
 type LineResult = Result<(Value, Triage), String>;
@@ -25,14 +25,13 @@ struct RecordOut<'a> {
 }
 
 /// Stream stdin to stdout; exit 1 if any line was malformed.
-pub fn run(policy: &Policy, rules: &Rules) -> anyhow::Result<ExitCode> {
+pub fn run(pipeline: &Pipeline) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut summary = Summary::default();
     let malformed = triage_jsonl(
         io::stdin().lock(),
         BufWriter::new(io::stdout().lock()),
-        policy,
-        rules,
+        pipeline,
         &mut summary,
     )?;
     eprint!("{}", summary.table(started.elapsed()));
@@ -43,8 +42,7 @@ pub fn run(policy: &Policy, rules: &Rules) -> anyhow::Result<ExitCode> {
 pub fn triage_jsonl(
     mut input: impl BufRead,
     mut output: impl Write,
-    policy: &Policy,
-    rules: &Rules,
+    pipeline: &Pipeline,
     summary: &mut Summary,
 ) -> anyhow::Result<usize> {
     let mut number = 0;
@@ -66,7 +64,7 @@ pub fn triage_jsonl(
         }
         let results: Vec<(usize, LineResult)> = chunk
             .par_iter()
-            .map(|(n, line)| (*n, triage_line(line, policy, rules)))
+            .map(|(n, line)| (*n, triage_line(line, pipeline)))
             .collect();
         for (line, result) in results {
             match result {
@@ -93,7 +91,7 @@ pub fn triage_jsonl(
 }
 
 /// Parse, scrub and triage one line.
-fn triage_line(line: &[u8], policy: &Policy, rules: &Rules) -> LineResult {
+fn triage_line(line: &[u8], pipeline: &Pipeline) -> LineResult {
     let object = crate::cli::redact::parse_object(line, RECORD_SHAPE)?;
-    triage_record(object, policy, rules)
+    pipeline.record(object)
 }
