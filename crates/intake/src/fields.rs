@@ -1,9 +1,11 @@
 //! The safe intake fields, raw and scrubbed.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use strum::VariantArray;
 
 use super::{Channel, ContactEmail, IntakeError};
 use handoff_scrub::{CleanText, FindingKind, Policy, Verdict, scrub};
@@ -54,9 +56,27 @@ pub struct Intake {
 }
 
 /// The free-text safe intake fields, each scrubbed before triage sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// The wire names are the variant names in `snake_case`, for serde and
+/// strum alike.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum IntakeField {
     /// `message`
     Message,
@@ -91,28 +111,12 @@ pub enum IntakeField {
 }
 
 impl IntakeField {
-    /// Every free-text field, in form order.
-    pub const ALL: [IntakeField; 15] = [
-        IntakeField::Message,
-        IntakeField::SourcePath,
-        IntakeField::AffectedTools,
-        IntakeField::ExpectedNextStep,
-        IntakeField::ActualStoppingPoint,
-        IntakeField::CustomerState,
-        IntakeField::FieldOrTagExpectation,
-        IntakeField::BookingOrPaymentStatus,
-        IntakeField::AccessExpectation,
-        IntakeField::FollowupState,
-        IntakeField::ReportingNeed,
-        IntakeField::BusinessRisk,
-        IntakeField::Deadline,
-        IntakeField::TestingExpectation,
-        IntakeField::RedactedExample,
-    ];
+    /// Every free-text field, in form order (the declaration order).
+    pub const ALL: &'static [IntakeField] = Self::VARIANTS;
 
     /// The wire name, e.g. `actual_stopping_point`.
     pub fn as_str(self) -> &'static str {
-        FIELD_NAMES[self as usize]
+        self.into()
     }
 
     /// A short human label, for the form and the email.
@@ -127,7 +131,7 @@ impl IntakeField {
 
     /// The field with this wire name.
     pub fn parse(name: &str) -> Option<Self> {
-        IntakeField::ALL.into_iter().find(|f| f.as_str() == name)
+        name.parse().ok()
     }
 }
 
@@ -186,28 +190,19 @@ const FIELD_TEXTS: [(&str, &str); 15] = [
     ),
 ];
 
+/// The safe intake fields that are not free text: the reply address, the
+/// consent to use it, and the name of a file the person tried to attach.
+pub const CONTACT_FIELD_NAMES: [&str; 3] = ["contact_email", "consent", "attachment"];
+
 /// Every safe intake field name: the free-text fields in [`IntakeField`]
-/// order, then `contact_email`, `consent` and `attachment`.
-pub const FIELD_NAMES: [&str; 18] = [
-    "message",
-    "source_path",
-    "affected_tools",
-    "expected_next_step",
-    "actual_stopping_point",
-    "customer_state",
-    "field_or_tag_expectation",
-    "booking_or_payment_status",
-    "access_expectation",
-    "followup_state",
-    "reporting_need",
-    "business_risk",
-    "deadline",
-    "testing_expectation",
-    "redacted_example",
-    "contact_email",
-    "consent",
-    "attachment",
-];
+/// order, then [`CONTACT_FIELD_NAMES`].
+pub static FIELD_NAMES: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    IntakeField::ALL
+        .iter()
+        .map(|field| field.as_str())
+        .chain(CONTACT_FIELD_NAMES)
+        .collect()
+});
 
 impl Intake {
     /// Parse a JSON object of safe intake fields. Errors name the field at
@@ -469,7 +464,8 @@ fn scrub_fields(intake: Intake, policy: &Policy) -> Vec<ScrubbedField> {
         intake.redacted_example,
     ];
     IntakeField::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .zip(texts)
         .filter_map(|(field, text)| text.map(|t| (field, t)))
         .filter(|(_, text)| !text.trim().is_empty())
@@ -494,11 +490,17 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn field_names_match_the_enum_order() {
-        for field in IntakeField::ALL {
-            assert_eq!(IntakeField::parse(field.as_str()), Some(field));
-            let json = serde_json::to_string(&field).unwrap();
-            assert_eq!(json, format!("\"{}\"", field.as_str()));
+    fn every_field_name_is_one_the_intake_accepts() {
+        for name in FIELD_NAMES.iter() {
+            let value = if *name == "consent" {
+                json!(true)
+            } else {
+                json!("x")
+            };
+            let mut object = serde_json::Map::new();
+            object.insert("message".to_owned(), json!("x"));
+            object.insert((*name).to_owned(), value);
+            assert!(Intake::from_json(Value::Object(object)).is_ok(), "{name}");
         }
     }
 

@@ -33,8 +33,21 @@ pub use fields::{FIELD_NAMES, Intake, IntakeField, Rejection, ScrubbedField, Scr
 use serde::{Deserialize, Serialize};
 
 /// Where a question came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Channel {
     /// The contact-page form (or the JSON API with form fields).
     Form,
@@ -45,10 +58,7 @@ pub enum Channel {
 impl Channel {
     /// The wire name.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Form => "form",
-            Channel::Comment => "comment",
-        }
+        self.into()
     }
 }
 

@@ -148,7 +148,8 @@ pub fn browser_rules() -> BrowserRules {
     BrowserRules {
         version: 1,
         kinds: FindingKind::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|k| browser_kind(*k) || *k == FindingKind::AccountExport)
             .map(|k| {
                 (

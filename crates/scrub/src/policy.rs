@@ -41,7 +41,8 @@ impl Default for Policy {
     /// The embedded detector table; `account_export` rejects, everything else redacts.
     fn default() -> Self {
         let mut actions: BTreeMap<FindingKind, Action> = FindingKind::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .map(|k| (k, Action::Redact))
             .collect();
         actions.insert(FindingKind::AccountExport, Action::Reject);
@@ -49,7 +50,8 @@ impl Default for Policy {
             detectors: Arc::clone(&DEFAULT_DETECTORS),
             actions,
             placeholders: FindingKind::ALL
-                .into_iter()
+                .iter()
+                .copied()
                 .map(|k| (k, k.default_placeholder()))
                 .collect(),
         }

@@ -71,7 +71,7 @@ fn handoffs(
 ) -> Vec<Handoff> {
     let w = &rules.spec.weights;
     let mut found: Vec<(u32, Handoff)> = Vec::new();
-    for handoff in Handoff::ALL {
+    for &handoff in Handoff::ALL {
         let spec = rules.handoff(handoff);
         let strong = evidence.strong.get(&handoff).map_or(&[][..], Vec::as_slice);
         let weak = evidence.weak.get(&handoff).map_or(&[][..], Vec::as_slice);

@@ -496,7 +496,7 @@ impl Compiled {
 }
 
 fn check(origin: &str, spec: &RulesSpec) -> Result<(), RulesError> {
-    for handoff in Handoff::ALL {
+    for &handoff in Handoff::ALL {
         let count = spec.handoffs.iter().filter(|h| h.id == handoff).count();
         if count != 1 {
             return Err(RulesError::HandoffCount {

@@ -63,12 +63,12 @@ impl fmt::Display for Table<'_> {
             }
         };
         writeln!(f, "{:<24} {:>9} {:>7}", "route", "count", "share")?;
-        for route in Route::ALL {
+        for &route in Route::ALL {
             let n = s.routes.get(&route).copied().unwrap_or(0);
             writeln!(f, "  {:<22} {n:>9} {:>6.1}%", route.as_str(), share(n))?;
         }
         writeln!(f, "{:<24} {:>9} {:>7}", "handoff", "count", "share")?;
-        for handoff in Handoff::ALL {
+        for &handoff in Handoff::ALL {
             let n = s.handoffs.get(&handoff).copied().unwrap_or(0);
             writeln!(f, "  {:<22} {n:>9} {:>6.1}%", handoff.as_str(), share(n))?;
         }
