@@ -1,7 +1,7 @@
 //! Configuration: embedded defaults, then `handoff-gate.toml`, then
 //! `HANDOFF_GATE__SECTION__KEY` environment variables (figment layers them).
 //!
-//! Every key is declared once, with [`declare_config!`](declare), giving its
+//! Every key is declared once, with the `declare_config!` macro, giving its
 //! type, default, doc line and secrecy; the structs, their defaults, the
 //! environment names, `handoff-gate config check`, `handoff-gate config keys`
 //! and the README's reference table all come from that one declaration
@@ -126,7 +126,7 @@ declare_config! {
     [embed] pub struct Embed {
         #[serde(deserialize_with = "list_or_commas")]
         allowed_origins: Vec<Origin> = Vec::new()
-            => "sites that may frame /embed, post the form and call the API from a browser, e.g. [\"https://www.example.com\"]";
+            => "sites that may frame /embed, post the form and call the API from a browser, e.g. `[\"https://www.example.com\"]`";
     }
 
     /// `[scrub]`: what the scrubber looks for, beyond its embedded table.

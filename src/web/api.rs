@@ -221,7 +221,10 @@ pub async fn triage_batch(
             .collect::<Vec<_>>()
     })
     .await
-    .map_err(|_| ApiError::BadRequest("the batch could not be processed".to_owned()))?;
+    .map_err(|e| ApiError::Internal {
+        what: "the batch could not be processed",
+        cause: e.to_string(),
+    })?;
     Ok(HttpResponse::Ok().json(results))
 }
 

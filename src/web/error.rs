@@ -86,6 +86,15 @@ pub enum ApiError {
         "the intake could not be stored right now; nothing was lost on your side, please try again shortly"
     )]
     Store(#[from] StoreError),
+    /// The server itself failed: a page did not render, the worker pool
+    /// did not answer. The cause is logged, not shown.
+    #[error("something went wrong on our side ({what}); please try again")]
+    Internal {
+        /// What failed, in a few words.
+        what: &'static str,
+        /// Why, for the log (never user text).
+        cause: String,
+    },
 }
 
 impl ApiError {
@@ -104,6 +113,7 @@ impl ApiError {
             ApiError::NotFound | ApiError::NoRoute => "not_found",
             ApiError::ForeignOrigin => "forbidden_origin",
             ApiError::Store(_) => "store_unavailable",
+            ApiError::Internal { .. } => "internal_error",
         }
     }
 
@@ -113,8 +123,10 @@ impl ApiError {
     }
 
     fn log(&self) {
-        if let ApiError::Store(cause) = self {
-            tracing::error!(error = %cause, "store failure");
+        match self {
+            ApiError::Store(cause) => tracing::error!(error = %cause, "store failure"),
+            ApiError::Internal { what, cause } => tracing::error!(error = %cause, "{what}"),
+            _ => {}
         }
     }
 
@@ -164,6 +176,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound | ApiError::NoRoute => StatusCode::NOT_FOUND,
             ApiError::ForeignOrigin => StatusCode::FORBIDDEN,
             ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -217,5 +230,26 @@ impl ResponseError for PageError {
             .with_headers(HttpResponse::build(status))
             .content_type(ContentType::html())
             .body(body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_of_our_own_is_a_500_that_does_not_show_its_cause() {
+        let error = ApiError::Internal {
+            what: "the page failed to render",
+            cause: "template error: missing field".to_owned(),
+        };
+        assert_eq!(error.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(error.code(), "internal_error");
+        assert!(!error.message().contains("template error"));
+        let page = PageError(error);
+        assert_eq!(
+            page.error_response().status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }

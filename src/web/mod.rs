@@ -161,7 +161,8 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
     )?;
     let key_hex = keep_secret(&config.data_dir, "form-token.key", || {
         TokenKey::random().to_hex()
-    })?;
+    })
+    .await?;
     // Replicas must share this key: a bad file stops the start rather than
     // signing with a key of this process's own.
     let token_key = TokenKey::from_hex(&key_hex).ok_or_else(|| StartError::Secret {
@@ -173,9 +174,12 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
     })?;
     let admin_token = match &config.admin.token {
         Some(token) => token.clone(),
-        None => Secret::new(keep_secret(&config.data_dir, "admin-token", || {
-            TokenKey::random().to_hex()
-        })?),
+        None => Secret::new(
+            keep_secret(&config.data_dir, "admin-token", || {
+                TokenKey::random().to_hex()
+            })
+            .await?,
+        ),
     };
     let listener =
         TcpListener::bind(config.server.listen).map_err(|source| StartError::Listen {
@@ -254,7 +258,7 @@ fn routes(cfg: &mut web::ServiceConfig, allowed: &[crate::config::Origin]) {
 /// Read a generated secret from `dir/name`, creating it (mode 0600) first
 /// if absent. Replicas starting together on one folder agree: the file is
 /// created exclusively, and whoever loses the race reads the winner's value.
-fn keep_secret(
+async fn keep_secret(
     dir: &Path,
     name: &str,
     generate: impl FnOnce() -> String,
@@ -285,7 +289,7 @@ fn keep_secret(
                 if !text.trim().is_empty() {
                     return Ok(text.trim().to_owned());
                 }
-                std::thread::sleep(std::time::Duration::from_millis(20));
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
             }
             Err(fail(std::io::Error::new(
                 std::io::ErrorKind::InvalidData,

@@ -162,9 +162,12 @@ fn described(removed: &BTreeMap<FindingKind, usize>) -> Vec<(&'static str, usize
 }
 
 fn render(page: &impl Template, status: StatusCode) -> Result<HttpResponse, PageError> {
-    let html = page
-        .render()
-        .map_err(|e| PageError(ApiError::BadRequest(format!("page failed to render: {e}"))))?;
+    let html = page.render().map_err(|e| {
+        PageError(ApiError::Internal {
+            what: "the page failed to render",
+            cause: e.to_string(),
+        })
+    })?;
     Ok(HttpResponse::build(status)
         .content_type(ContentType::html())
         .insert_header((header::CACHE_CONTROL, "no-store"))

@@ -373,7 +373,14 @@ impl PgDatabase {
             );
             return None;
         };
-        let name = format!("hg_test_{}", uuid::Uuid::new_v4().simple());
+        // Named after the run's own database, so `.ci/run` drops exactly
+        // the databases its run made and no one else's.
+        let run = admin
+            .rsplit('/')
+            .next()
+            .unwrap_or("hg")
+            .to_ascii_lowercase();
+        let name = format!("{run}_t{}", uuid::Uuid::new_v4().simple());
         let mut conn = sqlx::PgConnection::connect(&admin)
             .await
             .unwrap_or_else(|e| {

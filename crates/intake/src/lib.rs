@@ -28,7 +28,9 @@ mod fields;
 
 pub use contact::ContactEmail;
 pub use fields::printable_name;
-pub use fields::{FIELD_NAMES, Intake, IntakeField, Rejection, ScrubbedField, ScrubbedIntake};
+pub use fields::{
+    CONTACT_FIELD_NAMES, FIELD_NAMES, Intake, IntakeField, Rejection, ScrubbedField, ScrubbedIntake,
+};
 
 use serde::{Deserialize, Serialize};
 
