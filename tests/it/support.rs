@@ -177,6 +177,33 @@ pub struct SmtpServer {
     child: Child,
 }
 
+/// Say that a test skipped, and why, where `cargo test` shows it: libtest
+/// captures `eprintln!` of passing tests, not writes to the stderr handle.
+/// In CI (`CI` set, as `.ci/run` does) a skip for a tool that `.ci/run`
+/// installs is a failure instead.
+pub fn skipped(test: &str, why: &str, fix: &str) {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{test}: {why}; CI must run it ({fix})"
+    );
+    announce_skip(test, why, fix);
+}
+
+/// Say that a test skipped because `../shared` (reference data beside the
+/// repository, not part of it) is absent; it may be absent in CI too.
+pub fn skipped_without_shared(test: &str, what: &str) {
+    announce_skip(
+        test,
+        &format!("{what} not found"),
+        "put the project's shared folder beside the repository",
+    );
+}
+
+fn announce_skip(test: &str, why: &str, fix: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why} ({fix})");
+}
+
 /// Whether aiosmtpd can be started; in CI its absence is a failure, locally
 /// the SMTP tests say they skipped.
 pub fn smtp_available(test: &str) -> bool {
@@ -187,11 +214,11 @@ pub fn smtp_available(test: &str) -> bool {
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{test}: aiosmtpd is required in CI (.ci/run installs it with pip)"
+        skipped(
+            test,
+            "Python's aiosmtpd is not installed",
+            "pip install aiosmtpd",
         );
-        eprintln!("SKIPPED {test}: Python's aiosmtpd is not installed (pip install aiosmtpd)");
     }
     ok
 }
@@ -364,12 +391,10 @@ impl PgDatabase {
     pub async fn create(test: &str) -> Option<PgDatabase> {
         use sqlx::Connection;
         let Ok(admin) = std::env::var("TEST_DATABASE_URL") else {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{test}: TEST_DATABASE_URL is required in CI (.ci/run sets it)"
-            );
-            eprintln!(
-                "SKIPPED {test} on PostgreSQL: set TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres to run it"
+            skipped(
+                test,
+                "TEST_DATABASE_URL is not set, so the PostgreSQL half did not run",
+                "TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres; .ci/run sets it",
             );
             return None;
         };
