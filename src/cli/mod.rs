@@ -53,7 +53,8 @@ variables. See every key and its effective value with `handoff-gate config check
       → call Dana on [PHONE]            (stderr: removed 1 phone)
   handoff-gate redact --jsonl < in.jsonl > out.jsonl
       in:  {\"id\": 1, \"text\": \"card 4242 4242 4242 4242\"}
-      out: {\"id\":1,\"text\":\"card [CARD]\",\"verdict\":\"redacted\",\"findings\":[{\"kind\":\"card\",\"start\":5,\"end\":24}]}
+      out: {\"id\":1,\"text\":\"card [CARD]\",\"verdict\":\"redacted\",
+            \"findings\":[{\"kind\":\"card\",\"start\":5,\"end\":24}]}
 
 Exit status: 0 on success; 1 if any --jsonl line was malformed (each gets an
 {\"line\": n, \"error\": \"…\"} record and processing goes on); 2 on a usage error.")]
@@ -65,7 +66,7 @@ Exit status: 0 on success; 1 if any --jsonl line was malformed (each gets an
     /// (no_fit, systems_audit, repair, checklist, nurture), explain why.
     #[command(after_help = "Examples:
   handoff-gate triage --jsonl < questions.jsonl > triaged.jsonl
-      in:  {\"id\": 7, \"channel\": \"comment\", \"input\": \"stripe->kajabi buyers locked out\"}
+      in:  {\"id\": 7, \"input\": \"stripe->kajabi buyers locked out\"}
       out: {\"id\":7,\"route\":\"systems_audit\",\"handoffs\":[\"payment_to_access\"],…}
   handoff-gate triage comments.csv -o triaged.csv
   handoff-gate triage export.csv --column textOriginal --format jsonl

@@ -1,5 +1,6 @@
 //! `handoff-gate rules`: list and check detector tables and triage rules.
 
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -29,9 +30,9 @@ pub enum RulesCommand {
   handoff-gate rules check my-detectors.toml
   → my-detectors.toml: 3 detectors OK
   handoff-gate rules check my-triage-rules.toml
-  → my-triage-rules.toml: triage rules OK (85 tools, 1332 terms)
+  → my-triage-rules.toml: triage rules OK (85 tools, 1366 terms)
   handoff-gate rules check more-rules.toml
-  → more-rules.toml: triage rules extension OK (86 tools, 1335 terms with the embedded rules)
+  → more-rules.toml: triage rules extension OK (with the embedded rules: 86 tools, 1371 terms)
   handoff-gate rules check --as triage-extension more-rules.toml")]
     Check {
         /// The TOML file to check.
@@ -58,30 +59,32 @@ pub enum RulesFile {
 pub fn run(cmd: &RulesCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         RulesCommand::Show => {
-            print!("{DEFAULT_TABLE}");
+            write!(io::stdout(), "{DEFAULT_TABLE}")?;
             Ok(ExitCode::SUCCESS)
         }
         RulesCommand::Browser => {
-            println!(
+            writeln!(
+                io::stdout(),
                 "{}",
                 serde_json::to_string_pretty(&handoff_scrub::browser_rules())?
-            );
+            )?;
             Ok(ExitCode::SUCCESS)
         }
         RulesCommand::List => {
             let table = parse_table("embedded default", DEFAULT_TABLE)?;
             for d in &table.detectors {
-                println!(
+                writeln!(
+                    io::stdout(),
                     "{:<40} {:<16} {}",
                     d.id,
                     d.kind.as_str(),
                     d.service.as_deref().unwrap_or("")
-                );
+                )?;
             }
             Ok(ExitCode::SUCCESS)
         }
         RulesCommand::ShowTriage => {
-            print!("{DEFAULT_RULES}");
+            write!(io::stdout(), "{DEFAULT_RULES}")?;
             Ok(ExitCode::SUCCESS)
         }
         RulesCommand::Check { file, kind } => check(file, *kind),
@@ -119,11 +122,12 @@ fn check_triage(origin: &str, text: &str, kind: RulesFile) -> anyhow::Result<Exi
             "triage rules extension OK (with the embedded rules: ",
         )
     };
-    println!(
+    writeln!(
+        io::stdout(),
         "{origin}: {what}{} tools, {} terms)",
         rules.tool_count(),
         rules.term_count()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -149,6 +153,6 @@ fn check(file: &std::path::Path, kind: Option<RulesFile>) -> anyhow::Result<Exit
         return Ok(ExitCode::from(1));
     }
     let count = table.detectors.len();
-    println!("{origin}: {count} detectors OK");
+    writeln!(io::stdout(), "{origin}: {count} detectors OK")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,6 @@
 //! `handoff-gate serve` and `handoff-gate config check`.
 
+use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -69,12 +70,18 @@ pub fn config(cmd: &ConfigCommand) -> anyhow::Result<ExitCode> {
         ConfigCommand::Check(args) => args,
         ConfigCommand::Keys(keys) => {
             if keys.json {
-                println!("{:#}", crate::config::keys_json());
+                writeln!(io::stdout(), "{:#}", crate::config::keys_json())?;
             } else if keys.markdown {
-                print!("{}", crate::config::markdown_table());
+                write!(io::stdout(), "{}", crate::config::markdown_table())?;
             } else {
                 for key in crate::config::KEYS {
-                    println!("{:<26} {:<40} {}", key.name, key.env(), key.doc);
+                    writeln!(
+                        io::stdout(),
+                        "{:<26} {:<40} {}",
+                        key.name,
+                        key.env(),
+                        key.doc
+                    )?;
                 }
             }
             return Ok(ExitCode::SUCCESS);
@@ -88,7 +95,7 @@ pub fn config(cmd: &ConfigCommand) -> anyhow::Result<ExitCode> {
         });
     match checked {
         Ok(config) => {
-            print!("{}", config.describe());
+            write!(io::stdout(), "{}", config.describe())?;
             eprintln!("configuration OK");
             Ok(ExitCode::SUCCESS)
         }

@@ -45,6 +45,10 @@ pub struct TriageArgs {
     /// comment, text, content, message, body).
     #[arg(long, value_name = "NAME", requires = "file")]
     pub column: Option<String>,
+    /// The field separator of the export: `,` `;` `|` or `tab` (default:
+    /// detected from the header line; many European spreadsheets use `;`).
+    #[arg(long, value_name = "CHAR", value_parser = parse_delimiter, requires = "file")]
+    pub delimiter: Option<u8>,
     /// Triage rules to use instead of the embedded ones (see `handoff-gate rules show-triage`).
     #[arg(long, value_name = "FILE", conflicts_with = "extend_rules")]
     pub rules: Option<PathBuf>,
@@ -81,9 +85,19 @@ pub fn run(args: &TriageArgs) -> anyhow::Result<ExitCode> {
                 output: args.output.as_deref(),
                 format: args.format,
                 column: args.column.as_deref(),
+                delimiter: args.delimiter,
             };
             csv_export::run(&settings, &pipeline)
         }
+    }
+}
+
+/// `--delimiter`: one of the separators exports use.
+fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "," | ";" | "|" => Ok(text.as_bytes()[0]),
+        "tab" | "\t" | "\\t" => Ok(b'\t'),
+        _ => Err("expected `,`, `;`, `|` or `tab`".to_owned()),
     }
 }
 

@@ -71,7 +71,11 @@ async fn the_widget_works_in_chromium_embedded_in_another_origin() {
     let chromium = match browser_tools() {
         Ok(path) => path,
         Err(missing) => {
-            crate::support::skipped("the_widget_works_in_chromium", &missing, ".ci/run installs it");
+            crate::support::skipped(
+                "the_widget_works_in_chromium",
+                &missing,
+                ".ci/run installs it",
+            );
             return;
         }
     };

@@ -263,3 +263,95 @@ fn help_lists_the_subcommands() {
     assert!(out.status.success(), "{out:?}");
     assert!(text(&out.stdout).contains("--jsonl"));
 }
+
+/// `… | head` closes the pipe early: the command ends quietly (status 0),
+/// never with a panic or an error message.
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    let cases: [(&[&str], String); 3] = [
+        (&["rules", "show-triage"], String::new()),
+        (
+            &["redact", "--jsonl"],
+            "{\"id\": 1, \"text\": \"key sk_live_4eC39HqLyjWDarjtT1zdp7dc\"}\n".repeat(50_000),
+        ),
+        (
+            &["triage", "--jsonl"],
+            "{\"id\": 1, \"input\": \"stripe buyers locked out\"}\n".repeat(20_000),
+        ),
+    ];
+    for (args, input) in cases {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_handoff-gate"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let feeder = std::thread::spawn(move || {
+            let _ = stdin.write_all(input.as_bytes());
+        });
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(!first.is_empty(), "{args:?} printed nothing");
+        // stdout is dropped here: the pipe is closed with output still to come.
+        let out = child.wait_with_output().unwrap();
+        feeder.join().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            matches!(out.status.code(), Some(0) | None),
+            "{args:?}: {:?} {err}",
+            out.status
+        );
+    }
+}
+
+/// The examples in `--help` are copy-paste material: at 80 columns no line
+/// is wrapped in the middle of a JSON example.
+#[test]
+fn help_examples_fit_80_columns_unbroken() {
+    for args in [
+        &["redact", "--help"][..],
+        &["triage", "--help"],
+        &["--help"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_handoff-gate"))
+            .args(args)
+            .env("COLUMNS", "80")
+            .output()
+            .unwrap();
+        let help = text(&out.stdout);
+        for line in help.lines() {
+            assert!(line.chars().count() <= 80, "{args:?}: wrapped: {line}");
+        }
+        for json_line in help
+            .lines()
+            .filter(|l| l.trim_start().starts_with("out: {"))
+        {
+            let continued = json_line.ends_with(',');
+            assert!(
+                json_line.ends_with('}') || json_line.ends_with("…}") || continued,
+                "{args:?}: {json_line}"
+            );
+        }
+    }
+    let redact = text(
+        &Command::new(env!("CARGO_BIN_EXE_handoff-gate"))
+            .args(["redact", "--help"])
+            .env("COLUMNS", "80")
+            .output()
+            .unwrap()
+            .stdout,
+    );
+    assert!(
+        redact.contains(r#""findings":[{"kind":"card","start":5,"end":24}]}"#),
+        "{redact}"
+    );
+}

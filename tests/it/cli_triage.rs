@@ -285,3 +285,103 @@ fn rules_check_tells_triage_rules_from_detector_tables() {
     let err = text(&out.stderr);
     assert!(err.contains("line") && err.contains("column"), "{err}");
 }
+
+#[test]
+fn an_unclosed_quote_is_named_as_such_with_its_line() {
+    // In the last column: the rest of the file would silently become one comment.
+    let message = bad_input(
+        "last.csv",
+        b"id,comment\n1,\"stripe buyers locked out\n2,zapier drops the utm\n3,calendly no deal\n",
+        &[],
+    );
+    assert!(message.contains("row 1 (line 2)"), "{message}");
+    assert!(message.contains("never closed"), "{message}");
+    // In a middle column: not reported as a field count.
+    let message = bad_input(
+        "middle.csv",
+        b"id,comment,date\n1,\"stripe buyers,2024-01-01\n2,zapier drops the utm,2024-01-02\n",
+        &[],
+    );
+    assert!(message.contains("never closed"), "{message}");
+    assert!(!message.contains("field(s)"), "{message}");
+}
+
+#[test]
+fn a_multi_line_comment_that_is_closed_is_fine() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = file(
+        dir.path(),
+        "multi.csv",
+        b"id,comment\n1,\"stripe buyers\nlocked out of kajabi\"\n",
+    );
+    let out = run(&["triage", path.to_str().unwrap()], b"");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_semicolon_export_is_read_with_its_separator_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = file(
+        dir.path(),
+        "de.csv",
+        b"Kommentar;Datum\n\"Stripe bezahlt; Kajabi sperrt die Kunden aus\";2024-01-01\n",
+    );
+    let out = run(
+        &["triage", path.to_str().unwrap(), "--column", "Kommentar"],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("separated by ';'"),
+        "{}",
+        text(&out.stderr)
+    );
+    let csv = text(&out.stdout);
+    assert!(csv.starts_with("Kommentar,Datum,route"), "{csv}");
+    let out = run(
+        &[
+            "triage",
+            path.to_str().unwrap(),
+            "--delimiter",
+            ",",
+            "--column",
+            "Kommentar;Datum",
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+/// The counts the docs and `rules check --help` quote are today's (the
+/// extension example is the one docs/triage.md shows).
+#[test]
+fn the_quoted_rule_counts_are_current() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = run(&["rules", "show-triage"], b"");
+    let path = file(dir.path(), "my-triage-rules.toml", &rules.stdout);
+    let out = run(&["rules", "check", path.to_str().unwrap()], b"");
+    let said = text(&out.stdout);
+    let counts = &said[said.find('(').unwrap()..=said.find(')').unwrap()];
+    let help = text(&run(&["rules", "check", "--help"], b"").stdout);
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/triage.md")).unwrap();
+    let example = &docs[docs.find("# more-rules.toml").unwrap()..];
+    let example = &example[example.find('\n').unwrap() + 1..example.find("```").unwrap()];
+    let path = file(dir.path(), "more-rules.toml", example.as_bytes());
+    let said = text(&run(&["rules", "check", path.to_str().unwrap()], b"").stdout);
+    let extended = &said[said.find('(').unwrap()..=said.find(')').unwrap()];
+    for (place, text) in [
+        ("rules check --help", help),
+        ("docs/triage.md", docs.clone()),
+    ] {
+        for (opening, expected) in [
+            ("triage rules OK (", counts),
+            ("triage rules extension OK (", extended),
+        ] {
+            for quoted in text.match_indices(opening).map(|(at, _)| &text[at..]) {
+                let quoted = &quoted[quoted.find('(').unwrap()..=quoted.find(')').unwrap()];
+                assert_eq!(quoted, expected, "{place} quotes stale counts");
+            }
+        }
+    }
+}

@@ -47,6 +47,43 @@ pub struct Settings<'a> {
     pub format: Format,
     /// The text column named by `--column`.
     pub column: Option<&'a str>,
+    /// The field separator named by `--delimiter`; detected from the header
+    /// line when absent.
+    pub delimiter: Option<u8>,
+}
+
+/// The separators an export may use, in the order ties are broken.
+const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
+
+/// The separator the header line uses most, outside quotes (`,` when it
+/// holds none): Excel in many locales and German and French sheets export
+/// with `;`, some tools with tabs.
+pub fn detect_delimiter(header_line: &[u8]) -> u8 {
+    let mut counts = [0usize; DELIMITERS.len()];
+    let mut quoted = false;
+    for &byte in header_line {
+        if byte == b'"' {
+            quoted = !quoted;
+        } else if !quoted && let Some(i) = DELIMITERS.iter().position(|d| *d == byte) {
+            counts[i] += 1;
+        }
+    }
+    let best = (0..DELIMITERS.len())
+        .max_by_key(|i| (counts[*i], std::cmp::Reverse(*i)))
+        .unwrap_or(0);
+    if counts[best] == 0 {
+        b','
+    } else {
+        DELIMITERS[best]
+    }
+}
+
+/// How a separator reads in messages.
+fn delimiter_name(delimiter: u8) -> String {
+    match delimiter {
+        b'\t' => "tab".to_owned(),
+        other => format!("'{}'", other as char),
+    }
 }
 
 /// Problems with the export itself. None quotes a cell.
@@ -117,6 +154,20 @@ pub enum ExportError {
         column: String,
         /// Its size in bytes.
         size: usize,
+    },
+    /// A quoted cell is never closed: the rest of the file became one cell.
+    #[error(
+        "{file}: row {row} (line {line}): a quoted cell opens here and is never closed, so the rest of the file (to line {last_line}) was read as one cell; close the quote (a quote inside a cell is written twice: \"\") or re-export the file"
+    )]
+    UnclosedQuote {
+        /// The file.
+        file: String,
+        /// The data row, from 1.
+        row: u64,
+        /// The line where the row starts.
+        line: u64,
+        /// The file's last line.
+        last_line: u64,
     },
     /// The CSV itself is malformed (ragged rows, bad quoting).
     #[error("{file}: {message}")]
@@ -193,13 +244,29 @@ fn triage_export(
     let file_name = settings.input.display().to_string();
     let file = file_name.as_str();
     let mut summary = Summary::default();
+    let file_len = input.metadata().map(|m| m.len()).ok();
+    let mut input = io::BufReader::with_capacity(1 << 16, input);
+    let delimiter = match settings.delimiter {
+        Some(delimiter) => delimiter,
+        None => {
+            let detected = detect_delimiter(first_line(&mut input)?);
+            if detected != b',' {
+                eprintln!(
+                    "handoff-gate: {file}: reading columns separated by {} (detected from the header; --delimiter to choose)",
+                    delimiter_name(detected)
+                );
+            }
+            detected
+        }
+    };
     let mut reader = ReaderBuilder::new()
         .has_headers(false)
-        .from_reader(io::BufReader::with_capacity(1 << 16, input));
+        .delimiter(delimiter)
+        .from_reader(input);
     let mut header = ByteRecord::new();
     if !reader
         .read_byte_record(&mut header)
-        .map_err(|e| malformed(file, &e))?
+        .map_err(|e| malformed(file, &e, &reader, file_len))?
     {
         return Err(ExportError::Empty {
             file: file.to_owned(),
@@ -226,12 +293,22 @@ fn triage_export(
             let mut record = ByteRecord::new();
             if !reader
                 .read_byte_record(&mut record)
-                .map_err(|e| malformed(file, &e))?
+                .map_err(|e| malformed(file, &e, &reader, file_len))?
             {
                 break;
             }
             row += 1;
             let line = record.position().map_or(0, |p| p.line());
+            let at_the_end = Some(reader.position().byte()) == file_len;
+            if at_the_end && runs_to_the_end_unclosed(&record, &reader, settings.input)? {
+                return Err(ExportError::UnclosedQuote {
+                    file: file.to_owned(),
+                    row,
+                    line,
+                    last_line: reader.position().line(),
+                }
+                .into());
+            }
             chunk.push((row, line, record));
         }
         if chunk.is_empty() {
@@ -257,8 +334,63 @@ fn triage_export(
     Ok(summary)
 }
 
-fn malformed(file: &str, e: &csv::Error) -> ExportError {
+/// The header line, without consuming it.
+fn first_line(input: &mut io::BufReader<File>) -> io::Result<&[u8]> {
+    use io::BufRead;
+    let buffer = input.fill_buf()?;
+    Ok(buffer.split(|b| *b == b'\n').next().unwrap_or(buffer))
+}
+
+/// Whether the file's last row is an unclosed quote swallowing the rest:
+/// it spans lines, its last cell holds a line break, yet the file does not
+/// end with the closing quote.
+fn runs_to_the_end_unclosed<R: io::Read>(
+    record: &ByteRecord,
+    reader: &csv::Reader<R>,
+    path: &Path,
+) -> io::Result<bool> {
+    let spans_lines = record
+        .position()
+        .is_some_and(|start| reader.position().line() > start.line() + 1);
+    let last_cell_has_a_break = record
+        .iter()
+        .last()
+        .is_some_and(|cell| cell.contains(&b'\n'));
+    Ok(spans_lines && last_cell_has_a_break && !ends_with_quote(path)?)
+}
+
+/// Whether the file's last byte, trailing white space aside, is a quote.
+fn ends_with_quote(path: &Path) -> io::Result<bool> {
+    use io::{Read, Seek, SeekFrom};
+    let mut file = File::open(path)?;
+    let length = file.seek(SeekFrom::End(0))?;
+    file.seek(SeekFrom::Start(length.saturating_sub(256)))?;
+    let mut tail = Vec::new();
+    file.read_to_end(&mut tail)?;
+    Ok(tail.trim_ascii_end().last() == Some(&b'"'))
+}
+
+fn malformed<R: io::Read>(
+    file: &str,
+    e: &csv::Error,
+    reader: &csv::Reader<R>,
+    file_len: Option<u64>,
+) -> ExportError {
     let message = match e.kind() {
+        csv::ErrorKind::UnequalLengths { pos, .. }
+            if Some(reader.position().byte()) == file_len
+                && pos
+                    .as_ref()
+                    .is_some_and(|p| reader.position().line() > p.line() + 1) =>
+        {
+            let start = pos.as_ref().expect("checked above");
+            return ExportError::UnclosedQuote {
+                file: file.to_owned(),
+                row: start.record(),
+                line: start.line(),
+                last_line: reader.position().line(),
+            };
+        }
         csv::ErrorKind::UnequalLengths {
             pos,
             expected_len,
