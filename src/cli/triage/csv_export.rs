@@ -354,7 +354,7 @@ fn runs_to_the_end_unclosed<R: io::Read>(
         .is_some_and(|start| reader.position().line() > start.line() + 1);
     let last_cell_has_a_break = record
         .iter()
-        .last()
+        .next_back()
         .is_some_and(|cell| cell.contains(&b'\n'));
     Ok(spans_lines && last_cell_has_a_break && !ends_with_quote(path)?)
 }
