@@ -147,10 +147,10 @@ fn check_invariants(input: &str, policy: &Policy) -> Result<(), TestCaseError> {
     if let Some(f) = again.findings().first() {
         prop_assert!(
             false,
-            "scrubbing twice found {} {:?} (detector {}) in {:?}",
+            "scrubbing twice found {} {:?} ({}) in {:?}",
             f.kind,
             &scrubbed[f.start..f.end],
-            f.detector,
+            f.source,
             scrubbed
         );
     }

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::kind::{Category, FindingKind};
-use super::shape::Shape;
+use super::shape::{Margins, Shape};
 use super::table::DEFAULT_TABLE;
 use super::{Validator, parse_table};
 
@@ -121,7 +121,7 @@ pub fn browser_rules() -> BrowserRules {
                 kind: spec.kind,
                 keywords: spec.keywords,
                 shape: spec.shape.map(|shape: Shape| {
-                    let (before, after) = shape.margins();
+                    let Margins { before, after } = shape.margins();
                     BrowserShape {
                         pattern: shape.pattern(),
                         before,

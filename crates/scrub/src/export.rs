@@ -3,8 +3,8 @@
 //! rejected, because even with every value replaced it says who the
 //! customers are and how many there are.
 
-use super::engine::Candidate;
 use super::kind::{Category, FindingKind};
+use super::recognize::{Candidate, Span};
 
 /// How many records make an export.
 pub(super) const MIN_RECORDS: usize = 3;
@@ -19,21 +19,21 @@ fn is_record(kind: FindingKind) -> bool {
 /// consecutive lines that each carry a personal value (blank and separator
 /// lines such as `|---|` do not break a run), or one line listing three or
 /// more email addresses or phone numbers.
-pub fn find_exports(text: &str, candidates: &[Candidate]) -> Vec<(usize, usize)> {
+pub fn find_exports(text: &str, candidates: &[Candidate]) -> Vec<Span> {
     let mut records: Vec<&Candidate> = candidates.iter().filter(|c| is_record(c.kind)).collect();
     if records.len() < MIN_RECORDS {
         return Vec::new();
     }
-    records.sort_unstable_by_key(|c| c.start);
+    records.sort_unstable_by_key(|c| c.span.start);
     let mut exports = Vec::new();
-    let mut run: Option<(usize, usize, usize)> = None; // (start, end, records)
+    let mut run: Option<RecordRun> = None;
     let mut next = 0; // index of the first record not yet assigned to a line
     let mut line_start = 0;
     for line in text.split_inclusive('\n') {
         let line_end = line_start + line.len();
         let content_end = line_start + line.trim_end_matches(['\n', '\r']).len();
         let first = next;
-        while next < records.len() && records[next].start < line_end {
+        while next < records.len() && records[next].span.start < line_end {
             next += 1;
         }
         let in_line = &records[first..next];
@@ -44,18 +44,24 @@ pub fn find_exports(text: &str, candidates: &[Candidate]) -> Vec<(usize, usize)>
             .filter(|c| {
                 !in_line.iter().any(|o| {
                     matches!(o.kind, FindingKind::Card | FindingKind::Iban)
-                        && o.start < c.end
-                        && c.start < o.end
+                        && o.span.start < c.span.end
+                        && c.span.start < o.span.end
                 })
             })
             .count();
         if contact_values >= MIN_RECORDS {
-            exports.push((line_start, content_end));
+            exports.push(Span::new(line_start, content_end));
         }
         if !in_line.is_empty() {
             run = Some(match run {
-                Some((start, _, n)) => (start, content_end, n + 1),
-                None => (line_start, content_end, 1),
+                Some(RecordRun { span, records }) => RecordRun {
+                    span: Span::new(span.start, content_end),
+                    records: records + 1,
+                },
+                None => RecordRun {
+                    span: Span::new(line_start, content_end),
+                    records: 1,
+                },
             });
         } else if !is_filler(&text[line_start..content_end]) {
             flush(&mut run, &mut exports);
@@ -67,11 +73,17 @@ pub fn find_exports(text: &str, candidates: &[Candidate]) -> Vec<(usize, usize)>
     exports
 }
 
-fn flush(run: &mut Option<(usize, usize, usize)>, exports: &mut Vec<(usize, usize)>) {
-    if let Some((start, end, n)) = run.take()
-        && n >= MIN_RECORDS
+/// Consecutive lines that each hold a record.
+struct RecordRun {
+    span: Span,
+    records: usize,
+}
+
+fn flush(run: &mut Option<RecordRun>, exports: &mut Vec<Span>) {
+    if let Some(run) = run.take()
+        && run.records >= MIN_RECORDS
     {
-        exports.push((start, end));
+        exports.push(run.span);
     }
 }
 

@@ -20,6 +20,53 @@
 //! assert_eq!(out.verdict(), &Verdict::Redacted);
 //! assert_eq!(out.findings()[0].kind, FindingKind::ApiKey);
 //! ```
+//!
+//! # How a recognizer plugs in
+//!
+//! A [`Recognizer`] proposes [`Candidate`]s: a kind, a byte [`Span`], an
+//! [`Origin`] (which becomes the finding's [`Source`], so every finding
+//! says who made it) and a confidence. The detector table
+//! ([`DetectorSet`]) is one recognizer; others (a statistical tagger for
+//! names, addresses and birth dates) are built once, with their model
+//! loaded, and added to the policy with [`Policy::with_recognizer`], so that
+//! `scrub` itself stays pure. `scrub` runs the table, then each added
+//! recognizer, over the input; merges every candidate (the longest, then the
+//! most confident, names an overlap); renders placeholders; and calls each
+//! recognizer's [`Recognizer::rescan`] on the scrubbed text until nothing new
+//! turns up. The default `rescan` runs `scan` again over the lines that hold
+//! a placeholder; a recognizer can keep what its first scan learned in a
+//! [`Memo`] (the table keeps its windows). A recognizer that costs much per
+//! byte can use a [`Gate`] to run only where capitalised or non-ASCII words
+//! and its cue words are.
+//!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use handoff_scrub::{Candidate, FindingKind, Memo, Origin, Policy, Recognizer, Span, scrub};
+//!
+//! /// Finds one name no table knows.
+//! #[derive(Debug)]
+//! struct FairyTale;
+//!
+//! impl Recognizer for FairyTale {
+//!     fn scan(&self, text: &str, out: &mut Vec<Candidate>) -> Memo {
+//!         for (at, name) in text.match_indices("Rumpelstiltskin") {
+//!             out.push(Candidate {
+//!                 span: Span::new(at, at + name.len()),
+//!                 kind: FindingKind::Person,
+//!                 origin: Origin::Recognizer { name: "fairy_tale", rule: "person" },
+//!                 confidence: 0.9,
+//!             });
+//!         }
+//!         Memo::none()
+//!     }
+//! }
+//!
+//! let policy = Policy::default().with_recognizer(Arc::new(FairyTale));
+//! let out = scrub("the miller's daughter owes Rumpelstiltskin her firstborn", &policy);
+//! assert_eq!(out.text().as_str(), "the miller's daughter owes [PERSON] her firstborn");
+//! assert_eq!(out.findings()[0].source.to_string(), "fairy_tale person");
+//! ```
 
 mod browser;
 mod engine;
@@ -27,13 +74,14 @@ mod export;
 mod kind;
 mod names;
 mod policy;
+mod recognize;
+mod render;
 mod shape;
 mod table;
 mod validate;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -42,10 +90,10 @@ pub use engine::placeholder_len;
 pub use engine::{Detector, DetectorSet, RulesError, parse_table};
 pub use kind::{Category, FindingKind, UnknownKind};
 pub use policy::{Action, Policy};
+pub use recognize::{Candidate, Gate, Memo, Origin, Recognizer, Source, Span};
+pub use render::{Rendered, Replacement};
 pub use table::{DEFAULT_TABLE, DetectorSpec, DetectorTable};
 pub use validate::Validator;
-
-use engine::Candidate;
 
 /// Text that has been through the scrubber. Only [`scrub`] can make one, so
 /// a function that takes `CleanText` cannot be handed raw user input.
@@ -86,8 +134,8 @@ pub struct Finding {
     pub start: usize,
     /// Byte offset one past the value in the input.
     pub end: usize,
-    /// The id of the detector that found it.
-    pub detector: Arc<str>,
+    /// Who found it: the recognizer and the rule inside it.
+    pub source: Source,
     /// How sure the detector is (0 to 1).
     pub confidence: f32,
 }
@@ -186,104 +234,60 @@ impl Scrubbed {
 
 /// Find every private value in `text` and replace it with its placeholder.
 ///
-/// Text outside findings is kept byte for byte. Overlapping findings merge
-/// into one, named by the longest (then the most confident) of them.
+/// Every recognizer of the policy proposes candidates (the detector table
+/// first); the export rule adds runs of record lines. Text outside findings
+/// is kept byte for byte. Overlapping findings merge into one, named by the
+/// longest (then the most confident) of them.
 pub fn scrub(text: &str, policy: &Policy) -> Scrubbed {
-    let detectors = policy.detectors();
     let mut candidates = Vec::new();
-    let windows = detectors.scan_first(text, &mut candidates);
+    let memos: Vec<Memo> = policy
+        .recognizers()
+        .map(|r| r.scan(text, &mut candidates))
+        .collect();
     let exports = export::find_exports(text, &candidates);
-    candidates.extend(exports.into_iter().map(|(start, end)| Candidate {
-        start,
-        end,
+    candidates.extend(exports.into_iter().map(|span| Candidate {
+        span,
         kind: FindingKind::AccountExport,
-        detector: usize::MAX,
+        origin: Origin::ExportRows,
         confidence: 0.9,
     }));
-    let mut merged = merge(candidates);
-    let mut rendered = render(text, &merged, policy);
+    let mut merged = render::merge(candidates);
+    let mut rendered = Rendered::new(text, &merged, policy);
     // A placeholder changes what is around it: "…[API_KEY]: 000AAaAAAa" now
-    // reads like a key cue. Scan the text next to each placeholder again and
-    // fold what it finds back into input coordinates, until nothing new turns
-    // up, so that scrubbed text always scrubs to itself.
+    // reads like a key cue. Every recognizer looks again at the text next to
+    // each placeholder, and what it finds is folded back into input
+    // coordinates, until nothing new turns up, so that scrubbed text always
+    // scrubs to itself.
     for _ in 0..4 {
         let mut extra = Vec::new();
-        detectors.rescan(&rendered.text, &rendered.spans, &windows, &mut extra);
+        for (recognizer, memo) in policy.recognizers().zip(&memos) {
+            recognizer.rescan(&rendered, memo, &mut extra);
+        }
         if extra.is_empty() {
             break;
         }
         let mut all = merged;
         all.extend(extra.into_iter().map(|c| rendered.to_input(c)));
-        merged = merge(all);
-        rendered = render(text, &merged, policy);
+        merged = render::merge(all);
+        rendered = Rendered::new(text, &merged, policy);
     }
 
     let findings: Vec<Finding> = merged
         .iter()
         .map(|c| Finding {
             kind: c.kind,
-            start: c.start,
-            end: c.end,
-            detector: match detectors.detectors().get(c.detector) {
-                Some(d) => Arc::clone(&d.id),
-                None => Arc::from("account_export_rows"),
-            },
+            start: c.span.start,
+            end: c.span.end,
+            source: policy.source(c.origin),
             confidence: c.confidence,
         })
         .collect();
     let verdict = verdict(&findings, policy);
     Scrubbed {
-        text: CleanText(rendered.text),
+        text: CleanText(rendered.into_text()),
         findings,
         verdict,
     }
-}
-
-/// Scrubbed text and where each placeholder stands in it and in the input.
-struct Rendered {
-    text: String,
-    /// (output start, output end, input start, input end) per placeholder.
-    spans: Vec<(usize, usize, usize, usize)>,
-}
-
-impl Rendered {
-    /// Map a candidate found in the rendered text back onto the input: a
-    /// position inside a placeholder widens to the whole replaced value.
-    fn to_input(&self, c: Candidate) -> Candidate {
-        let map = |pos: usize, is_end: bool| {
-            let mut shift: isize = 0;
-            for &(os, oe, is, ie) in &self.spans {
-                if pos < os || (is_end && pos == os) {
-                    break;
-                }
-                if pos < oe || (is_end && pos == oe) {
-                    return if is_end { ie } else { is };
-                }
-                shift = ie as isize - oe as isize;
-            }
-            pos.saturating_add_signed(shift)
-        };
-        Candidate {
-            start: map(c.start, false),
-            end: map(c.end, true),
-            ..c
-        }
-    }
-}
-
-fn render(text: &str, merged: &[Candidate], policy: &Policy) -> Rendered {
-    let mut out = String::with_capacity(text.len());
-    let mut spans = Vec::with_capacity(merged.len());
-    let mut at = 0;
-    for c in merged {
-        out.push_str(&text[at..c.start]);
-        let start = out.len();
-        out.push_str(policy.placeholder(c.kind));
-        spans.push((start, out.len(), c.start, c.end));
-        at = c.end;
-    }
-    out.push_str(&text[at..]);
-    Rendered { text: out, spans }
 }
 
 /// A JSON value (a record id, say) with every private value in it replaced:
@@ -353,31 +357,6 @@ fn verdict(findings: &[Finding], policy: &Policy) -> Verdict {
                 .collect(),
         }
     }
-}
-
-/// Merge overlapping candidates; the longest (then most confident) names the merged span.
-fn merge(mut candidates: Vec<Candidate>) -> Vec<Candidate> {
-    candidates.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
-    let mut merged: Vec<(Candidate, usize)> = Vec::with_capacity(candidates.len());
-    for c in candidates {
-        match merged.last_mut() {
-            Some((cur, best_len)) if c.start < cur.end => {
-                let len = c.end - c.start;
-                if len > *best_len || (len == *best_len && c.confidence > cur.confidence) {
-                    cur.kind = c.kind;
-                    cur.detector = c.detector;
-                    cur.confidence = c.confidence;
-                    *best_len = len;
-                }
-                cur.end = cur.end.max(c.end);
-            }
-            _ => {
-                let len = c.end - c.start;
-                merged.push((c, len));
-            }
-        }
-    }
-    merged.into_iter().map(|(c, _)| c).collect()
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::engine::{DetectorSet, RulesError, parse_table};
 use super::kind::FindingKind;
+use super::recognize::{Origin, Recognizer, Source};
 use super::table::DEFAULT_TABLE;
 
 /// What happens to a submission in which a kind is found.
@@ -19,11 +20,14 @@ pub enum Action {
     Reject,
 }
 
-/// Per-kind actions and placeholders plus the compiled detectors. Cheap to
-/// clone: the detectors are shared.
+/// Per-kind actions and placeholders plus the recognizers: the compiled
+/// detector table and any others added with [`Policy::with_recognizer`].
+/// Cheap to clone: the recognizers are shared.
 #[derive(Debug, Clone)]
 pub struct Policy {
     detectors: Arc<DetectorSet>,
+    /// Recognizers besides the table, in the order they were added.
+    others: Vec<Arc<dyn Recognizer>>,
     actions: BTreeMap<FindingKind, Action>,
     placeholders: BTreeMap<FindingKind, String>,
 }
@@ -48,6 +52,7 @@ impl Default for Policy {
         actions.insert(FindingKind::AccountExport, Action::Reject);
         Policy {
             detectors: Arc::clone(&DEFAULT_DETECTORS),
+            others: Vec::new(),
             actions,
             placeholders: FindingKind::ALL
                 .iter()
@@ -68,6 +73,14 @@ impl Policy {
             detectors: Arc::new(DetectorSet::compile(origin, rows)?),
             ..self
         })
+    }
+
+    /// Add a recognizer, built beforehand with everything it needs (a model
+    /// loaded, say): `scrub` runs it after the detector table, and its
+    /// candidates go through the same merge and placeholder stage.
+    pub fn with_recognizer(mut self, recognizer: Arc<dyn Recognizer>) -> Self {
+        self.others.push(recognizer);
+        self
     }
 
     /// Set the action for one kind.
@@ -108,5 +121,27 @@ impl Policy {
     /// The compiled detectors.
     pub fn detectors(&self) -> &DetectorSet {
         &self.detectors
+    }
+
+    /// Every recognizer, the detector table first.
+    pub fn recognizers(&self) -> impl Iterator<Item = &dyn Recognizer> {
+        std::iter::once(&*self.detectors as &dyn Recognizer)
+            .chain(self.others.iter().map(|r| &**r as &dyn Recognizer))
+    }
+
+    /// What a finding says about who found it.
+    pub(crate) fn source(&self, origin: Origin) -> Source {
+        match origin {
+            Origin::Detector(index) => match self.detectors.detectors().get(index) {
+                Some(detector) => Source::Detector {
+                    id: Arc::clone(&detector.id),
+                },
+                None => Source::Detector {
+                    id: Arc::from("unknown"),
+                },
+            },
+            Origin::ExportRows => Source::ExportRows,
+            Origin::Recognizer { name, rule } => Source::Recognizer { name, rule },
+        }
     }
 }

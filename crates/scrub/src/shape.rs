@@ -12,6 +12,15 @@ use serde::Deserialize;
 
 use super::names;
 
+/// How many bytes before and after a prefilter hit its window takes in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Margins {
+    /// Bytes before the hit.
+    pub before: usize,
+    /// Bytes after the hit.
+    pub after: usize,
+}
+
 /// A cheap prefilter for detectors without keywords. Each shape is one pass
 /// over the text, shared by every detector using it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
@@ -33,13 +42,14 @@ impl Shape {
     /// look: tokens and names need only themselves and what follows; digits
     /// need room for a prefix a pattern may start with (`+44 (0) `, `AB `).
     /// Context words are looked up in the text itself, not in the window.
-    pub fn margins(self) -> (usize, usize) {
-        match self {
+    pub fn margins(self) -> Margins {
+        let (before, after) = match self {
             Shape::Digits => (24, 16),
             Shape::Token => (1, 1),
             Shape::FirstName => (0, 48),
             Shape::StreetNumber => (8, 200),
-        }
+        };
+        Margins { before, after }
     }
 
     /// Whether a hit of this shape first asks one set of its detectors'
