@@ -1,17 +1,27 @@
-//! The peer corpora: 3,419 records mined from the public test suites of
-//! Presidio, gitleaks, detect-secrets and secretlint (`../shared/corpora/`).
+//! The shared corpora (`../shared/corpora/`), scored as
+//! `../shared/corpora/SCHEMA.md` says: a value leaks if it is still in the
+//! output verbatim, or, for digit kinds, if its digits (6 or more) are still
+//! in the output's digits; a keep string is lost if it is no longer in the
+//! output verbatim; a negative is altered if its output differs at all.
 //!
-//! Scored as `../shared/corpora/SCHEMA.md` says: a value leaks if it is still
-//! in the output verbatim, or, for digit kinds, if its digits (6 or more) are
-//! still in the output's digits. Writes a full report, leaks included, to
-//! `target/corpus-report.txt`.
+//! - The peer corpora: 3,419 records mined from the public test suites of
+//!   Presidio, gitleaks, detect-secrets and secretlint. Report (leaks
+//!   included) in `target/corpus-report.txt`.
+//! - The development corpus: 3,047 generated records in 13 languages and 24
+//!   locales. Its templates are split by a hash of the template id into a
+//!   tuning part and a held-out part that is only reported, never tuned on.
+//!   Report in `target/dev-corpus-report.txt`.
+//!
+//! Where `../shared` is absent, both tests say so and pass.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use handoff_scrub::{Policy, scrub};
+use handoff_scrub::{Category, FindingKind, Policy, scrub};
 use serde::Deserialize;
+
+use crate::support::skipped_without_shared;
 
 #[derive(Deserialize)]
 struct Record {
@@ -25,24 +35,138 @@ struct Record {
 #[derive(Deserialize)]
 struct Sensitive {
     value: String,
-    kind: String,
+    kind: FindingKind,
 }
 
-const CREDENTIAL_AND_PAYMENT: &[&str] = &[
-    "api_key",
-    "private_key",
-    "jwt",
-    "password",
-    "auth_url",
-    "webhook_url",
-    "card",
-    "iban",
-    "bank_account",
-    "cvv",
+const DIGIT_KINDS: &[FindingKind] = &[
+    FindingKind::Card,
+    FindingKind::Phone,
+    FindingKind::Ssn,
+    FindingKind::Iban,
+    FindingKind::BankAccount,
 ];
-const DIGIT_KINDS: &[&str] = &["card", "phone", "ssn", "iban", "bank_account"];
 
-/// The issue's bar: 99 % for credential and payment kinds, 97 % for the rest.
+fn shared(path: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpora")
+        .join(path);
+    path.exists().then_some(path)
+}
+
+fn digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
+}
+
+fn leaked(kind: FindingKind, value: &str, output: &str) -> bool {
+    if output.contains(value) {
+        return true;
+    }
+    let d = digits(value);
+    DIGIT_KINDS.contains(&kind) && d.len() >= 6 && digits(output).contains(&d)
+}
+
+fn read_records(path: &std::path::Path) -> Vec<Record> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+/// Values and leaks of one kind or group.
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    count: usize,
+    leaked: usize,
+}
+
+impl Tally {
+    fn recall(self) -> f64 {
+        1.0 - self.leaked as f64 / self.count.max(1) as f64
+    }
+}
+
+/// The SCHEMA.md figures of one set of records.
+#[derive(Default)]
+struct Score {
+    per_kind: BTreeMap<FindingKind, Tally>,
+    keeps: usize,
+    keeps_lost: usize,
+    negatives: usize,
+    negatives_altered: usize,
+    /// Every leak, lost keep string and altered negative, for the report.
+    details: String,
+}
+
+impl Score {
+    /// Score one record's scrubbed `output`; `negative` says whether an
+    /// empty `sensitive` list counts as a negative here.
+    fn add(&mut self, record: &Record, output: &str, negative: bool) {
+        for s in &record.sensitive {
+            let tally = self.per_kind.entry(s.kind).or_default();
+            tally.count += 1;
+            if leaked(s.kind, &s.value, output) {
+                tally.leaked += 1;
+                writeln!(
+                    self.details,
+                    "LEAK {} {} {:?}\n   in:  {:?}\n   out: {:?}",
+                    record.id, s.kind, s.value, record.text, output
+                )
+                .unwrap();
+            }
+        }
+        for k in &record.keep {
+            self.keeps += 1;
+            if !output.contains(k.as_str()) {
+                self.keeps_lost += 1;
+                writeln!(
+                    self.details,
+                    "LOST {} {:?}\n   in:  {:?}\n   out: {:?}",
+                    record.id, k, record.text, output
+                )
+                .unwrap();
+            }
+        }
+        if negative && record.sensitive.is_empty() {
+            self.negatives += 1;
+            if output != record.text {
+                self.negatives_altered += 1;
+                writeln!(
+                    self.details,
+                    "ALTERED {} {:?}\n   out: {:?}",
+                    record.id, record.text, output
+                )
+                .unwrap();
+            }
+        }
+    }
+
+    fn group(&self, category: Category) -> Tally {
+        self.per_kind
+            .iter()
+            .filter(|(k, _)| k.category() == category)
+            .fold(Tally::default(), |sum, (_, t)| Tally {
+                count: sum.count + t.count,
+                leaked: sum.leaked + t.leaked,
+            })
+    }
+
+    fn keep_rate(&self) -> f64 {
+        1.0 - self.keeps_lost as f64 / self.keeps.max(1) as f64
+    }
+
+    fn altered_rate(&self) -> f64 {
+        self.negatives_altered as f64 / self.negatives.max(1) as f64
+    }
+}
+
+/// One percentage with one decimal more than the floors use.
+fn pct(x: f64) -> String {
+    format!("{:.2}%", x * 100.0)
+}
+
+/// The issue's bar for the peer corpora: 99 % for credential and payment
+/// kinds, 97 % for the rest.
 ///
 /// One documented exception: `password` is held to 97 %. Two of its 74
 /// values are detect-secrets' passphrase `value with quotes and spaces`,
@@ -52,51 +176,27 @@ const DIGIT_KINDS: &[&str] = &["card", "phone", "ssn", "iban", "bank_account"];
 /// plugin: value with quotes and spaces" (no password word at all). No rule
 /// can tell those words from the sentence around them without eating
 /// ordinary text. Quoted, or after "password is", the value is found.
-fn required_recall(kind: &str) -> f64 {
+fn peer_required_recall(kind: FindingKind) -> f64 {
     match kind {
-        "password" => 0.97,
-        k if CREDENTIAL_AND_PAYMENT.contains(&k) => 0.99,
+        FindingKind::Password => 0.97,
+        k if matches!(k.category(), Category::Credential | Category::Payment) => 0.99,
         _ => 0.97,
     }
 }
 
-fn corpus_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/peer");
-    dir.is_dir().then_some(dir)
-}
-
-fn digits(s: &str) -> String {
-    s.chars().filter(char::is_ascii_digit).collect()
-}
-
-fn leaked(kind: &str, value: &str, output: &str) -> bool {
-    if output.contains(value) {
-        return true;
-    }
-    let d = digits(value);
-    DIGIT_KINDS.contains(&kind) && d.len() >= 6 && digits(output).contains(&d)
-}
-
-#[derive(Default)]
-struct Tally {
-    count: usize,
-    leaked: usize,
-}
-
 #[test]
 fn peer_corpora_recall_and_precision() {
-    let Some(dir) = corpus_dir() else {
-        eprintln!(
-            "SKIPPED: ../shared/corpora/peer not found; the corpus test needs the shared folder beside the repo"
+    let Some(dir) = shared("peer") else {
+        skipped_without_shared(
+            "corpus::peer_corpora_recall_and_precision",
+            "../shared/corpora/peer",
         );
         return;
     };
     let policy = Policy::default();
-    let mut per_kind: BTreeMap<String, Tally> = BTreeMap::new();
-    let (mut plain, mut plain_altered, mut near, mut near_altered) = (0, 0, 0, 0);
-    let (mut keeps, mut keeps_lost) = (0, 0);
+    let mut plain = Score::default();
+    let (mut near, mut near_altered) = (0, 0);
     let mut bytes = 0usize;
-    let mut details = String::new();
     let started = std::time::Instant::now();
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
@@ -105,97 +205,59 @@ fn peer_corpora_recall_and_precision() {
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no corpus files in {}", dir.display());
-    for file in &files {
-        for line in std::fs::read_to_string(file).unwrap().lines() {
-            let record: Record = serde_json::from_str(line).unwrap();
-            bytes += record.text.len();
-            let out = scrub(&record.text, &policy);
-            let output = out.text().as_str();
-            for s in &record.sensitive {
-                let tally = per_kind.entry(s.kind.clone()).or_default();
-                tally.count += 1;
-                if leaked(&s.kind, &s.value, output) {
-                    tally.leaked += 1;
-                    writeln!(
-                        details,
-                        "LEAK {} {} {:?}\n   in:  {:?}\n   out: {:?}",
-                        record.id, s.kind, s.value, record.text, output
-                    )
-                    .unwrap();
-                }
-            }
-            for k in &record.keep {
-                keeps += 1;
-                if !output.contains(k.as_str()) {
-                    keeps_lost += 1;
-                    writeln!(
-                        details,
-                        "LOST {} {:?}\n   in:  {:?}\n   out: {:?}",
-                        record.id, k, record.text, output
-                    )
-                    .unwrap();
-                }
-            }
-            if record.sensitive.is_empty() {
-                let near_miss = record.source.contains("near-miss");
-                let altered = output != record.text;
-                if near_miss {
-                    near += 1;
-                    near_altered += usize::from(altered);
-                } else {
-                    plain += 1;
-                    plain_altered += usize::from(altered);
-                    if altered {
-                        writeln!(
-                            details,
-                            "ALTERED {} {:?}\n   out: {:?}",
-                            record.id, record.text, output
-                        )
-                        .unwrap();
-                    }
-                }
-            }
+    for record in files.iter().flat_map(|f| read_records(f)) {
+        bytes += record.text.len();
+        let out = scrub(&record.text, &policy);
+        let output = out.text().as_str();
+        let near_miss = record.source.contains("near-miss");
+        plain.add(&record, output, !near_miss);
+        if near_miss && record.sensitive.is_empty() {
+            near += 1;
+            near_altered += usize::from(output != record.text);
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
     let mut report = String::from("kind           count  leaked  recall\n");
     let mut failures = Vec::new();
-    for (kind, t) in &per_kind {
-        let recall = 1.0 - t.leaked as f64 / t.count as f64;
+    for (kind, t) in &plain.per_kind {
         writeln!(
             report,
-            "{kind:<14} {:>5}  {:>6}  {:>6.2}%",
+            "{:<14} {:>5}  {:>6}  {:>7}",
+            kind.as_str(),
             t.count,
             t.leaked,
-            recall * 100.0
+            pct(t.recall())
         )
         .unwrap();
-        let required = required_recall(kind);
-        if recall < required {
+        let required = peer_required_recall(*kind);
+        if t.recall() < required {
             failures.push(format!(
-                "{kind}: recall {:.2}% < {:.0}%",
-                recall * 100.0,
+                "{kind}: recall {} < {:.0}%",
+                pct(t.recall()),
                 required * 100.0
             ));
         }
     }
-    let plain_rate = plain_altered as f64 / plain.max(1) as f64;
     writeln!(
         report,
-        "plain negatives altered: {plain_altered}/{plain} ({:.2}%)",
-        plain_rate * 100.0
+        "plain negatives altered: {}/{} ({})",
+        plain.negatives_altered,
+        plain.negatives,
+        pct(plain.altered_rate())
     )
     .unwrap();
     writeln!(
         report,
-        "near-miss negatives altered: {near_altered}/{near} ({:.2}%)",
-        near_altered as f64 / near.max(1) as f64 * 100.0
+        "near-miss negatives altered: {near_altered}/{near} ({})",
+        pct(near_altered as f64 / near.max(1) as f64)
     )
     .unwrap();
     writeln!(
         report,
-        "keep strings lost: {keeps_lost}/{keeps} (keep rate {:.2}%)",
-        (1.0 - keeps_lost as f64 / keeps.max(1) as f64) * 100.0
+        "keep strings lost: {}/{} (keep rate {})",
+        plain.keeps_lost,
+        plain.keeps,
+        pct(plain.keep_rate())
     )
     .unwrap();
     writeln!(
@@ -205,13 +267,224 @@ fn peer_corpora_recall_and_precision() {
     .unwrap();
     eprintln!("{report}");
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/corpus-report.txt");
-    let _ = std::fs::write(&path, format!("{report}\n{details}"));
-    if plain_rate > 0.02 {
+    let _ = std::fs::write(&path, format!("{report}\n{}", plain.details));
+    if plain.altered_rate() > 0.02 {
         failures.push(format!(
-            "plain negatives altered {:.2}% > 2%",
-            plain_rate * 100.0
+            "plain negatives altered {} > 2%",
+            pct(plain.altered_rate())
         ));
     }
+    assert!(
+        failures.is_empty(),
+        "{}\n(details in {})",
+        failures.join("\n"),
+        path.display()
+    );
+}
+
+/// The template a dev record comes from (`password/19`, `neg/75`), from its
+/// `source`: "generated: gen_dev.py template password/19 (positive: …)".
+fn template(source: &str) -> &str {
+    source
+        .split_once("template ")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .unwrap_or(source)
+}
+
+/// Whether a template is in the held-out part: about one template in five,
+/// chosen by a hash of its id (FNV-1a), so a kind's templates fall on both
+/// sides and the split never changes.
+fn held_out(template: &str) -> bool {
+    let hash = template.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    hash % 5 == 0
+}
+
+/// Floors on the whole dev corpus: what the scrubber reaches today, never
+/// above it; raised as work lands. The issue's targets are 95 % for every
+/// personal kind and 98 % for the personal group, 99.5 % for credentials,
+/// payment and screenshots, 99 % for exports, a keep-rate of 99 % and at
+/// most 1 % of negatives altered.
+const DEV_KIND_FLOORS: &[(FindingKind, f64)] = &[
+    (FindingKind::ApiKey, 0.993),
+    (FindingKind::Jwt, 1.0),
+    (FindingKind::PrivateKey, 1.0),
+    (FindingKind::Password, 0.455),
+    (FindingKind::AuthUrl, 0.993),
+    (FindingKind::WebhookUrl, 0.81),
+    (FindingKind::Card, 1.0),
+    (FindingKind::Cvv, 0.614),
+    (FindingKind::Iban, 1.0),
+    (FindingKind::BankAccount, 0.632),
+    (FindingKind::Email, 0.988),
+    (FindingKind::Phone, 0.937),
+    (FindingKind::Person, 0.404),
+    (FindingKind::Address, 0.276),
+    (FindingKind::Dob, 0.314),
+    (FindingKind::Ssn, 0.658),
+    (FindingKind::Ip, 1.0),
+    (FindingKind::ImageData, 1.0),
+    (FindingKind::ScreenshotLink, 0.988),
+    (FindingKind::AccountExport, 0.983),
+];
+const DEV_GROUP_FLOORS: &[(Category, f64)] = &[
+    (Category::Personal, 0.697),
+    (Category::Credential, 0.877),
+    (Category::Payment, 0.818),
+    (Category::Screenshot, 0.992),
+    (Category::Export, 0.983),
+];
+const DEV_KEEP_RATE_FLOOR: f64 = 0.936;
+const DEV_NEGATIVES_ALTERED_CEILING: f64 = 0.221;
+
+const GROUPS: [(Category, &str); 5] = [
+    (Category::Personal, "personal"),
+    (Category::Credential, "credentials"),
+    (Category::Payment, "payment"),
+    (Category::Screenshot, "screenshots"),
+    (Category::Export, "exports"),
+];
+
+/// The per-kind, per-group and overall table of the three parts.
+fn dev_table(parts: &[(&str, &Score)]) -> String {
+    let mut out = format!("{:<17}", "kind");
+    for (name, _) in parts {
+        write!(out, " | {name:>32}").unwrap();
+    }
+    out.push('\n');
+    let row = |out: &mut String, label: &str, tally: &dyn Fn(&Score) -> Tally| {
+        write!(out, "{label:<17}").unwrap();
+        for (_, score) in parts {
+            let t = tally(score);
+            write!(
+                out,
+                " | {:>5} values {:>4} leaked {:>7}",
+                t.count,
+                t.leaked,
+                pct(t.recall())
+            )
+            .unwrap();
+        }
+        out.push('\n');
+    };
+    for kind in FindingKind::ALL {
+        row(&mut out, kind.as_str(), &|s: &Score| {
+            s.per_kind.get(kind).copied().unwrap_or_default()
+        });
+    }
+    for (category, name) in GROUPS {
+        row(&mut out, &format!("group {name}"), &|s: &Score| {
+            s.group(category)
+        });
+    }
+    write!(out, "{:<17}", "keep-rate").unwrap();
+    for (_, s) in parts {
+        write!(
+            out,
+            " | {:>5} kept {:>6} lost {:>7}",
+            s.keeps,
+            s.keeps_lost,
+            pct(s.keep_rate())
+        )
+        .unwrap();
+    }
+    write!(out, "\n{:<17}", "neg. altered").unwrap();
+    for (_, s) in parts {
+        write!(
+            out,
+            " | {:>5} negs {:>6} altd {:>7}",
+            s.negatives,
+            s.negatives_altered,
+            pct(s.altered_rate())
+        )
+        .unwrap();
+    }
+    out.push('\n');
+    out
+}
+
+#[test]
+fn dev_corpus_recall_keep_rate_and_negatives() {
+    let Some(path) = shared("dev/dev.jsonl") else {
+        skipped_without_shared(
+            "corpus::dev_corpus_recall_keep_rate_and_negatives",
+            "../shared/corpora/dev/dev.jsonl",
+        );
+        return;
+    };
+    let policy = Policy::default();
+    let (mut all, mut tuning, mut held) = (Score::default(), Score::default(), Score::default());
+    let mut templates = std::collections::BTreeSet::new();
+    let mut held_templates = std::collections::BTreeSet::new();
+    for record in read_records(&path) {
+        let out = scrub(&record.text, &policy);
+        let output = out.text().as_str();
+        all.add(&record, output, true);
+        let template = template(&record.source);
+        templates.insert(template.to_owned());
+        if held_out(template) {
+            held_templates.insert(template.to_owned());
+            held.add(&record, output, true);
+        } else {
+            tuning.add(&record, output, true);
+        }
+    }
+    let mut report = format!(
+        "dev corpus ({} held-out templates of {}; tuned on the tuning part only)\n",
+        held_templates.len(),
+        templates.len()
+    );
+    report.push_str(&dev_table(&[
+        ("all", &all),
+        ("tuning", &tuning),
+        ("held-out", &held),
+    ]));
+    let mut failures = Vec::new();
+    for &(kind, floor) in DEV_KIND_FLOORS {
+        let recall = all
+            .per_kind
+            .get(&kind)
+            .copied()
+            .unwrap_or_default()
+            .recall();
+        if recall < floor {
+            failures.push(format!(
+                "{kind}: recall {} < floor {}",
+                pct(recall),
+                pct(floor)
+            ));
+        }
+    }
+    for &(category, floor) in DEV_GROUP_FLOORS {
+        let recall = all.group(category).recall();
+        if recall < floor {
+            failures.push(format!(
+                "{category:?} group: recall {} < floor {}",
+                pct(recall),
+                pct(floor)
+            ));
+        }
+    }
+    if all.keep_rate() < DEV_KEEP_RATE_FLOOR {
+        failures.push(format!("keep-rate {} < floor", pct(all.keep_rate())));
+    }
+    if all.altered_rate() > DEV_NEGATIVES_ALTERED_CEILING {
+        failures.push(format!(
+            "negatives altered {} > ceiling {}",
+            pct(all.altered_rate()),
+            pct(DEV_NEGATIVES_ALTERED_CEILING)
+        ));
+    }
+    eprintln!("{report}");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/dev-corpus-report.txt");
+    let _ = std::fs::write(
+        &path,
+        format!(
+            "{report}\nheld-out templates: {held_templates:?}\n\n{}",
+            all.details
+        ),
+    );
     assert!(
         failures.is_empty(),
         "{}\n(details in {})",
