@@ -21,14 +21,33 @@ pub struct ConfigArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum ConfigCommand {
     /// Print the effective configuration (defaults, file, environment), with
-    /// secrets masked; report a bad value with its file and line or variable.
-    Check(ConfigArgs),
+    /// secrets masked; report a bad value with its file and line or variable,
+    /// and warn about settings that will lose mail (the defaults, example
+    /// addresses, placeholder passwords).
+    #[command(after_help = "Examples:
+  handoff-gate config check
+  handoff-gate config check -c /etc/handoff-gate.toml --strict   # warnings fail too
+
+Exit status: 0 when the configuration can be used (warnings aside); 1 with
+--strict when there are warnings; 2 when a value is wrong.")]
+    Check(CheckArgs),
     /// List every key: its environment variable, type, default and meaning.
     #[command(after_help = "Examples:
   handoff-gate config keys                 # a table to read
   handoff-gate config keys --json          # for scripts: name, env, type, default, doc, secret
   handoff-gate config keys --markdown      # the README's reference table")]
     Keys(KeysArgs),
+}
+
+/// Options of `config check`.
+#[derive(Debug, clap::Args)]
+pub struct CheckArgs {
+    /// The configuration to check.
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Treat warnings (mail that would go nowhere) as failures: exit 1.
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// Options of `config keys`.
@@ -53,10 +72,14 @@ pub fn serve(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
         let listen = config.server.listen;
         let mail = Mailer::describe(&config);
         let store = crate::config::redact_url(&config.store.url);
+        let warnings = config.warnings();
         let app = crate::web::build_app(config).await?;
         eprintln!("handoff-gate listening on http://{}/", app.address());
         eprintln!("  store: {store}");
         eprintln!("  mail:  {mail}");
+        for warning in &warnings {
+            eprintln!("  warning: {}: {}", warning.key, warning.message);
+        }
         eprintln!("  (configured listen address: {listen}; stop with Ctrl-C)");
         app.run().await?;
         Ok::<_, anyhow::Error>(())
@@ -66,8 +89,8 @@ pub fn serve(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
 
 /// `config check` and `config keys`
 pub fn config(cmd: &ConfigCommand) -> anyhow::Result<ExitCode> {
-    let args = match cmd {
-        ConfigCommand::Check(args) => args,
+    let check = match cmd {
+        ConfigCommand::Check(check) => check,
         ConfigCommand::Keys(keys) => {
             if keys.json {
                 writeln!(io::stdout(), "{:#}", crate::config::keys_json())?;
@@ -87,7 +110,7 @@ pub fn config(cmd: &ConfigCommand) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
     };
-    let checked = Config::load(args.config.as_deref())
+    let checked = Config::load(check.config.config.as_deref())
         .map_err(anyhow::Error::from)
         .and_then(|config| {
             Pipeline::load(&config.pipeline_sources())?;
@@ -96,8 +119,19 @@ pub fn config(cmd: &ConfigCommand) -> anyhow::Result<ExitCode> {
     match checked {
         Ok(config) => {
             write!(io::stdout(), "{}", config.describe())?;
-            eprintln!("configuration OK");
-            Ok(ExitCode::SUCCESS)
+            let warnings = config.warnings();
+            for warning in &warnings {
+                eprintln!("warning: {}: {}", warning.key, warning.message);
+            }
+            match warnings.len() {
+                0 => eprintln!("configuration OK"),
+                n => eprintln!("configuration OK, with {n} warning(s)"),
+            }
+            Ok(if check.strict && !warnings.is_empty() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Err(e) => {
             eprintln!("handoff-gate: {e}");

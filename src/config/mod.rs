@@ -32,10 +32,12 @@ pub const DEFAULT_FILE: &str = "handoff-gate.toml";
 
 mod declare;
 mod types;
+mod warn;
 
 pub use declare::Key;
 use declare::declare_config;
 pub use types::{LogFormat, Origin, ProxyNet, Secret, SmtpTls};
+pub use warn::Warning;
 
 declare_config! {
     /// The whole configuration.
@@ -82,7 +84,7 @@ declare_config! {
         username: Option<String> = None
             => "SMTP user name; set with smtp.password or not at all";
         password: Option<Secret> = None
-            => "SMTP password (masked everywhere)", secret: true;
+            => "SMTP password, or where to read it: { file = \"PATH\" } or { env = \"VARIABLE\" } (masked everywhere)", secret: true;
         tls: SmtpTls = SmtpTls::Starttls
             => "starttls (587) | tls (465) | none (a relay on localhost only)";
         timeout_seconds: u64 = 10
@@ -118,7 +120,7 @@ declare_config! {
     /// `[admin]`: the operator's credentials.
     [admin] pub struct Admin {
         token: Option<Secret> = None
-            => "bearer token for DELETE /api/v1/intakes/{id}", secret: true,
+            => "bearer token for DELETE /api/v1/intakes/{id}; a string, { file = \"PATH\" } or { env = \"VARIABLE\" }", secret: true,
             shown: "generated in `data_dir/admin-token`";
     }
 
@@ -365,18 +367,63 @@ where
     }
 }
 
-/// A URL fit for messages and `config check`: any password replaced.
+/// Query parameters that carry a secret (libpq takes `password` and
+/// `sslpassword` in the URL).
+const SECRET_PARAMETERS: [&str; 6] = ["password", "sslpassword", "pass", "pwd", "secret", "token"];
+
+/// A URL fit for messages, logs and `config check`: the password of its
+/// user info and any secret query parameter replaced by `[REDACTED]`.
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            match credentials.split_once(':') {
-                Some((user, _)) => format!("{}{user}:[REDACTED]{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_owned(),
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let authority_end = url[scheme_end..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| scheme_end + i);
+    let mut out = url[..scheme_end].to_owned();
+    let authority = &url[scheme_end..authority_end];
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) => {
+            let user = user_info
+                .split_once(':')
+                .map_or(user_info, |(user, _)| user);
+            let masked = if user_info.contains(':') {
+                ":[REDACTED]"
+            } else {
+                ""
+            };
+            out.push_str(&format!("{user}{masked}@{host}"));
+        }
+        None => out.push_str(authority),
+    }
+    let rest = &url[authority_end..];
+    match rest.split_once('?') {
+        None => out.push_str(rest),
+        Some((path, query)) => {
+            let (query, fragment) = query
+                .split_once('#')
+                .map_or((query, None), |(q, f)| (q, Some(f)));
+            out.push_str(path);
+            out.push('?');
+            let parameters: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((name, _))
+                        if SECRET_PARAMETERS.contains(&name.to_ascii_lowercase().as_str()) =>
+                    {
+                        format!("{name}=[REDACTED]")
+                    }
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            out.push_str(&parameters.join("&"));
+            if let Some(fragment) = fragment {
+                out.push('#');
+                out.push_str(fragment);
             }
         }
-        _ => url.to_owned(),
     }
+    out
 }
 
 /// Turn figment's error into one that names the file line or variable.
@@ -398,11 +445,17 @@ fn from_figment(error: &figment::Error, file: Option<&Path>) -> ConfigError {
         origin_of(&key, file)
     };
     // A secret's wrong value must not be repeated, even in an error.
-    let secret = KEYS.iter().any(|k| k.secret && k.name == key);
-    let mut message = if secret {
-        "must be a string".to_owned()
-    } else {
-        error.kind.to_string()
+    // A secret's wrong value must not be repeated: only the messages its own
+    // deserializer writes (which name a file or a variable, never a value)
+    // are shown.
+    let secret = KEYS.iter().any(|k| k.secret && key.starts_with(k.name));
+    let mut message = match &error.kind {
+        figment::error::Kind::Message(text) if secret => text.clone(),
+        _ if secret => {
+            "expected the secret as a string, { file = \"PATH\" } or { env = \"VARIABLE\" }"
+                .to_owned()
+        }
+        kind => kind.to_string(),
     };
     if let Some(doc) = KEYS.iter().find(|k| k.name == key) {
         message.push_str(&format!(" (accepted: {})", doc.doc));
@@ -486,6 +539,15 @@ mod tests {
             redact_url("postgres://gate:s3cret@db:5432/hg"),
             "postgres://gate:[REDACTED]@db:5432/hg"
         );
+        assert_eq!(
+            redact_url("postgres://gate@db/hg?sslmode=require&password=s3cret&application_name=x"),
+            "postgres://gate@db/hg?sslmode=require&password=[REDACTED]&application_name=x"
+        );
+        assert_eq!(
+            redact_url("postgresql://db/hg?user=a@b.example&PASSWORD=s3cret#x"),
+            "postgresql://db/hg?user=a@b.example&PASSWORD=[REDACTED]#x"
+        );
+        assert_eq!(redact_url("smtp.example.org"), "smtp.example.org");
         assert_eq!(redact_url("sqlite://data/x.db"), "sqlite://data/x.db");
         let mut config = Config::default();
         config.store.url = "postgres://gate:s3cret@db/hg".to_owned();

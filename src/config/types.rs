@@ -9,9 +9,46 @@ use serde::{Deserialize, Serialize};
 
 /// A secret value (`secrecy`): `Debug` and serialization print
 /// `[REDACTED]`, and the memory is wiped on drop.
-#[derive(Clone, Deserialize)]
-#[serde(transparent)]
+///
+/// In the configuration it is the value itself, or where to read it, so it
+/// need not sit in the TOML file: `password = { file = "/run/secrets/smtp" }`
+/// (the file's content, without its final line break) or
+/// `password = { env = "SMTP_PASSWORD" }` (another environment variable);
+/// from the environment, `HANDOFF_GATE__SMTP__PASSWORD__FILE=/run/secrets/smtp`.
+#[derive(Clone)]
 pub struct Secret(SecretString);
+
+/// Where a secret's value is written in the configuration.
+#[derive(Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+enum SecretSource {
+    Value(String),
+    File { file: std::path::PathBuf },
+    Env { env: String },
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let value = match SecretSource::deserialize(deserializer).map_err(|_| {
+            D::Error::custom(
+                "expected the secret as a string, { file = \"PATH\" } or { env = \"VARIABLE\" }",
+            )
+        })? {
+            SecretSource::Value(value) => value,
+            SecretSource::File { file } => std::fs::read_to_string(&file)
+                .map(|text| text.trim_end_matches(['\r', '\n']).to_owned())
+                .map_err(|e| D::Error::custom(format!("cannot read {}: {e}", file.display())))?,
+            SecretSource::Env { env } => std::env::var(&env).map_err(|_| {
+                D::Error::custom(format!("the environment variable {env} is not set"))
+            })?,
+        };
+        if value.is_empty() {
+            return Err(D::Error::custom("the secret is empty"));
+        }
+        Ok(Secret::new(value))
+    }
+}
 
 impl Secret {
     /// Wrap a value.
@@ -141,6 +178,17 @@ impl TryFrom<String> for ProxyNet {
 
     fn try_from(text: String) -> Result<Self, String> {
         text.parse()
+    }
+}
+
+impl SmtpTls {
+    /// How the mode reads in the start-up banner.
+    pub fn describe(self) -> &'static str {
+        match self {
+            SmtpTls::Starttls => "STARTTLS",
+            SmtpTls::Tls => "TLS",
+            SmtpTls::None => "no encryption",
+        }
     }
 }
 

@@ -94,9 +94,9 @@ impl Mailer {
     pub fn describe(config: &Config) -> String {
         match &config.smtp.host {
             Some(host) => format!(
-                "SMTP {host}:{} ({:?})",
+                "SMTP {host}:{} ({})",
                 config.smtp.effective_port(),
-                config.smtp.tls
+                config.smtp.tls.describe()
             ),
             None => format!(".eml files in {}", config.mail.dir.display()),
         }

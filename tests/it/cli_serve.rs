@@ -83,7 +83,7 @@ fn a_bad_value_is_reported_with_file_line_and_accepted_values() {
     std::fs::write(&file, "[smtp]\npassword = 12345678\n").unwrap();
     let (_, _, err) = gate(dir.path(), &["config", "check", "-c", "gate.toml"], &[]);
     assert!(
-        err.contains("gate.toml:2: smtp.password: must be a string"),
+        err.contains("gate.toml:2: smtp.password: expected the secret as a string"),
         "{err}"
     );
     assert!(
@@ -153,4 +153,101 @@ fn config_keys_json_lists_every_key_with_its_environment_name_and_secrecy() {
     let password = keys.iter().find(|k| k["name"] == "smtp.password").unwrap();
     assert_eq!(password["secret"], true);
     assert_eq!(password["type"], "Option<Secret>");
+}
+
+#[test]
+fn secrets_can_live_in_a_file_or_another_variable_and_never_print() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("smtp-password"), "hunter2-from-a-file\n").unwrap();
+    std::fs::write(
+        dir.path().join("handoff-gate.toml"),
+        "[smtp]\nhost = \"smtp.relay.test\"\nusername = \"me\"\npassword = { file = \"smtp-password\" }\n",
+    )
+    .unwrap();
+    let (code, out, err) = gate(dir.path(), &["config", "check"], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("smtp.password              = [REDACTED]"),
+        "{out}"
+    );
+    assert!(!out.contains("hunter2") && !err.contains("hunter2"));
+
+    std::fs::write(
+        dir.path().join("handoff-gate.toml"),
+        "[smtp]\nhost = \"smtp.relay.test\"\nusername = \"me\"\n",
+    )
+    .unwrap();
+    let (code, out, err) = gate(
+        dir.path(),
+        &["config", "check"],
+        &[
+            ("HANDOFF_GATE__SMTP__PASSWORD__ENV", "MY_RELAY_PASSWORD"),
+            ("MY_RELAY_PASSWORD", "hunter2-env"),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("hunter2") && !err.contains("hunter2"));
+
+    std::fs::write(
+        dir.path().join("handoff-gate.toml"),
+        "[smtp]\nhost = \"smtp.relay.test\"\nusername = \"me\"\npassword = { file = \"missing\" }\n",
+    )
+    .unwrap();
+    let (code, _, err) = gate(dir.path(), &["config", "check"], &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("handoff-gate.toml:4") && err.contains("cannot read missing"),
+        "{err}"
+    );
+    // A wrong value is not repeated, even as a number.
+    std::fs::write(
+        dir.path().join("handoff-gate.toml"),
+        "[smtp]\nhost = \"smtp.relay.test\"\nusername = \"me\"\npassword = 98765432123\n",
+    )
+    .unwrap();
+    let (code, _, err) = gate(dir.path(), &["config", "check"], &[]);
+    assert_eq!(code, 2);
+    assert!(!err.contains("98765432123"), "{err}");
+}
+
+#[test]
+fn config_check_warns_when_mail_would_go_nowhere_and_strict_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = gate(dir.path(), &["config", "check"], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning: mail.to:") && err.contains("consultant@localhost"),
+        "{err}"
+    );
+    assert!(err.contains("warning: smtp.host:"), "{err}");
+    assert!(err.contains("with 2 warning(s)"), "{err}");
+    let (code, _, _) = gate(dir.path(), &["config", "check", "--strict"], &[]);
+    assert_eq!(code, 1);
+    std::fs::write(
+        dir.path().join("handoff-gate.toml"),
+        "[mail]\nto = \"alex@alexconsults.com\"\nfrom = \"Intake <intake@alexconsults.com>\"\n[smtp]\nhost = \"smtp.postmarkapp.com\"\nusername = \"3f1c0a9e\"\npassword = \"9b2e77d1c4aa\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = gate(dir.path(), &["config", "check", "--strict"], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("configuration OK") && !err.contains("warning"),
+        "{err}"
+    );
+}
+
+#[test]
+fn store_urls_with_a_password_parameter_are_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = gate(
+        dir.path(),
+        &["config", "check"],
+        &[(
+            "HANDOFF_GATE__STORE__URL",
+            "postgres://gate@db.internal/hg?password=pg-s3cret&sslmode=require",
+        )],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("password=[REDACTED]&sslmode=require"), "{out}");
+    assert!(!out.contains("pg-s3cret") && !err.contains("pg-s3cret"));
 }

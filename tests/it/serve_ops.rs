@@ -123,3 +123,25 @@ async fn the_start_up_banner_masks_the_store_password() {
     assert!(!log.contains("banner-s3cret"));
     db.drop_database().await;
 }
+
+#[tokio::test]
+async fn the_start_up_banner_names_the_tls_mode_and_warns_when_mail_goes_nowhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = GatewayProcess::start(
+        dir.path(),
+        &[
+            ("HANDOFF_GATE__SMTP__HOST", "127.0.0.1".to_owned()),
+            ("HANDOFF_GATE__SMTP__PORT", "2525".to_owned()),
+            ("HANDOFF_GATE__SMTP__TLS", "none".to_owned()),
+        ],
+    )
+    .await;
+    drop(gateway);
+    let log = crate::support::gateway_log(dir.path());
+    assert!(
+        log.contains("mail:  SMTP 127.0.0.1:2525 (no encryption)"),
+        "{log}"
+    );
+    assert!(!log.contains("(None)"), "{log}");
+    assert!(log.contains("warning: mail.to:"), "{log}");
+}
