@@ -39,10 +39,11 @@ pub enum Command {
   handoff-gate serve                      # 127.0.0.1:8080, data/handoff-gate.db, mail as .eml in data/mail
   handoff-gate serve --config /etc/handoff-gate.toml
   HANDOFF_GATE__SERVER__LISTEN=0.0.0.0:9000 handoff-gate serve
+  handoff-gate serve --init               # start empty where the SQLite database was lost
 
 Configuration: defaults, then the TOML file, then HANDOFF_GATE__SECTION__KEY
 variables. See every key and its effective value with `handoff-gate config check`.")]
-    Serve(serve::ConfigArgs),
+    Serve(serve::ServeArgs),
     /// Check the configuration and print the effective values (secrets masked).
     #[command(subcommand)]
     Config(serve::ConfigCommand),

@@ -17,6 +17,18 @@ pub struct ConfigArgs {
     pub config: Option<PathBuf>,
 }
 
+/// Options of `serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Start with an empty store although the SQLite folder's marker says it
+    /// held a database that is now missing (otherwise that is an error: a
+    /// lost file or an unmounted volume would silently start empty).
+    #[arg(long)]
+    init: bool,
+}
+
 /// `handoff-gate config …`
 #[derive(Debug, clap::Subcommand)]
 pub enum ConfigCommand {
@@ -62,9 +74,12 @@ pub struct KeysArgs {
 }
 
 /// Start the gateway and serve until Ctrl-C.
-pub fn serve(args: &ConfigArgs) -> anyhow::Result<ExitCode> {
-    let config = Config::load(args.config.as_deref())?;
+pub fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = Config::load(args.config.config.as_deref())?;
     init_logging(config.log.format);
+    if args.init && crate::store::forget_lost_database(&config.store.url)? {
+        tracing::warn!("--init: the store's database was missing; starting with an empty one");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

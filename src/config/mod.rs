@@ -63,6 +63,8 @@ declare_config! {
     [store] pub struct Store {
         url: String = "sqlite://data/handoff-gate.db".to_owned()
             => "sqlite://PATH (WAL, synchronous=FULL) or postgres://USER:PASS@HOST/DB (add ?sslmode=require for TLS)";
+        max_size_mb: u64 = 0
+            => "SQLite only: the most MiB the database may take, then intakes get 503 until space is freed; 0 means no cap";
     }
 
     /// `[mail]`: who receives each intake.
@@ -97,6 +99,12 @@ declare_config! {
             => "largest request body accepted (batch triage takes up to 1 MiB)";
         per_ip_per_minute: u32 = 20
             => "POSTs and DELETEs per client address per minute; 0 disables the limiter";
+        header_timeout_seconds: u64 = 10
+            => "a connection's first request head must arrive within this, else 408";
+        body_timeout_seconds: u64 = 30
+            => "a request body must arrive within this (counted from its head), else 408";
+        connections_per_ip: usize = 64
+            => "open connections per client address (trusted proxies exempt), then 429; 0 disables the cap";
         min_fill_seconds: u64 = 3
             => "a form sent sooner than this after loading is taken for a bot";
         form_token_hours: u64 = 24
@@ -113,8 +121,8 @@ declare_config! {
             => "longest retry delay";
         poll_ms: u64 = 1_000
             => "how often the outbox is checked for due emails (a new intake wakes it at once)";
-        lease_seconds: u64 = 120
-            => "how long a claimed email is reserved for the worker sending it";
+        lease_seconds: u64 = 30
+            => "how long a claimed email is reserved for the worker sending it; renewed every third of it while it sends";
     }
 
     /// `[admin]`: the operator's credentials.
@@ -238,6 +246,12 @@ impl Config {
                     .to_owned(),
             ));
         }
+        if self.store.max_size_mb > 0 && !url.starts_with("sqlite://") {
+            return Err(fail(
+                "store.max_size_mb",
+                "store.max_size_mb caps a SQLite database only; remove it for PostgreSQL".to_owned(),
+            ));
+        }
         if self.smtp.username.is_some() != self.smtp.password.is_some() {
             return Err(fail(
                 "smtp.username",
@@ -266,6 +280,18 @@ impl Config {
                 "delivery.max_attempts",
                 "delivery.max_attempts and delivery.poll_ms must be at least 1".to_owned(),
             ));
+        }
+        for (key, seconds) in [
+            ("delivery.lease_seconds", self.delivery.lease_seconds),
+            (
+                "limits.header_timeout_seconds",
+                self.limits.header_timeout_seconds,
+            ),
+            ("limits.body_timeout_seconds", self.limits.body_timeout_seconds),
+        ] {
+            if seconds == 0 {
+                return Err(fail(key, format!("{key} must be at least 1")));
+            }
         }
         Ok(())
     }

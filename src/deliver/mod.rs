@@ -1,24 +1,37 @@
-//! Delivery: the mailer (lettre: SMTP, or `.eml` files until SMTP is
-//! configured) and the outbox worker that sends each stored intake once,
-//! retrying with exponential backoff and jitter, and applies retention.
+//! Delivery: the mailer (SMTP through [`relay`], or `.eml` files named by
+//! intake id until SMTP is configured) and the outbox worker that sends
+//! each stored intake once, retrying with exponential backoff and jitter,
+//! and applies retention to the store and the mail folder.
+//!
+//! Exactly once across replicas: a worker claims due rows under a lease
+//! with a token, renews the lease while it sends (a relay may take longer
+//! than the lease), starts a send only while its lease has a third of its
+//! length left, and records each outcome only on a row its token still
+//! holds. Each send is recorded before the next starts, so a crash can
+//! repeat only the one message in flight (with the same `Message-ID`).
 
 pub mod email;
+mod mail_folder;
+mod relay;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
+use lettre::Message;
 use lettre::message::Mailbox;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use rand::Rng;
 use tokio::sync::Notify;
 
-use crate::config::{self, Config, SmtpTls};
+use crate::config::{self, Config};
 use crate::metrics::Metrics;
-use crate::store::{DueEmail, Store, StoreError, now_ms};
+use crate::store::{Delivery, DueEmail, IntakeId, Lease, LeaseToken, Store, StoreError, now_ms};
 use handoff_triage::Rules;
 
-/// Why the mailer could not be set up or a message not sent.
+pub use mail_folder::MailFolder;
+pub use relay::Relay;
+
+/// Why the mailer could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum DeliverError {
     /// The SMTP settings are unusable.
@@ -42,51 +55,58 @@ pub enum DeliverError {
     Address(&'static str),
 }
 
+/// Why an erasure could not remove every copy.
+#[derive(Debug, thiserror::Error)]
+pub enum EraseError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The intake's mail file could not be removed.
+    #[error("cannot remove the mail file {path}: {source}")]
+    MailFile {
+        /// The file.
+        path: String,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+}
+
 /// Where emails go.
 #[derive(Clone)]
 pub enum Mailer {
     /// An SMTP relay.
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    /// `.eml` files in a folder.
-    Files(AsyncFileTransport<Tokio1Executor>),
+    Smtp(Arc<Relay>),
+    /// `.eml` files in a folder, one per intake.
+    Files(MailFolder),
 }
 
 impl Mailer {
     /// The transport the configuration asks for.
     pub fn from_config(config: &Config) -> Result<Mailer, DeliverError> {
-        let smtp = &config.smtp;
-        let Some(host) = &smtp.host else {
-            std::fs::create_dir_all(&config.mail.dir).map_err(|source| DeliverError::MailDir {
-                dir: config.mail.dir.display().to_string(),
-                source,
-            })?;
-            return Ok(Mailer::Files(AsyncFileTransport::new(&config.mail.dir)));
-        };
-        let setup = |source| DeliverError::Setup {
-            host: host.clone(),
-            source,
-        };
-        let mut builder = match smtp.tls {
-            SmtpTls::Starttls => {
-                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host).map_err(setup)?
-            }
-            SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host).map_err(setup)?,
-            SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
+        match &config.smtp.host {
+            Some(host) => Relay::new(&config.smtp, host)
+                .map(|relay| Mailer::Smtp(Arc::new(relay)))
+                .map_err(|source| DeliverError::Setup {
+                    host: host.clone(),
+                    source,
+                }),
+            None => MailFolder::create(&config.mail.dir)
+                .map(Mailer::Files)
+                .map_err(|source| DeliverError::MailDir {
+                    dir: config.mail.dir.display().to_string(),
+                    source,
+                }),
         }
-        .port(smtp.effective_port())
-        .timeout(Some(Duration::from_secs(smtp.timeout_seconds)));
-        if let (Some(user), Some(password)) = (&smtp.username, &smtp.password) {
-            builder =
-                builder.credentials(Credentials::new(user.clone(), password.expose().to_owned()));
-        }
-        Ok(Mailer::Smtp(builder.build()))
     }
 
-    /// Send one message. The error text is lettre's, which never holds the body.
-    pub async fn send(&self, message: Message) -> Result<(), String> {
+    /// Send one intake's message. The error text never holds the body.
+    async fn send(&self, id: &IntakeId, message: &Message) -> Result<(), String> {
         match self {
-            Mailer::Smtp(t) => t.send(message).await.map(drop).map_err(|e| e.to_string()),
-            Mailer::Files(t) => t.send(message).await.map(drop).map_err(|e| e.to_string()),
+            Mailer::Smtp(relay) => relay.send(message.envelope(), &message.formatted()).await,
+            Mailer::Files(folder) => folder
+                .write(id, &message.formatted())
+                .await
+                .map_err(|e| format!("cannot write the mail file: {e}")),
         }
     }
 
@@ -103,8 +123,9 @@ impl Mailer {
     }
 }
 
-/// Rows claimed at a time: a lease must outlast sending a whole batch.
-const CLAIM_BATCH: u32 = 10;
+/// Rows claimed at a time. The lease is renewed while they are sent, so
+/// the batch size only decides how work is shared between replicas.
+const CLAIM_BATCH: u32 = 16;
 
 /// What one pass over the outbox did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -197,57 +218,136 @@ impl Outbox {
     pub async fn deliver_due(&self) -> Result<Round, StoreError> {
         let _pass = self.pass.lock().await;
         let mut round = Round::default();
-        let lease =
-            i64::try_from(self.delivery.lease_seconds.saturating_mul(1000)).unwrap_or(i64::MAX);
         loop {
             // Every claimed row moves into the future (sent, retry or lease),
             // so this ends when nothing is due.
-            let due = self.store.claim_due(now_ms(), lease, CLAIM_BATCH).await?;
-            if due.is_empty() {
+            let lease = self
+                .store
+                .claim_due(now_ms(), self.lease_ms(), CLAIM_BATCH)
+                .await?;
+            if lease.emails.is_empty() {
                 return Ok(round);
             }
-            for email in &due {
-                match self.deliver(email).await? {
+            self.work(&lease, &mut round).await?;
+        }
+    }
+
+    fn lease_ms(&self) -> i64 {
+        i64::try_from(self.delivery.lease_seconds.saturating_mul(1000)).unwrap_or(i64::MAX)
+    }
+
+    /// Send a lease's emails one after the other while renewing the lease
+    /// every third of its length.
+    async fn work(&self, lease: &Lease, round: &mut Round) -> Result<(), StoreError> {
+        let held_until = AtomicI64::new(lease.until_ms);
+        let margin = self.lease_ms() / 3;
+        let sending = async {
+            for email in &lease.emails {
+                if held_until.load(Ordering::Acquire) - now_ms() < margin {
+                    tracing::warn!(
+                        "the outbox lease was not renewed in time; the rest of its emails are left for the next claim"
+                    );
+                    break;
+                }
+                match self.deliver(&lease.token, email).await? {
                     Attempt::Sent => round.sent += 1,
                     Attempt::Retrying => round.retrying += 1,
                     Attempt::Dead => round.dead += 1,
+                    Attempt::Erased => {}
                 }
+            }
+            Ok(())
+        };
+        let renewing = async {
+            loop {
+                tokio::time::sleep(Duration::from_millis(margin.max(1) as u64)).await;
+                let until = now_ms() + self.lease_ms();
+                match self.store.renew(&lease.token, until).await {
+                    // Renewed before the lease ended, so no one can have taken a row.
+                    Ok(_) if now_ms() < held_until.load(Ordering::Acquire) => {
+                        held_until.store(until, Ordering::Release);
+                    }
+                    Ok(_) => {
+                        tracing::warn!("an outbox lease lapsed before it was renewed");
+                        return;
+                    }
+                    Err(error) => tracing::warn!(%error, "an outbox lease could not be renewed"),
+                }
+            }
+        };
+        tokio::select! {
+            sent = sending => sent,
+            () = renewing => {
+                // Lapsed: finish nothing more under this lease.
+                held_until.store(0, Ordering::Release);
+                Ok(())
             }
         }
     }
 
-    async fn deliver(&self, due: &DueEmail) -> Result<Attempt, StoreError> {
-        let Some(record) = self.store.intake(&due.intake_id).await? else {
-            return Ok(Attempt::Sent); // erased meanwhile: nothing left to send
+    async fn deliver(&self, token: &LeaseToken, due: &DueEmail) -> Result<Attempt, StoreError> {
+        let id = &due.intake_id;
+        let Some(record) = self.store.intake(id).await? else {
+            return Ok(Attempt::Erased);
         };
         let outcome = match email::compose(&record, &self.rules, &self.from, &self.to) {
-            Ok(message) => self.mailer.send(message).await,
+            Ok(message) => self.mailer.send(id, &message).await,
             Err(e) => Err(e.to_string()),
         };
-        match outcome {
+        let error = match outcome {
             Ok(()) => {
-                self.store.mark_sent(&due.intake_id).await?;
-                tracing::info!(intake = %due.intake_id, attempts = due.attempts + 1, "email sent");
-                Ok(Attempt::Sent)
-            }
-            Err(error) => {
-                self.metrics.send_failures.inc();
-                let attempts = due.attempts + 1;
-                let error: String = error.chars().take(300).collect();
-                if attempts >= self.delivery.max_attempts {
-                    self.store.mark_failed(&due.intake_id, None, &error).await?;
-                    tracing::error!(intake = %due.intake_id, attempts, %error, "email dead after max attempts");
-                    Ok(Attempt::Dead)
+                if self.store.record(token, id, Delivery::Sent).await? {
+                    tracing::info!(intake = %id, attempts = due.attempts + 1, "email sent");
                 } else {
-                    let delay = self.backoff(attempts);
-                    self.store
-                        .mark_failed(&due.intake_id, Some(now_ms() + delay), &error)
-                        .await?;
-                    tracing::warn!(intake = %due.intake_id, attempts, retry_in_ms = delay, %error, "email send failed");
-                    Ok(Attempt::Retrying)
+                    self.sent_without_lease(id).await?;
+                }
+                return Ok(Attempt::Sent);
+            }
+            Err(error) => error.chars().take(300).collect::<String>(),
+        };
+        self.metrics.send_failures.inc();
+        let attempts = due.attempts + 1;
+        if attempts >= self.delivery.max_attempts {
+            self.store
+                .record(token, id, Delivery::Dead { error: &error })
+                .await?;
+            tracing::error!(intake = %id, attempts, %error, "email dead after max attempts");
+            return Ok(Attempt::Dead);
+        }
+        let delay = self.backoff(attempts);
+        self.store
+            .record(
+                token,
+                id,
+                Delivery::Retry {
+                    at_ms: now_ms() + delay,
+                    error: &error,
+                },
+            )
+            .await?;
+        tracing::warn!(intake = %id, attempts, retry_in_ms = delay, %error, "email send failed");
+        Ok(Attempt::Retrying)
+    }
+
+    /// A message went out but its row was no longer held: erased while it
+    /// was being sent (a mail file is then removed again), or taken by
+    /// another worker after a lapsed lease.
+    async fn sent_without_lease(&self, id: &IntakeId) -> Result<(), StoreError> {
+        if self.store.intake(id).await?.is_some() {
+            tracing::error!(intake = %id, "an email was sent after its lease lapsed; another worker may send it too (same Message-ID)");
+            return Ok(());
+        }
+        match &self.mailer {
+            Mailer::Files(folder) => {
+                if let Err(error) = folder.remove(id).await {
+                    tracing::error!(intake = %id, %error, "an intake erased while its mail file was written: the file could not be removed");
                 }
             }
+            Mailer::Smtp(_) => {
+                tracing::warn!(intake = %id, "an intake was erased while its email was being sent: the email went out; delete it from the mailbox")
+            }
         }
+        Ok(())
     }
 
     /// Exponential backoff with jitter: half the doubled delay, plus a random
@@ -264,10 +364,38 @@ impl Outbox {
         i64::try_from(jittered).unwrap_or(i64::MAX)
     }
 
-    /// Delete intakes older than `retention_days`.
+    /// Delete intakes older than `retention_days`, with their outbox rows
+    /// and mail files. Returns how many intakes.
     pub async fn apply_retention(&self) -> Result<u64, StoreError> {
         let cutoff = now_ms() - i64::from(self.retention_days) * 86_400_000;
-        self.store.purge_before(cutoff).await
+        let deleted = self.store.purge_before(cutoff).await?;
+        if let Mailer::Files(folder) = &self.mailer {
+            match folder.prune(cutoff).await {
+                Ok(0) => {}
+                Ok(files) => tracing::info!(files, "retention removed mail files"),
+                Err(error) => tracing::error!(%error, "retention could not prune the mail folder"),
+            }
+        }
+        Ok(deleted)
+    }
+
+    /// Erase an intake everywhere this process keeps it: the intake and its
+    /// outbox row, and its mail file. Returns whether there was anything.
+    pub async fn erase(&self, id: &IntakeId) -> Result<bool, EraseError> {
+        let stored = self.store.erase(id).await?;
+        let filed = match &self.mailer {
+            Mailer::Files(folder) => {
+                folder
+                    .remove(id)
+                    .await
+                    .map_err(|source| EraseError::MailFile {
+                        path: folder.path_of(id).display().to_string(),
+                        source,
+                    })?
+            }
+            Mailer::Smtp(_) => false,
+        };
+        Ok(stored || filed)
     }
 }
 
@@ -275,4 +403,5 @@ enum Attempt {
     Sent,
     Retrying,
     Dead,
+    Erased,
 }

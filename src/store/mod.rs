@@ -4,21 +4,33 @@
 //!
 //! Only a [`ScrubbedIntake`] and its [`Triage`] can be written, so nothing
 //! unscrubbed reaches the database. An intake and its outbox row are
-//! written in one transaction, before the submitter gets an answer. The
-//! outbox worker claims due rows with a lease (`FOR UPDATE SKIP LOCKED` on
-//! PostgreSQL), so replicas never send the same email at the same time.
+//! written in one transaction that is on disk before the submitter gets an
+//! answer; a write that fails in any way is rolled back and its connection
+//! replaced ([`write`]). On SQLite the store also refuses writes once its
+//! file is deleted or replaced, and refuses to start on a folder that held
+//! a database and lost it ([`file`]). The outbox worker claims due rows
+//! under a lease with a token (`FOR UPDATE SKIP LOCKED` on PostgreSQL), and
+//! only the token's holder changes them ([`outbox`]).
 
+mod file;
+mod outbox;
 mod record;
+mod write;
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, Executor, Row};
+use sqlx::{AnyPool, Connection, Executor, Row};
 
+pub use file::marker_path;
+pub use outbox::{DeadEmail, Delivery, DueEmail, Lease, LeaseToken, OutboxLag, Requeue};
 pub use record::{IntakeId, IntakeRecord};
+
+use file::DatabaseFile;
+use write::{Durability, Health};
 
 use handoff_intake::ScrubbedIntake;
 use handoff_triage::Triage;
@@ -45,6 +57,32 @@ pub enum StoreError {
     /// A stored row could not be read back.
     #[error("a stored intake row is malformed: {0}")]
     Corrupt(String),
+    /// The SQLite file was deleted or replaced while the store had it open.
+    #[error(
+        "the database file {path} was deleted or replaced while the gateway ran; writes are refused until it is restored and the gateway restarted"
+    )]
+    Lost {
+        /// The database file.
+        path: String,
+    },
+    /// At start: the folder held a database, which is gone.
+    #[error(
+        "{path} is missing, but {marker} says this folder held a database: restore it from a backup (docs/operations.md), or start once with `handoff-gate serve --init` to begin with an empty store"
+    )]
+    Missing {
+        /// The database file.
+        path: String,
+        /// The marker file.
+        marker: String,
+    },
+    /// The database's folder (or a file in it) cannot be written.
+    #[error("cannot write in {folder}: {source}")]
+    Folder {
+        /// The folder or file.
+        folder: String,
+        /// What the OS said.
+        source: std::io::Error,
+    },
 }
 
 fn query(doing: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
@@ -71,26 +109,6 @@ pub enum Inserted {
     KeyReused,
 }
 
-/// An outbox row due for delivery.
-#[derive(Debug, Clone)]
-pub struct DueEmail {
-    /// The intake to send.
-    pub intake_id: IntakeId,
-    /// Attempts made so far.
-    pub attempts: u32,
-}
-
-/// How far delivery lags.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct OutboxLag {
-    /// Emails waiting to be sent.
-    pub pending: u64,
-    /// Emails given up on.
-    pub dead: u64,
-    /// Age of the oldest waiting email, in seconds.
-    pub oldest_pending_seconds: u64,
-}
-
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {
     SystemTime::now()
@@ -107,6 +125,40 @@ pub enum Backend {
     Postgres,
 }
 
+/// How to open a store.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StoreOptions {
+    /// SQLite: the most bytes the database may take (`PRAGMA
+    /// max_page_count`); writes that need more fail until space is freed.
+    pub max_bytes: Option<u64>,
+}
+
+/// Who opens the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Opener {
+    /// The gateway: creates the database on a fresh folder; on SQLite it is
+    /// the only process, so it takes back leases a dead process held.
+    Gateway,
+    /// A command-line tool beside a running gateway: the database must exist.
+    Tool,
+}
+
+/// The SQLite file a `sqlite://` URL names, if it is one.
+fn sqlite_path(url: &str) -> Option<PathBuf> {
+    url.strip_prefix("sqlite://")
+        .map(|rest| PathBuf::from(rest.split('?').next().unwrap_or(rest)))
+}
+
+/// `serve --init`: on SQLite, forget that the folder held a database that is
+/// now missing, so the gateway starts with an empty one. Returns whether
+/// there was one to forget; on PostgreSQL there never is.
+pub fn forget_lost_database(url: &str) -> Result<bool, StoreError> {
+    match sqlite_path(url) {
+        Some(path) => file::forget_lost(&path),
+        None => Ok(false),
+    }
+}
+
 /// The intake store. On SQLite, which takes one writer at a time, writes
 /// queue on a one-connection pool (in order, without SQLite's busy-wait
 /// sleeps) and reads use their own pool beside them (WAL); on PostgreSQL
@@ -116,47 +168,133 @@ pub struct Store {
     backend: Backend,
     writer: AnyPool,
     reader: AnyPool,
+    /// SQLite: the file opened, checked before and after every write.
+    file: Option<Arc<DatabaseFile>>,
+    health: Arc<Health>,
 }
 
 impl Store {
-    /// Open (for SQLite creating the file and its folder if needed) and migrate.
+    /// Open for the gateway and migrate. On SQLite: create the file and its
+    /// folder on a first start, refuse a folder whose marker says it held a
+    /// database that is now missing, and make rows leased by a process that
+    /// died due again.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
+        Store::open_with(url, StoreOptions::default()).await
+    }
+
+    /// [`Store::open`] with options.
+    pub async fn open_with(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
+        Store::open_as(url, options, Opener::Gateway).await
+    }
+
+    /// Open an existing store for a command-line tool, beside a running
+    /// gateway if there is one.
+    pub async fn open_existing(url: &str) -> Result<Store, StoreError> {
+        Store::open_as(url, StoreOptions::default(), Opener::Tool).await
+    }
+
+    async fn open_as(
+        url: &str,
+        options: StoreOptions,
+        opener: Opener,
+    ) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        match sqlite_path(url) {
+            Some(path) => Store::open_sqlite(url, &path, options, opener).await,
+            None => Store::open_postgres(url).await,
+        }
+    }
+
+    async fn open_sqlite(
+        url: &str,
+        path: &Path,
+        settings: StoreOptions,
+        opener: Opener,
+    ) -> Result<Store, StoreError> {
         let open_error = |source| StoreError::Open {
             url: crate::config::redact_url(url),
             source,
         };
-        sqlx::any::install_default_drivers();
-        if let Some(path) = url.strip_prefix("sqlite://") {
-            let path = path.split('?').next().unwrap_or(path);
-            if let Some(parent) = Path::new(path).parent()
-                && !parent.as_os_str().is_empty()
-            {
-                std::fs::create_dir_all(parent).map_err(|e| open_error(sqlx::Error::Io(e)))?;
+        let base = url.split('?').next().unwrap_or(url);
+        let options = |mode: &str| {
+            AnyConnectOptions::from_str(&format!("{base}?mode={mode}")).map_err(open_error)
+        };
+        match opener {
+            Opener::Gateway => {
+                file::refuse_lost(path)?;
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(|source| StoreError::Folder {
+                        folder: parent.display().to_string(),
+                        source,
+                    })?;
+                }
+                // Created here once; the pools open it read-write only, so a
+                // replaced writer connection never makes a new, empty file.
+                sqlx::AnyConnection::connect_with(&options("rwc")?)
+                    .await
+                    .map_err(open_error)?
+                    .close()
+                    .await
+                    .map_err(open_error)?;
             }
-            let base = url.split('?').next().unwrap_or(url);
-            let options = |mode: &str| AnyConnectOptions::from_str(&format!("{base}?mode={mode}"));
-            let writer = AnyPoolOptions::new()
-                .max_connections(1)
-                .after_connect(|conn, _| Box::pin(async move { sqlite_pragmas(conn).await }))
-                .connect_with(options("rwc").map_err(open_error)?)
-                .await
-                .map_err(open_error)?;
-            sqlx::migrate!("src/store/migrations/sqlite")
-                .run(&writer)
-                .await
-                .map_err(|e| open_error(e.into()))?;
-            let reader = AnyPoolOptions::new()
-                .max_connections(4)
-                .after_connect(|conn, _| Box::pin(async move { sqlite_pragmas(conn).await }))
-                .connect_with(options("ro").map_err(open_error)?)
-                .await
-                .map_err(open_error)?;
-            return Ok(Store {
-                backend: Backend::Sqlite,
-                writer,
-                reader,
-            });
+            Opener::Tool if !path.exists() => {
+                return Err(open_error(sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::NotFound,
+                    "no database there (check store.url and the working directory)",
+                ))));
+            }
+            Opener::Tool => {}
         }
+        let writer = AnyPoolOptions::new()
+            .max_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .test_before_acquire(false)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    sqlite_pragmas(conn).await?;
+                    cap_size(conn, settings.max_bytes).await
+                })
+            })
+            .connect_with(options("rw")?)
+            .await
+            .map_err(open_error)?;
+        sqlx::migrate!("src/store/migrations/sqlite")
+            .run(&writer)
+            .await
+            .map_err(|e| open_error(e.into()))?;
+        let database = DatabaseFile::opened(path)?;
+        file::check_writable(database.folder())?;
+        let reader = AnyPoolOptions::new()
+            .max_connections(4)
+            .after_connect(|conn, _| Box::pin(async move { sqlite_pragmas(conn).await }))
+            .connect_with(options("ro")?)
+            .await
+            .map_err(open_error)?;
+        let store = Store {
+            backend: Backend::Sqlite,
+            writer,
+            reader,
+            file: Some(Arc::new(database)),
+            health: Arc::default(),
+        };
+        if opener == Opener::Gateway {
+            let reclaimed = store.reclaim_own_leases().await?;
+            if reclaimed > 0 {
+                tracing::info!(
+                    emails = reclaimed,
+                    "emails claimed before a restart are due again"
+                );
+            }
+        }
+        Ok(store)
+    }
+
+    async fn open_postgres(url: &str) -> Result<Store, StoreError> {
+        let open_error = |source| StoreError::Open {
+            url: crate::config::redact_url(url),
+            source,
+        };
         let pool = AnyPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
@@ -173,6 +311,8 @@ impl Store {
             backend: Backend::Postgres,
             writer: pool.clone(),
             reader: pool,
+            file: None,
+            health: Arc::default(),
         })
     }
 
@@ -181,13 +321,44 @@ impl Store {
         self.backend
     }
 
-    /// Whether the database answers.
-    pub async fn ping(&self) -> Result<(), StoreError> {
+    /// Whether the store can take an intake now: on SQLite the file is
+    /// still the one opened and its folder takes writes; a commit went
+    /// through lately (else one is tried: a one-row update); reads answer.
+    pub async fn readiness(&self) -> Result<(), StoreError> {
+        if let Some(file) = &self.file {
+            file.check()?;
+            file::check_writable(file.folder())?;
+        }
+        if self.health.needs_probe() {
+            self.health.note(self.probe().await)?;
+        }
         sqlx::query("SELECT 1")
             .execute(&self.reader)
             .await
             .map_err(query("checking the store"))?;
         Ok(())
+    }
+
+    /// Write and delete a row as large as a big intake, in one transaction.
+    async fn probe(&self) -> Result<(), StoreError> {
+        let mut write = self
+            .write("checking that a commit goes through", Durability::Full)
+            .await?;
+        let conn = write.conn();
+        let inserted =
+            sqlx::query("INSERT INTO store_probe (id, written_at_ms, padding) VALUES (1, $1, $2)")
+                .bind(now_ms())
+                .bind(" ".repeat(PROBE_BYTES))
+                .execute(&mut *conn)
+                .await;
+        let done = match inserted {
+            Ok(_) => sqlx::query("DELETE FROM store_probe")
+                .execute(conn)
+                .await
+                .map(drop),
+            Err(e) => Err(e),
+        };
+        write.commit(done).await
     }
 
     /// Write an intake and its outbox row in one transaction.
@@ -198,51 +369,15 @@ impl Store {
         idempotency: Option<&Idempotency>,
     ) -> Result<Inserted, StoreError> {
         let record = IntakeRecord::new(intake, triage, now_ms());
-        let mut tx = self
-            .writer
-            .begin()
-            .await
-            .map_err(query("starting a write"))?;
-        let written = sqlx::query(
-            "INSERT INTO intakes (id, created_at_ms, channel, route, handoffs, privacy, removed,
-                exposed_credentials, fields, tools, reasons, missing_fields, contact_email, consent,
-                idempotency_key, request_hash)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-             ON CONFLICT (idempotency_key) DO NOTHING",
-        )
-        .bind(record.id.as_str())
-        .bind(record.created_at_ms)
-        .bind(record.channel.as_str())
-        .bind(record.route.as_str())
-        .bind(json(&record.handoffs))
-        .bind(record.privacy.as_str())
-        .bind(json(&record.removed))
-        .bind(i64::from(record.exposed_credentials))
-        .bind(json(&record.fields))
-        .bind(json(&record.tools))
-        .bind(json(&record.reasons))
-        .bind(json(&record.missing_fields))
-        .bind(record.contact_email.as_deref())
-        .bind(i64::from(record.consent))
-        .bind(idempotency.map(|i| i.key_hash.as_str()))
-        .bind(idempotency.map(|i| i.request_hash.as_str()))
-        .execute(&mut *tx)
-        .await
-        .map_err(query("writing an intake"))?;
-        if written.rows_affected() == 0 {
-            tx.rollback().await.map_err(query("rolling back"))?;
+        let written = async {
+            let mut write = self.write("storing an intake", Durability::Full).await?;
+            let written = insert_rows(write.conn(), &record, idempotency).await;
+            write.commit(written).await
+        };
+        if !self.health.note(written.await)? {
             let key = idempotency.expect("only the idempotency key can conflict");
             return self.replay(key).await;
         }
-        sqlx::query(
-            "INSERT INTO outbox (intake_id, next_attempt_ms, created_at_ms) VALUES ($1, $2, $2)",
-        )
-        .bind(record.id.as_str())
-        .bind(record.created_at_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(query("queueing the email"))?;
-        tx.commit().await.map_err(query("committing an intake"))?;
         Ok(Inserted::Created(record))
     }
 
@@ -275,131 +410,23 @@ impl Store {
 
     /// Erase one intake and its outbox row. Returns whether it existed.
     pub async fn erase(&self, id: &IntakeId) -> Result<bool, StoreError> {
+        let mut write = self.write("erasing an intake", Durability::Full).await?;
         let done = sqlx::query("DELETE FROM intakes WHERE id = $1")
             .bind(id.as_str())
-            .execute(&self.writer)
-            .await
-            .map_err(query("erasing an intake"))?;
-        Ok(done.rows_affected() > 0)
+            .execute(write.conn())
+            .await;
+        Ok(write.commit(done).await?.rows_affected() > 0)
     }
 
-    /// Delete intakes created before `cutoff_ms`. Returns how many.
+    /// Delete intakes created before `cutoff_ms`, with their outbox rows.
+    /// Returns how many.
     pub async fn purge_before(&self, cutoff_ms: i64) -> Result<u64, StoreError> {
+        let mut write = self.write("applying retention", Durability::Full).await?;
         let done = sqlx::query("DELETE FROM intakes WHERE created_at_ms < $1")
             .bind(cutoff_ms)
-            .execute(&self.writer)
-            .await
-            .map_err(query("applying retention"))?;
-        Ok(done.rows_affected())
-    }
-
-    /// Claim up to `limit` due outbox rows, oldest first, for `lease_ms`:
-    /// their next attempt moves past the lease, so no other worker (or
-    /// replica) takes them meanwhile, and a worker that dies mid-send frees
-    /// them when the lease ends.
-    pub async fn claim_due(
-        &self,
-        now_ms: i64,
-        lease_ms: i64,
-        limit: u32,
-    ) -> Result<Vec<DueEmail>, StoreError> {
-        macro_rules! claim {
-            ($lock:literal) => {
-                concat!(
-                    "UPDATE outbox SET next_attempt_ms = $2 WHERE intake_id IN (",
-                    "SELECT intake_id FROM outbox WHERE state = 'pending' AND next_attempt_ms <= $1 ",
-                    "ORDER BY next_attempt_ms LIMIT $3 ",
-                    $lock,
-                    ") RETURNING intake_id, attempts"
-                )
-            };
-        }
-        let sql = match self.backend {
-            Backend::Postgres => claim!("FOR UPDATE SKIP LOCKED"),
-            Backend::Sqlite => claim!(""),
-        };
-        let rows = sqlx::query(sql)
-            .bind(now_ms)
-            .bind(now_ms + lease_ms)
-            .bind(i64::from(limit))
-            .fetch_all(&self.writer)
-            .await
-            .map_err(query("claiming due emails"))?;
-        Ok(rows
-            .iter()
-            .map(|row| DueEmail {
-                intake_id: IntakeId::from_stored(row.get("intake_id")),
-                attempts: u32::try_from(row.get::<i64, _>("attempts")).unwrap_or(u32::MAX),
-            })
-            .collect())
-    }
-
-    /// Record a delivered email.
-    pub async fn mark_sent(&self, id: &IntakeId) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at_ms = $2, last_error = NULL
-             WHERE intake_id = $1",
-        )
-        .bind(id.as_str())
-        .bind(now_ms())
-        .execute(&self.writer)
-        .await
-        .map_err(query("marking an email sent"))?;
-        Ok(())
-    }
-
-    /// Record a failed attempt: retry at `next_attempt_ms`, or give up (`None`).
-    pub async fn mark_failed(
-        &self,
-        id: &IntakeId,
-        next_attempt_ms: Option<i64>,
-        error: &str,
-    ) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = $2,
-                state = CASE WHEN $3 IS NULL THEN 'dead' ELSE 'pending' END,
-                next_attempt_ms = COALESCE($3, next_attempt_ms)
-             WHERE intake_id = $1",
-        )
-        .bind(id.as_str())
-        .bind(error)
-        .bind(next_attempt_ms)
-        .execute(&self.writer)
-        .await
-        .map_err(query("recording a failed send"))?;
-        Ok(())
-    }
-
-    /// Pending and dead counts and the oldest pending age.
-    pub async fn outbox_lag(&self) -> Result<OutboxLag, StoreError> {
-        let row = sqlx::query(
-            "SELECT
-                COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS pending,
-                COALESCE(SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END), 0) AS dead,
-                MIN(CASE WHEN state = 'pending' THEN created_at_ms END) AS oldest
-             FROM outbox",
-        )
-        .fetch_one(&self.reader)
-        .await
-        .map_err(query("measuring the outbox"))?;
-        let oldest: Option<i64> = row.get("oldest");
-        Ok(OutboxLag {
-            pending: row.get::<i64, _>("pending").max(0) as u64,
-            dead: row.get::<i64, _>("dead").max(0) as u64,
-            oldest_pending_seconds: oldest.map_or(0, |t| ((now_ms() - t).max(0) / 1000) as u64),
-        })
-    }
-
-    /// Counts of outbox rows by state (`pending`, `sent`, `dead`).
-    pub async fn outbox_states(&self) -> Result<BTreeMap<String, u64>, StoreError> {
-        let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM outbox GROUP BY state")
-            .fetch_all(&self.reader)
-            .await
-            .map_err(query("counting the outbox"))?;
-        Ok(rows
-            .iter()
-            .map(|r| (r.get("state"), r.get::<i64, _>("n").max(0) as u64))
-            .collect())
+            .execute(write.conn())
+            .await;
+        Ok(write.commit(done).await?.rows_affected())
     }
 
     /// Close the pool, flushing the WAL into the main file.
@@ -407,6 +434,27 @@ impl Store {
         self.reader.close().await;
         self.writer.close().await;
     }
+}
+
+/// The readiness probe's row is about as large as a big intake, so its
+/// commit needs new pages where a full database or disk has none.
+const PROBE_BYTES: usize = 8 * 1024;
+
+/// SQLite: limit the writer to `max_bytes` (in whole pages).
+async fn cap_size(
+    conn: &mut sqlx::AnyConnection,
+    max_bytes: Option<u64>,
+) -> Result<(), sqlx::Error> {
+    let Some(max_bytes) = max_bytes else {
+        return Ok(());
+    };
+    let page: i64 = sqlx::query_scalar("PRAGMA page_size")
+        .fetch_one(&mut *conn)
+        .await?;
+    let pages = max_bytes / u64::try_from(page.max(512)).unwrap_or(4096);
+    conn.execute(format!("PRAGMA max_page_count = {}", pages.max(1)).as_str())
+        .await
+        .map(drop)
 }
 
 /// SQLite settings for every connection: WAL so reads run beside the
@@ -423,4 +471,49 @@ async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Erro
 
 fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("stored values serialize to JSON")
+}
+
+/// The intake row and its outbox row. Returns `false` (and writes nothing)
+/// when the idempotency key is already stored.
+async fn insert_rows(
+    conn: &mut sqlx::AnyConnection,
+    record: &IntakeRecord,
+    idempotency: Option<&Idempotency>,
+) -> Result<bool, sqlx::Error> {
+    let written = sqlx::query(
+        "INSERT INTO intakes (id, created_at_ms, channel, route, handoffs, privacy, removed,
+            exposed_credentials, fields, tools, reasons, missing_fields, contact_email, consent,
+            idempotency_key, request_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+         ON CONFLICT (idempotency_key) DO NOTHING",
+    )
+    .bind(record.id.as_str())
+    .bind(record.created_at_ms)
+    .bind(record.channel.as_str())
+    .bind(record.route.as_str())
+    .bind(json(&record.handoffs))
+    .bind(record.privacy.as_str())
+    .bind(json(&record.removed))
+    .bind(i64::from(record.exposed_credentials))
+    .bind(json(&record.fields))
+    .bind(json(&record.tools))
+    .bind(json(&record.reasons))
+    .bind(json(&record.missing_fields))
+    .bind(record.contact_email.as_deref())
+    .bind(i64::from(record.consent))
+    .bind(idempotency.map(|i| i.key_hash.as_str()))
+    .bind(idempotency.map(|i| i.request_hash.as_str()))
+    .execute(&mut *conn)
+    .await?;
+    if written.rows_affected() == 0 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO outbox (intake_id, next_attempt_ms, created_at_ms) VALUES ($1, $2, $2)",
+    )
+    .bind(record.id.as_str())
+    .bind(record.created_at_ms)
+    .execute(conn)
+    .await?;
+    Ok(true)
 }

@@ -228,7 +228,7 @@ pub async fn triage_batch(
     Ok(HttpResponse::Ok().json(results))
 }
 
-/// Erase one intake and its email (a right-to-erasure request).
+/// Erase one intake, its outbox row and its mail file (a right-to-erasure request).
 #[utoipa::path(
     delete,
     path = "/api/v1/intakes/{id}",
@@ -239,6 +239,7 @@ pub async fn triage_batch(
         (status = 204, description = "Erased"),
         (status = 401, description = "Missing or wrong admin token", body = ErrorBody),
         (status = 404, description = "No such intake", body = ErrorBody),
+        (status = 503, description = "The store, or the intake's mail file, could not be changed: try again", body = ErrorBody),
     )
 )]
 pub async fn erase_intake(
@@ -258,7 +259,7 @@ pub async fn erase_intake(
         return Err(ApiError::Unauthorized);
     }
     let id = IntakeId::parse(&id).ok_or(ApiError::NotFound)?;
-    if state.store.erase(&id).await? {
+    if state.outbox.erase(&id).await? {
         tracing::info!(intake = %id, "intake erased on request");
         Ok(HttpResponse::NoContent().finish())
     } else {

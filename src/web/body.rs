@@ -53,6 +53,40 @@ fn refuse_declared_excess(req: &HttpRequest, limit: usize) -> Result<(), ApiErro
     }
 }
 
+/// The next piece of a body, or [`ApiError::BodyTimeout`] once the body's
+/// time (`limits.body_timeout_seconds`, counted from the request head) is up.
+async fn next_before<S: futures_util::Stream + Unpin>(
+    stream: &mut S,
+    deadline: &BodyDeadline,
+) -> Result<Option<S::Item>, ApiError> {
+    tokio::time::timeout_at(deadline.at, stream.next())
+        .await
+        .map_err(|_| ApiError::BodyTimeout {
+            seconds: deadline.seconds,
+        })
+}
+
+/// When a request's body must have arrived.
+struct BodyDeadline {
+    at: tokio::time::Instant,
+    seconds: u64,
+}
+
+impl BodyDeadline {
+    fn of(req: &HttpRequest) -> BodyDeadline {
+        let seconds = req
+            .app_data::<actix_web::web::Data<super::AppState>>()
+            .expect("the app state is registered")
+            .config
+            .limits
+            .body_timeout_seconds;
+        BodyDeadline {
+            at: tokio::time::Instant::now() + std::time::Duration::from_secs(seconds),
+            seconds,
+        }
+    }
+}
+
 /// Read the whole body, refusing it as soon as it passes `limit`.
 async fn read_limited(
     req: &HttpRequest,
@@ -60,8 +94,9 @@ async fn read_limited(
     limit: usize,
 ) -> Result<BytesMut, ApiError> {
     refuse_declared_excess(req, limit)?;
+    let deadline = BodyDeadline::of(req);
     let mut body = BytesMut::new();
-    while let Some(chunk) = payload.next().await {
+    while let Some(chunk) = next_before(&mut payload, &deadline).await? {
         let chunk = chunk.map_err(|e| {
             ApiError::BadRequest(format!("the request body could not be read: {e}"))
         })?;
@@ -161,13 +196,14 @@ async fn multipart(
     limit: usize,
 ) -> Result<FormFields, ApiError> {
     refuse_declared_excess(req, limit)?;
+    let deadline = BodyDeadline::of(req);
     let mut parts = Multipart::new(req.headers(), payload);
     let mut fields = FormFields::default();
     let mut total = 0usize;
     let malformed = |e: actix_multipart::MultipartError| {
         ApiError::BadRequest(format!("the multipart form could not be read: {e}"))
     };
-    while let Some(part) = parts.next().await {
+    while let Some(part) = next_before(&mut parts, &deadline).await? {
         let mut part = part.map_err(malformed)?;
         let name = part.name().unwrap_or("").to_owned();
         let file_name = part
@@ -177,7 +213,7 @@ async fn multipart(
         let is_file = file_name.is_some();
         let mut value = Vec::new();
         let mut length = 0;
-        while let Some(chunk) = part.next().await {
+        while let Some(chunk) = next_before(&mut part, &deadline).await? {
             let chunk = chunk.map_err(malformed)?;
             total += chunk.len();
             length += chunk.len();

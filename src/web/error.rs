@@ -10,6 +10,7 @@ use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 use serde::Serialize;
 
+use crate::deliver::EraseError;
 use crate::store::StoreError;
 
 /// What went wrong with a request.
@@ -95,6 +96,25 @@ pub enum ApiError {
         /// Why, for the log (never user text).
         cause: String,
     },
+    /// An erasure could not remove every copy.
+    #[error("the intake could not be erased completely right now; please send the request again")]
+    Erasure(#[from] EraseError),
+    /// The body did not arrive in time.
+    #[error(
+        "the request body did not arrive within {seconds} seconds (limits.body_timeout_seconds); send it again"
+    )]
+    BodyTimeout {
+        /// The limit in seconds.
+        seconds: u64,
+    },
+    /// The client's address has too many connections open.
+    #[error(
+        "too many connections are open from your address (at most {cap}, limits.connections_per_ip); close some and try again"
+    )]
+    TooManyConnections {
+        /// Connections allowed per address.
+        cap: usize,
+    },
 }
 
 impl ApiError {
@@ -114,6 +134,9 @@ impl ApiError {
             ApiError::ForeignOrigin => "forbidden_origin",
             ApiError::Store(_) => "store_unavailable",
             ApiError::Internal { .. } => "internal_error",
+            ApiError::Erasure(_) => "erasure_incomplete",
+            ApiError::BodyTimeout { .. } => "request_timeout",
+            ApiError::TooManyConnections { .. } => "too_many_connections",
         }
     }
 
@@ -126,6 +149,7 @@ impl ApiError {
         match self {
             ApiError::Store(cause) => tracing::error!(error = %cause, "store failure"),
             ApiError::Internal { what, cause } => tracing::error!(error = %cause, "{what}"),
+            ApiError::Erasure(cause) => tracing::error!(error = %cause, "erasure failed"),
             _ => {}
         }
     }
@@ -140,6 +164,10 @@ impl ApiError {
             }
             ApiError::Unauthorized => {
                 builder.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            // The rest of the body (or the other requests) are not read.
+            ApiError::BodyTimeout { .. } | ApiError::TooManyConnections { .. } => {
+                builder.force_close();
             }
             _ => {}
         }
@@ -175,8 +203,10 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::NotFound | ApiError::NoRoute => StatusCode::NOT_FOUND,
             ApiError::ForeignOrigin => StatusCode::FORBIDDEN,
-            ApiError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Store(_) | ApiError::Erasure(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::BodyTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            ApiError::TooManyConnections { .. } => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 

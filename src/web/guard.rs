@@ -1,14 +1,20 @@
-//! Middleware: the per-client rate limit on POST routes and the request log.
+//! Guards at the door: open connections per client address, the
+//! per-client rate limit on POST routes, and the request log.
 
+use std::any::Any;
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use actix_web::body::MessageBody;
+use actix_web::dev::Extensions;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::rt::net::TcpStream;
 use actix_web::{Error, web};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -48,6 +54,93 @@ pub fn client_ip(req: &ServiceRequest, trusted: &[ProxyNet]) -> Option<IpAddr> {
         .filter_map(|s| s.parse::<IpAddr>().ok())
         .find(|ip| !is_trusted(ip))
         .or(Some(peer))
+}
+
+/// Open connections per client address, counted from accept to close, so
+/// one address cannot hold every connection with slow requests. Trusted
+/// proxies are exempt: their connections carry many clients.
+pub struct ConnectionSlots {
+    cap: usize,
+    exempt: Vec<ProxyNet>,
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+/// A counted connection; closing it (dropping its data) gives the slot back.
+struct Slot {
+    ip: IpAddr,
+    open: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().expect("connection count lock");
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
+}
+
+/// A connection beyond its address's cap: each of its requests gets 429.
+#[derive(Clone, Copy)]
+struct OverCap {
+    cap: usize,
+}
+
+impl ConnectionSlots {
+    /// `cap` connections per address (0: no cap), `exempt` addresses aside.
+    pub fn new(cap: usize, exempt: Vec<ProxyNet>) -> ConnectionSlots {
+        ConnectionSlots {
+            cap,
+            exempt,
+            open: Arc::default(),
+        }
+    }
+
+    /// At accept (`HttpServer::on_connect`): take a slot for the peer's
+    /// address, or mark the connection as over the cap.
+    pub fn admit(&self, connection: &dyn Any, data: &mut Extensions) {
+        let Some(ip) = connection
+            .downcast_ref::<TcpStream>()
+            .and_then(|stream| stream.peer_addr().ok())
+            .map(|peer| peer.ip())
+        else {
+            return;
+        };
+        if self.cap == 0 || self.exempt.iter().any(|net| net.contains(&ip)) {
+            return;
+        }
+        let mut open = self.open.lock().expect("connection count lock");
+        let count = open.entry(ip).or_insert(0);
+        if *count >= self.cap {
+            data.insert(OverCap { cap: self.cap });
+            return;
+        }
+        *count += 1;
+        data.insert(Slot {
+            ip,
+            open: self.open.clone(),
+        });
+    }
+}
+
+/// Answer every request on a connection over its address's cap with 429,
+/// and close it.
+pub async fn connection_cap(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if let Some(over) = req.conn_data::<OverCap>() {
+        let error = ApiError::TooManyConnections { cap: over.cap };
+        return Err(if req.path().starts_with("/api/") {
+            error.into()
+        } else {
+            PageError(error).into()
+        });
+    }
+    next.call(req).await
 }
 
 /// Refuse a POST or DELETE beyond the client's quota with 429 and `Retry-After`.

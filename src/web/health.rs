@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, web};
 use serde_json::json;
 
 use super::AppState;
+use crate::store::StoreError;
 
 /// Alive: the process serves requests.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "`{\"status\": \"ok\"}`", body = Object)))]
@@ -12,22 +13,33 @@ pub async fn alive() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// Ready: the store answers. Reports the outbox lag either way.
+/// Ready: the store takes a commit (on SQLite: its file is the one opened
+/// and its folder takes writes). Reports the outbox lag when ready.
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses(
     (status = 200, description = "Ready, with the outbox's pending, dead and oldest_pending_seconds", body = Object),
-    (status = 503, description = "The store is unreachable", body = Object),
+    (status = 503, description = "The store cannot take intakes: `store` is `unreachable`, `cannot_commit`, `file_lost` or `folder_not_writable`", body = Object),
 ))]
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
-    let store = state.store.ping().await;
-    let lag = state.store.outbox_lag().await;
-    match (store, lag) {
-        (Ok(()), Ok(lag)) => {
+    let checked = match state.store.readiness().await {
+        Ok(()) => state.store.outbox_lag().await,
+        Err(e) => Err(e),
+    };
+    match checked {
+        Ok(lag) => {
             HttpResponse::Ok().json(json!({"status": "ready", "store": "ok", "outbox": lag}))
         }
-        (Err(e), _) | (_, Err(e)) => {
+        Err(e) => {
             tracing::error!(error = %e, "readiness check failed");
+            let store = match e {
+                StoreError::Lost { .. } => "file_lost",
+                StoreError::Folder { .. } => "folder_not_writable",
+                StoreError::Query { doing, .. } if doing.starts_with("checking that a commit") => {
+                    "cannot_commit"
+                }
+                _ => "unreachable",
+            };
             HttpResponse::ServiceUnavailable()
-                .json(json!({"status": "unavailable", "store": "unreachable"}))
+                .json(json!({"status": "unavailable", "store": store}))
         }
     }
 }

@@ -28,6 +28,7 @@ mod token;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
+use std::time::Duration;
 
 use actix_web::middleware::from_fn;
 use actix_web::{App as ActixApp, HttpServer, web};
@@ -41,7 +42,7 @@ use crate::config::{Config, Secret};
 use crate::deliver::{DeliverError, Mailer, Outbox};
 use crate::metrics::Metrics;
 use crate::pipeline::{Pipeline, PipelineError};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, StoreOptions};
 
 /// Why the gateway could not start.
 #[derive(Debug, thiserror::Error)]
@@ -149,7 +150,14 @@ async fn forget_quiet_clients(state: web::Data<AppState>) {
 /// Open the store, set up the mailer and the outbox, bind the listener.
 pub async fn build_app(config: Config) -> Result<App, StartError> {
     let pipeline = Pipeline::load(&config.pipeline_sources())?;
-    let store = Store::open(&config.store.url).await?;
+    let store = Store::open_with(
+        &config.store.url,
+        StoreOptions {
+            max_bytes: (config.store.max_size_mb > 0)
+                .then(|| config.store.max_size_mb.saturating_mul(1024 * 1024)),
+        },
+    )
+    .await?;
     let mailer = Mailer::from_config(&config)?;
     let metrics = Metrics::new();
     let outbox = Outbox::new(
@@ -208,14 +216,22 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         config,
     });
     let shared = state.clone();
+    let limits = &state.config.limits;
+    let slots = guard::ConnectionSlots::new(
+        limits.connections_per_ip,
+        state.config.server.trusted_proxies.clone(),
+    );
     let server = HttpServer::new(move || {
         ActixApp::new()
             .app_data(shared.clone())
             .wrap(from_fn(guard::rate_limit))
+            .wrap(from_fn(guard::connection_cap))
             .wrap(from_fn(embed::security_headers))
             .wrap(from_fn(guard::request_log))
             .configure(|cfg| routes(cfg, &shared.config.embed.allowed_origins))
     })
+    .client_request_timeout(Duration::from_secs(limits.header_timeout_seconds))
+    .on_connect(move |connection, data| slots.admit(connection, data))
     .workers(workers)
     .listen(listener)
     .map_err(|source| StartError::Listen { address, source })?

@@ -13,6 +13,7 @@ mod properties;
 mod replicas;
 mod serve_api;
 mod serve_delivery;
+mod serve_durability;
 mod serve_embed;
 mod serve_form;
 mod serve_guards;

@@ -1,7 +1,9 @@
 //! Three `handoff-gate serve` processes on one PostgreSQL database and one
-//! real SMTP server: 1,000 intakes spread across them, some retried with
-//! the same Idempotency-Key on another replica. Every intake is stored once
-//! and mailed exactly once.
+//! real SMTP server that takes longer than the outbox lease over some
+//! messages: 600 intakes spread across them, some retried with the same
+//! Idempotency-Key on another replica. Every intake is stored once and
+//! mailed exactly once: a worker renews its lease while the relay is slow,
+//! and no replica sends or records a row another one holds.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -13,10 +15,13 @@ use crate::support::{
     GatewayProcess, PgDatabase, SmtpServer, eventually, free_port, message_id, smtp_available,
 };
 
-const INTAKES: usize = 1_000;
+const INTAKES: usize = 600;
+/// Every 20th intake's email takes the relay this long: longer than the lease.
+const SLOW_RELAY: Duration = Duration::from_millis(2_500);
+const LEASE_SECONDS: &str = "1";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn three_replicas_on_postgres_store_and_mail_each_intake_exactly_once() {
+async fn three_replicas_and_a_relay_slower_than_the_lease_mail_each_intake_exactly_once() {
     if !smtp_available("three_replicas_on_postgres") {
         return;
     }
@@ -24,13 +29,17 @@ async fn three_replicas_on_postgres_store_and_mail_each_intake_exactly_once() {
         return;
     };
     let maildir = tempfile::tempdir().unwrap();
-    let smtp = SmtpServer::start(free_port(), maildir.path());
+    let smtp = SmtpServer::start_slow(free_port(), maildir.path(), SLOW_RELAY, "slow@relay.test");
     let env = [
         ("HANDOFF_GATE__STORE__URL", db.url.clone()),
         ("HANDOFF_GATE__SMTP__HOST", "127.0.0.1".to_owned()),
         ("HANDOFF_GATE__SMTP__PORT", smtp.port.to_string()),
         ("HANDOFF_GATE__SMTP__TLS", "none".to_owned()),
         ("HANDOFF_GATE__ADMIN__TOKEN", "replica-admin".to_owned()),
+        (
+            "HANDOFF_GATE__DELIVERY__LEASE_SECONDS",
+            LEASE_SECONDS.to_owned(),
+        ),
         ("RUST_LOG", "warn".to_owned()),
     ];
     let dirs: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
@@ -44,8 +53,17 @@ async fn three_replicas_on_postgres_store_and_mail_each_intake_exactly_once() {
     let client = reqwest::Client::new();
     let mut requests = Vec::new();
     for n in 0..INTAKES {
-        let body =
-            json!({"message": format!("Replica test {n}: Typeform entries never reach HubSpot")});
+        // The relay is slow for a message whose Reply-To is this address.
+        let contact = if n % 20 == 0 {
+            "slow@relay.test"
+        } else {
+            "fast@relay.test"
+        };
+        let body = json!({
+            "message": format!("Replica test {n}: Typeform entries never reach HubSpot"),
+            "contact_email": contact,
+            "consent": true,
+        });
         let key = format!("replica-test-{n}");
         requests.push((bases[n % 3].clone(), key.clone(), body.clone()));
         if n % 10 == 0 {
@@ -83,12 +101,13 @@ async fn three_replicas_on_postgres_store_and_mail_each_intake_exactly_once() {
         .map(|id| format!("<intake-{id}@localhost>"))
         .collect();
 
-    eventually(Duration::from_secs(90), "1,000 emails", || async {
+    eventually(Duration::from_secs(120), "600 emails", || async {
         smtp.messages().len() >= INTAKES
     })
     .await;
-    // Give a duplicate, if there were one, time to arrive.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // Give a duplicate, if there were one, time to arrive: several leases
+    // and one slow message.
+    tokio::time::sleep(Duration::from_secs(4)).await;
     let received: Vec<String> = smtp
         .messages()
         .iter()

@@ -1,7 +1,7 @@
 //! The store's contract, run against a real SQLite file and a real
 //! PostgreSQL database: the same calls must behave the same on both.
 
-use handoff_gate::store::{Backend, Idempotency, Inserted, Store, now_ms};
+use handoff_gate::store::{Backend, Delivery, Idempotency, Inserted, Requeue, Store, now_ms};
 use handoff_intake::{Channel, Intake, ScrubbedIntake};
 use handoff_scrub::Policy;
 use handoff_triage::{Rules, triage};
@@ -69,31 +69,82 @@ async fn contract(store: Store) {
         Inserted::KeyReused
     ));
 
-    // The outbox: claimed rows are leased, retried, sent, or dead.
+    // The outbox: claimed rows are leased under a token, retried, sent, or dead.
     let now = now_ms();
     let claimed = store.claim_due(now, 60_000, 10).await.unwrap();
-    assert_eq!(claimed.len(), 2, "both intakes are due");
+    assert_eq!(claimed.emails.len(), 2, "both intakes are due");
     assert!(
-        store.claim_due(now, 60_000, 10).await.unwrap().is_empty(),
+        store
+            .claim_due(now, 60_000, 10)
+            .await
+            .unwrap()
+            .emails
+            .is_empty(),
         "leased rows are not claimed twice"
     );
-    store
-        .mark_failed(&claimed[0].intake_id, Some(now - 1), "connection refused")
-        .await
-        .unwrap();
-    let retry = store.claim_due(now_ms(), 60_000, 10).await.unwrap();
-    assert_eq!(retry.len(), 1);
-    assert_eq!(retry[0].attempts, 1);
-    store.mark_sent(&retry[0].intake_id).await.unwrap();
-    store
-        .mark_failed(&claimed[1].intake_id, None, "550 mailbox unavailable")
-        .await
-        .unwrap();
+    let (first, second) = (&claimed.emails[0].intake_id, &claimed.emails[1].intake_id);
+    let retry = Delivery::Retry {
+        at_ms: now - 1,
+        error: "connection refused",
+    };
+    assert!(store.record(&claimed.token, first, retry).await.unwrap());
+    assert!(
+        !store
+            .record(&claimed.token, first, Delivery::Sent)
+            .await
+            .unwrap(),
+        "a recorded row is released: the old token changes nothing"
+    );
+    let again = store.claim_due(now_ms(), 60_000, 10).await.unwrap();
+    assert_eq!(again.emails.len(), 1);
+    assert_eq!(again.emails[0].attempts, 1);
+    assert_eq!(
+        store.renew(&again.token, now_ms() + 60_000).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .renew(&claimed.token, now_ms() + 60_000)
+            .await
+            .unwrap(),
+        1,
+        "the second row is still held"
+    );
+    assert!(
+        store
+            .record(&again.token, first, Delivery::Sent)
+            .await
+            .unwrap()
+    );
+    let dead = Delivery::Dead {
+        error: "550 mailbox unavailable",
+    };
+    assert!(store.record(&claimed.token, second, dead).await.unwrap());
     let lag = store.outbox_lag().await.unwrap();
     assert_eq!((lag.pending, lag.dead), (0, 1));
     let states = store.outbox_states().await.unwrap();
     assert_eq!(states.get("sent"), Some(&1));
     assert_eq!(states.get("dead"), Some(&1));
+    let listed = store.dead_emails(10).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(&listed[0].intake_id, second);
+    assert_eq!(
+        listed[0].last_error.as_deref(),
+        Some("550 mailbox unavailable")
+    );
+
+    // Requeue dead rows, purge sent ones.
+    assert_eq!(
+        store.requeue(Requeue::One(first)).await.unwrap(),
+        0,
+        "only dead rows"
+    );
+    assert_eq!(store.requeue(Requeue::All).await.unwrap(), 1);
+    let requeued = store.claim_due(now_ms(), 60_000, 10).await.unwrap();
+    assert_eq!(requeued.emails.len(), 1);
+    assert_eq!(requeued.emails[0].attempts, 0, "attempts start again");
+    assert_eq!(store.purge_sent_before(now_ms() + 1).await.unwrap(), 1);
+    assert_eq!(store.outbox_states().await.unwrap().get("sent"), None);
 
     // Erasure and retention.
     assert!(store.erase(&record.id).await.unwrap());
@@ -104,7 +155,7 @@ async fn contract(store: Store) {
         store.outbox_states().await.unwrap().is_empty(),
         "outbox rows go with their intakes"
     );
-    store.ping().await.unwrap();
+    store.readiness().await.unwrap();
     store.close().await;
 }
 

@@ -226,13 +226,35 @@ pub fn smtp_available(test: &str) -> bool {
 impl SmtpServer {
     /// Start on `port`, writing to a Maildir under `dir`; waits until it accepts connections.
     pub fn start(port: u16, dir: &Path) -> SmtpServer {
+        SmtpServer::spawn(port, dir, &["aiosmtpd.handlers.Mailbox"], &[])
+    }
+
+    /// Like [`SmtpServer::start`], but every message that holds `marker`
+    /// waits `delay` before the relay accepts it (`tests/smtp/slow_mailbox.py`).
+    pub fn start_slow(port: u16, dir: &Path, delay: Duration, marker: &str) -> SmtpServer {
+        let delay = delay.as_secs_f64().to_string();
+        SmtpServer::spawn(
+            port,
+            dir,
+            &["slow_mailbox.SlowMailbox"],
+            &[delay.as_str(), marker],
+        )
+    }
+
+    fn spawn(port: u16, dir: &Path, handler: &[&str], extra: &[&str]) -> SmtpServer {
         // aiosmtpd creates the Maildir only when the folder does not exist yet.
         let maildir = dir.join("Maildir");
         let child = Command::new("python3")
             .args(["-m", "aiosmtpd", "-n", "-l"])
             .arg(format!("127.0.0.1:{port}"))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg("-c")
+            .args(handler)
             .arg(&maildir)
+            .args(extra)
+            .env(
+                "PYTHONPATH",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp"),
+            )
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -321,31 +343,45 @@ pub struct GatewayProcess {
     pub base: String,
 }
 
+/// `handoff-gate serve` with the test settings, `args` and `env`, in `dir`,
+/// listening on `port`.
+fn serve_command(dir: &Path, port: u16, args: &[&str], env: &[(&str, String)]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_handoff-gate"));
+    command
+        .arg("serve")
+        .args(args)
+        .current_dir(dir)
+        .env("HANDOFF_GATE__SERVER__LISTEN", format!("127.0.0.1:{port}"))
+        .env("HANDOFF_GATE__LIMITS__PER_IP_PER_MINUTE", "0")
+        .env("HANDOFF_GATE__LIMITS__MIN_FILL_SECONDS", "0")
+        .env("HANDOFF_GATE__DELIVERY__RETRY_BASE_MS", "50")
+        .env("HANDOFF_GATE__DELIVERY__RETRY_MAX_SECONDS", "1")
+        .env("HANDOFF_GATE__DELIVERY__POLL_MS", "50")
+        .env("HANDOFF_GATE__DELIVERY__LEASE_SECONDS", "2")
+        .env("RUST_LOG", "debug");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command
+}
+
 impl GatewayProcess {
     /// Start `handoff-gate serve` with `env` overrides in `dir`, logging to
     /// `dir/gateway-PORT.log`; waits for /healthz.
     pub async fn start(dir: &Path, env: &[(&str, String)]) -> GatewayProcess {
+        GatewayProcess::start_with(dir, &[], env).await
+    }
+
+    /// [`GatewayProcess::start`] with arguments after `serve`.
+    pub async fn start_with(dir: &Path, args: &[&str], env: &[(&str, String)]) -> GatewayProcess {
         let port = free_port();
         let log = dir.join(format!("gateway-{port}.log"));
         let out = std::fs::File::create(&log).unwrap();
-        let mut command = Command::new(env!("CARGO_BIN_EXE_handoff-gate"));
-        command
-            .arg("serve")
-            .current_dir(dir)
-            .env("HANDOFF_GATE__SERVER__LISTEN", format!("127.0.0.1:{port}"))
-            .env("HANDOFF_GATE__LIMITS__PER_IP_PER_MINUTE", "0")
-            .env("HANDOFF_GATE__LIMITS__MIN_FILL_SECONDS", "0")
-            .env("HANDOFF_GATE__DELIVERY__RETRY_BASE_MS", "50")
-            .env("HANDOFF_GATE__DELIVERY__RETRY_MAX_SECONDS", "1")
-            .env("HANDOFF_GATE__DELIVERY__POLL_MS", "50")
-            .env("HANDOFF_GATE__DELIVERY__LEASE_SECONDS", "2")
-            .env("RUST_LOG", "debug")
+        let child = serve_command(dir, port, args, env)
             .stdout(out.try_clone().unwrap())
-            .stderr(out);
-        for (key, value) in env {
-            command.env(key, value);
-        }
-        let child = command.spawn().expect("the binary starts");
+            .stderr(out)
+            .spawn()
+            .expect("the binary starts");
         let process = GatewayProcess {
             child,
             base: format!("http://127.0.0.1:{port}"),
@@ -362,6 +398,17 @@ impl GatewayProcess {
         )
         .await;
         process
+    }
+
+    /// Run `serve` expecting it to refuse to start: its exit status and stderr.
+    pub fn refused(dir: &Path, env: &[(&str, String)]) -> (std::process::ExitStatus, String) {
+        let output = serve_command(dir, free_port(), &[], env)
+            .output()
+            .expect("the binary runs");
+        (
+            output.status,
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
     }
 
     /// Kill it without warning (SIGKILL).
