@@ -1,5 +1,6 @@
 //! Command-line interface: clap definitions and the batch commands.
 
+mod outbox;
 mod redact;
 mod rules;
 mod serve;
@@ -47,6 +48,20 @@ variables. See every key and its effective value with `handoff-gate config check
     /// Check the configuration and print the effective values (secrets masked).
     #[command(subcommand)]
     Config(serve::ConfigCommand),
+    /// The outbox: emails pending, sent and given up on (dead); requeue dead
+    /// emails; purge the rows of sent ones. Works beside a running gateway.
+    #[command(after_help = "Examples:
+  handoff-gate outbox                          # counts, oldest pending age, dead emails and why
+  handoff-gate outbox status --json            # the same for scripts and monitoring
+  handoff-gate outbox requeue --all            # after fixing the relay or credentials
+  handoff-gate outbox requeue 01a20c3c-77cb-7345-b77e-cb4bbf003987
+  handoff-gate outbox purge --older-than-days 30
+  handoff-gate outbox --config /etc/handoff-gate.toml status
+
+The store is the one store.url names (run it where `serve` runs, with the same
+configuration). Exit status: 0 on success; 1 if an id given to requeue was not
+a dead email; 2 on a usage or store error.")]
+    Outbox(outbox::OutboxArgs),
     /// Scrub text from stdin: the clean text goes to stdout, a summary of what
     /// was removed (kinds and counts, never values) to stderr.
     #[command(after_help = "Examples:
@@ -135,6 +150,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve::serve(&args),
         Command::Config(cmd) => serve::config(&cmd),
+        Command::Outbox(args) => outbox::run(&args),
         Command::Redact(args) => redact::run(&args),
         Command::Rules(cmd) => rules::run(&cmd),
         Command::Triage(args) => triage::run(&args),

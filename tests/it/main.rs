@@ -3,6 +3,7 @@
 
 mod browser;
 mod cases;
+mod cli_outbox;
 mod cli_redact;
 mod cli_serve;
 mod cli_triage;
@@ -20,6 +21,7 @@ mod serve_guards;
 mod serve_leaks;
 mod serve_openapi;
 mod serve_ops;
+mod serve_slow_clients;
 mod store_contract;
 mod support;
 mod triage_accuracy;

@@ -135,18 +135,69 @@ async fn an_email_that_keeps_failing_goes_dead_after_max_attempts() {
     app.stop().await;
 }
 
-#[tokio::test]
-async fn retention_deletes_old_intakes() {
-    let app = TestApp::spawn(|c| c.retention_days = 0).await;
-    app.post_json(
-        "/api/v1/intakes",
-        &json!({"message": "Stripe webhook to Teachable fails"}),
-    )
+/// Post one intake and wait until its `.eml` file is written; its id.
+async fn mailed_to_a_file(app: &TestApp) -> String {
+    let created: Value = app
+        .post_json(
+            "/api/v1/intakes",
+            &json!({"message": "Stripe webhook to Teachable fails"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    let file = app.dir.path().join(format!("mail/{id}.eml"));
+    eventually(Duration::from_secs(10), "the mail file", || async {
+        app.drain().await;
+        file.exists()
+    })
     .await;
+    id
+}
+
+#[tokio::test]
+async fn erasure_removes_the_intake_its_outbox_row_and_its_mail_file() {
+    let app = TestApp::spawn(|c| {
+        c.admin.token = Some(handoff_gate::config::Secret::new("erase-admin"));
+    })
+    .await;
+    let id = mailed_to_a_file(&app).await;
+    let kept = mailed_to_a_file(&app).await;
+    let erase = || {
+        app.client
+            .delete(app.url(&format!("/api/v1/intakes/{id}")))
+            .bearer_auth("erase-admin")
+            .send()
+    };
+    assert_eq!(erase().await.unwrap().status(), 204);
+    assert_eq!(erase().await.unwrap().status(), 404);
+    assert_eq!(
+        app.intake_count().await,
+        1,
+        "only the other intake's outbox row is left"
+    );
+    let files: Vec<String> = std::fs::read_dir(app.dir.path().join("mail"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(
+        files,
+        [format!("{kept}.eml")],
+        "the erased intake's mail file is gone"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn retention_deletes_old_intakes_and_their_mail_files() {
+    let app = TestApp::spawn(|c| c.retention_days = 0).await;
+    let id = mailed_to_a_file(&app).await;
     tokio::time::sleep(Duration::from_millis(20)).await;
     // The worker's own first retention pass may get there first.
     let deleted = app.state.outbox.apply_retention().await.unwrap();
     assert!(deleted <= 1);
     assert_eq!(app.intake_count().await, 0);
+    assert!(!app.dir.path().join(format!("mail/{id}.eml")).exists());
     app.stop().await;
 }
