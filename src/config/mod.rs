@@ -249,7 +249,8 @@ impl Config {
         if self.store.max_size_mb > 0 && !url.starts_with("sqlite://") {
             return Err(fail(
                 "store.max_size_mb",
-                "store.max_size_mb caps a SQLite database only; remove it for PostgreSQL".to_owned(),
+                "store.max_size_mb caps a SQLite database only; remove it for PostgreSQL"
+                    .to_owned(),
             ));
         }
         if self.smtp.username.is_some() != self.smtp.password.is_some() {
@@ -287,7 +288,10 @@ impl Config {
                 "limits.header_timeout_seconds",
                 self.limits.header_timeout_seconds,
             ),
-            ("limits.body_timeout_seconds", self.limits.body_timeout_seconds),
+            (
+                "limits.body_timeout_seconds",
+                self.limits.body_timeout_seconds,
+            ),
         ] {
             if seconds == 0 {
                 return Err(fail(key, format!("{key} must be at least 1")));

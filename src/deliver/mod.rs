@@ -14,8 +14,9 @@ pub mod email;
 mod mail_folder;
 mod relay;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use lettre::Message;
@@ -152,6 +153,12 @@ pub struct Outbox {
     metrics: Metrics,
     /// One pass at a time per process, so a row is never sent twice concurrently.
     pass: Arc<tokio::sync::Mutex<()>>,
+    /// Emails the relay took whose `sent` could not be recorded (the store
+    /// failed): when their rows come round again they are recorded, not
+    /// sent again.
+    sent_unrecorded: Arc<Mutex<HashSet<IntakeId>>>,
+    /// Set by [`Outbox::stop`].
+    stopping: Arc<AtomicBool>,
 }
 
 impl Outbox {
@@ -182,6 +189,8 @@ impl Outbox {
             wake: Arc::new(Notify::new()),
             metrics,
             pass: Arc::new(tokio::sync::Mutex::new(())),
+            sent_unrecorded: Arc::default(),
+            stopping: Arc::default(),
         })
     }
 
@@ -190,12 +199,12 @@ impl Outbox {
         self.wake.notify_one();
     }
 
-    /// Run until the task is dropped: deliver what is due, apply retention
+    /// Run until [`Outbox::stop`]: deliver what is due, apply retention
     /// hourly, sleep until woken or the poll interval passes.
     pub async fn run(self) {
         let poll = Duration::from_millis(self.delivery.poll_ms);
         let mut next_retention = 0;
-        loop {
+        while !self.stopping() {
             if let Err(e) = self.deliver_due().await {
                 tracing::error!(error = %e, "outbox pass failed");
             }
@@ -214,11 +223,22 @@ impl Outbox {
         }
     }
 
+    /// Stop after the email being sent now (its outcome recorded, the rest
+    /// of its lease released); [`Outbox::run`] then returns.
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::Release);
+        self.wake.notify_one();
+    }
+
+    fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
     /// Send every email that is due now, in batches, until none is left.
     pub async fn deliver_due(&self) -> Result<Round, StoreError> {
         let _pass = self.pass.lock().await;
         let mut round = Round::default();
-        loop {
+        while !self.stopping() {
             // Every claimed row moves into the future (sent, retry or lease),
             // so this ends when nothing is due.
             let lease = self
@@ -226,10 +246,11 @@ impl Outbox {
                 .claim_due(now_ms(), self.lease_ms(), CLAIM_BATCH)
                 .await?;
             if lease.emails.is_empty() {
-                return Ok(round);
+                break;
             }
             self.work(&lease, &mut round).await?;
         }
+        Ok(round)
     }
 
     fn lease_ms(&self) -> i64 {
@@ -237,30 +258,45 @@ impl Outbox {
     }
 
     /// Send a lease's emails one after the other while renewing the lease
-    /// every third of its length.
+    /// every third of its length (the renewal stops between writes, never
+    /// in the middle of one); then release what is left unsent, so another
+    /// worker need not wait for the lease to end.
     async fn work(&self, lease: &Lease, round: &mut Round) -> Result<(), StoreError> {
         let held_until = AtomicI64::new(lease.until_ms);
         let margin = self.lease_ms() / 3;
+        let done = Notify::new();
         let sending = async {
+            let mut result = Ok(());
             for email in &lease.emails {
+                if self.stopping() {
+                    break;
+                }
                 if held_until.load(Ordering::Acquire) - now_ms() < margin {
                     tracing::warn!(
                         "the outbox lease was not renewed in time; the rest of its emails are left for the next claim"
                     );
                     break;
                 }
-                match self.deliver(&lease.token, email).await? {
-                    Attempt::Sent => round.sent += 1,
-                    Attempt::Retrying => round.retrying += 1,
-                    Attempt::Dead => round.dead += 1,
-                    Attempt::Erased => {}
+                match self.deliver(&lease.token, email).await {
+                    Ok(Attempt::Sent) => round.sent += 1,
+                    Ok(Attempt::Retrying) => round.retrying += 1,
+                    Ok(Attempt::Dead) => round.dead += 1,
+                    Ok(Attempt::Erased) => {}
+                    Err(e) => {
+                        result = Err(e);
+                        break;
+                    }
                 }
             }
-            Ok(())
+            done.notify_one();
+            result
         };
         let renewing = async {
             loop {
-                tokio::time::sleep(Duration::from_millis(margin.max(1) as u64)).await;
+                tokio::select! {
+                    () = done.notified() => return,
+                    () = tokio::time::sleep(Duration::from_millis(margin.max(1) as u64)) => {}
+                }
                 let until = now_ms() + self.lease_ms();
                 match self.store.renew(&lease.token, until).await {
                     // Renewed before the lease ended, so no one can have taken a row.
@@ -269,38 +305,49 @@ impl Outbox {
                     }
                     Ok(_) => {
                         tracing::warn!("an outbox lease lapsed before it was renewed");
+                        // Finish nothing more under this lease.
+                        held_until.store(0, Ordering::Release);
                         return;
                     }
                     Err(error) => tracing::warn!(%error, "an outbox lease could not be renewed"),
                 }
             }
         };
-        tokio::select! {
-            sent = sending => sent,
-            () = renewing => {
-                // Lapsed: finish nothing more under this lease.
-                held_until.store(0, Ordering::Release);
-                Ok(())
-            }
+        let sent = tokio::join!(sending, renewing).0;
+        if let Err(error) = self.store.release(&lease.token).await {
+            tracing::warn!(%error, "an outbox lease could not be released; its emails wait for it to end");
         }
+        sent
     }
 
     async fn deliver(&self, token: &LeaseToken, due: &DueEmail) -> Result<Attempt, StoreError> {
         let id = &due.intake_id;
         let Some(record) = self.store.intake(id).await? else {
+            self.unrecorded().remove(id);
             return Ok(Attempt::Erased);
         };
-        let outcome = match email::compose(&record, &self.rules, &self.from, &self.to) {
-            Ok(message) => self.mailer.send(id, &message).await,
-            Err(e) => Err(e.to_string()),
+        let outcome = if self.unrecorded().contains(id) {
+            Ok(())
+        } else {
+            match email::compose(&record, &self.rules, &self.from, &self.to) {
+                Ok(message) => self.mailer.send(id, &message).await,
+                Err(e) => Err(e.to_string()),
+            }
         };
         let error = match outcome {
             Ok(()) => {
-                if self.store.record(token, id, Delivery::Sent).await? {
-                    tracing::info!(intake = %id, attempts = due.attempts + 1, "email sent");
-                } else {
-                    self.sent_without_lease(id).await?;
+                match self.store.record(token, id, Delivery::Sent).await {
+                    Ok(true) => {
+                        tracing::info!(intake = %id, attempts = due.attempts + 1, "email sent");
+                    }
+                    Ok(false) => self.sent_without_lease(id).await?,
+                    Err(e) => {
+                        self.unrecorded().insert(id.clone());
+                        tracing::error!(intake = %id, "an email was sent but the store could not record it: it is recorded, not sent again, when its row comes round");
+                        return Err(e);
+                    }
                 }
+                self.unrecorded().remove(id);
                 return Ok(Attempt::Sent);
             }
             Err(error) => error.chars().take(300).collect::<String>(),
@@ -327,6 +374,10 @@ impl Outbox {
             .await?;
         tracing::warn!(intake = %id, attempts, retry_in_ms = delay, %error, "email send failed");
         Ok(Attempt::Retrying)
+    }
+
+    fn unrecorded(&self) -> std::sync::MutexGuard<'_, HashSet<IntakeId>> {
+        self.sent_unrecorded.lock().expect("unrecorded lock")
     }
 
     /// A message went out but its row was no longer held: erased while it

@@ -164,6 +164,22 @@ impl Store {
         Ok(write.commit(done).await?.rows_affected())
     }
 
+    /// Release the rows `token` still holds: due again at once, for any worker.
+    pub async fn release(&self, token: &LeaseToken) -> Result<u64, StoreError> {
+        let mut write = self
+            .write("releasing a lease", Durability::Deferred)
+            .await?;
+        let done = sqlx::query(
+            "UPDATE outbox SET next_attempt_ms = $2, lease_token = NULL
+             WHERE lease_token = $1 AND state = 'pending'",
+        )
+        .bind(&token.0)
+        .bind(now_ms())
+        .execute(write.conn())
+        .await;
+        Ok(write.commit(done).await?.rows_affected())
+    }
+
     /// Record a delivery attempt on a row `token` holds, and release it.
     /// Returns `false` when the row is no longer held by `token` (erased
     /// meanwhile, or its lease lapsed and another worker took it): then

@@ -125,9 +125,10 @@ impl Write<'_> {
 
 impl Drop for Write<'_> {
     fn drop(&mut self) {
-        if let Some(mut conn) = self.conn.take() {
-            // Closing rolls back whatever the transaction holds.
-            conn.close_on_drop();
+        if let Some(conn) = self.conn.take() {
+            // Dropped at once (not closed later by a task the runtime may
+            // not run soon), which rolls back and releases its locks.
+            drop(conn.detach());
         }
     }
 }

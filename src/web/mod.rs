@@ -121,12 +121,20 @@ impl App {
         self.server.handle()
     }
 
-    /// Serve until stopped, delivering the outbox in the background.
+    /// Serve until stopped, delivering the outbox in the background; at the
+    /// end, the outbox finishes the email it is sending.
     pub async fn run(self) -> std::io::Result<()> {
         let worker = tokio::spawn(self.state.outbox.clone().run());
         let forgetting = tokio::spawn(forget_quiet_clients(self.state.clone()));
         let result = self.server.await;
-        worker.abort();
+        // Let the worker finish the email it is sending, so a stop never
+        // repeats one; a relay that hangs is cut off after its timeout.
+        self.state.outbox.stop();
+        let grace = Duration::from_secs(self.state.config.smtp.timeout_seconds + 5);
+        let mut worker = worker;
+        if tokio::time::timeout(grace, &mut worker).await.is_err() {
+            worker.abort();
+        }
         forgetting.abort();
         self.state.store.close().await;
         result

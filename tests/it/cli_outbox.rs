@@ -9,14 +9,19 @@ use serde_json::{Value, json};
 
 use crate::support::{SmtpServer, TestApp, eventually, free_port, smtp_available, use_smtp};
 
-/// Run `handoff-gate outbox ARGS` on `app`'s store: exit code, stdout, stderr.
-fn outbox(app: &TestApp, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_handoff-gate"))
+/// Run `handoff-gate outbox ARGS` on `app`'s store: exit code, stdout,
+/// stderr. It runs off the test's runtime thread, so the gateway's own
+/// tasks go on (and finish the write they may be in) meanwhile.
+async fn outbox(app: &TestApp, args: &[&str]) -> (i32, String, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_handoff-gate"));
+    command
         .arg("outbox")
         .args(args)
         .current_dir(app.dir.path())
-        .env("HANDOFF_GATE__STORE__URL", &app.state.config.store.url)
-        .output()
+        .env("HANDOFF_GATE__STORE__URL", &app.state.config.store.url);
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
         .unwrap();
     (
         output.status.code().unwrap_or(-1),
@@ -58,7 +63,7 @@ async fn dead_emails_are_listed_requeued_and_sent_and_sent_rows_purged() {
     })
     .await;
 
-    let (code, text, _) = outbox(&app, &[]);
+    let (code, text, _) = outbox(&app, &[]).await;
     assert_eq!(code, 0);
     let line = |name: &str| {
         text.lines()
@@ -72,14 +77,15 @@ async fn dead_emails_are_listed_requeued_and_sent_and_sent_rows_purged() {
         text.contains("last error: cannot connect to 127.0.0.1"),
         "{text}"
     );
-    let (_, json, _) = outbox(&app, &["status", "--json"]);
+    let (_, json, _) = outbox(&app, &["status", "--json"]).await;
     let status: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(
         (status["pending"].as_u64(), status["dead"].as_u64()),
         (Some(0), Some(3))
     );
 
-    let (code, text, _) = outbox(&app, &["requeue", &ids[0]]);
+    let (code, text, error) = outbox(&app, &["requeue", &ids[0]]).await;
+    assert_eq!(code, 0, "{error}");
     assert_eq!(
         (code, text.trim()),
         (0, format!("requeued {}", ids[0]).as_str())
@@ -87,10 +93,11 @@ async fn dead_emails_are_listed_requeued_and_sent_and_sent_rows_purged() {
     let (code, _, error) = outbox(
         &app,
         &["requeue", &ids[0], "01a20c3c-77cb-7345-b77e-cb4bbf003987"],
-    );
+    )
+    .await;
     assert_eq!(code, 1, "neither is a dead email now");
     assert!(error.contains("is not a dead email"), "{error}");
-    let (code, text, _) = outbox(&app, &["requeue", "--all"]);
+    let (code, text, _) = outbox(&app, &["requeue", "--all"]).await;
     assert_eq!(code, 0);
     assert!(text.starts_with("requeued 2 dead email(s)"), "{text}");
 
@@ -102,11 +109,11 @@ async fn dead_emails_are_listed_requeued_and_sent_and_sent_rows_purged() {
     })
     .await;
 
-    let (code, text, _) = outbox(&app, &["purge", "--older-than-days", "0"]);
+    let (code, text, _) = outbox(&app, &["purge", "--older-than-days", "0"]).await;
     assert_eq!(code, 0);
     assert!(text.starts_with("purged the rows of 3 email(s)"), "{text}");
     assert!(app.state.store.outbox_states().await.unwrap().is_empty());
-    let (_, help, _) = outbox(&app, &["--help"]);
+    let (_, help, _) = outbox(&app, &["--help"]).await;
     assert!(
         help.contains("requeue --all") && help.contains("Examples"),
         "{help}"

@@ -164,7 +164,7 @@ async fn a_full_sqlite_database_answers_503_never_201_and_loses_nothing() {
     }
 
     // After a restart every acknowledged intake is stored and mailed once.
-    gateway.kill();
+    gateway.stop();
     let restarted = GatewayProcess::start(dir.path(), &env).await;
     let kept: BTreeSet<String> = acknowledged.difference(&erased).cloned().collect();
     assert_eq!(

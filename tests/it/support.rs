@@ -411,6 +411,17 @@ impl GatewayProcess {
         )
     }
 
+    /// Stop it as systemd or Kubernetes do (SIGTERM) and wait for it to exit.
+    pub fn stop(mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exit = self.child.wait().unwrap();
+        assert!(exit.success(), "the gateway stopped with {exit}");
+    }
+
     /// Kill it without warning (SIGKILL).
     pub fn kill(mut self) {
         self.child.kill().unwrap();
