@@ -1,4 +1,4 @@
-//! Delivery: the mailer (SMTP through [`relay`], or `.eml` files named by
+//! Delivery: the mailer (SMTP through a [`Relay`], or `.eml` files named by
 //! intake id until SMTP is configured) and the outbox worker that sends
 //! each stored intake once, retrying with exponential backoff and jitter,
 //! and applies retention to the store and the mail folder.

@@ -6,11 +6,11 @@
 //! unscrubbed reaches the database. An intake and its outbox row are
 //! written in one transaction that is on disk before the submitter gets an
 //! answer; a write that fails in any way is rolled back and its connection
-//! replaced ([`write`]). On SQLite the store also refuses writes once its
+//! replaced. On SQLite the store also refuses writes once its
 //! file is deleted or replaced, and refuses to start on a folder that held
-//! a database and lost it ([`file`]). The outbox worker claims due rows
+//! a database and lost it ([`marker_path`]). The outbox worker claims due rows
 //! under a lease with a token (`FOR UPDATE SKIP LOCKED` on PostgreSQL), and
-//! only the token's holder changes them ([`outbox`]).
+//! only the token's holder changes them ([`Lease`]).
 
 mod file;
 mod outbox;
