@@ -9,7 +9,7 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use handoff_intake::{Channel, Intake, ScrubbedIntake};
 use handoff_scrub::Policy;
-use handoff_triage::{Rules, triage};
+use handoff_triage::Triager;
 
 const COMMENTS: &[&str] = &[
     "GHL workflow does not fire when the Typeform is submitted; the tag never gets added",
@@ -23,12 +23,12 @@ const COMMENTS: &[&str] = &[
 ];
 
 fn bench(c: &mut Criterion) {
-    let (policy, rules) = (Policy::default(), Rules::default());
+    let (policy, triager) = (Policy::default(), Triager::default());
     c.bench_function("scrub+triage typical comment (mix of 8)", |b| {
         b.iter(|| {
             for text in COMMENTS {
                 let intake = ScrubbedIntake::comment(black_box(text), &policy).unwrap();
-                black_box(triage(&intake, &rules));
+                black_box(triager.triage(&intake));
             }
         })
     });
@@ -36,7 +36,7 @@ fn bench(c: &mut Criterion) {
     c.bench_function("scrub+triage 2 KB+ comment", |b| {
         b.iter(|| {
             let intake = ScrubbedIntake::comment(black_box(&long), &policy).unwrap();
-            black_box(triage(&intake, &rules))
+            black_box(triager.triage(&intake))
         })
     });
     let form = serde_json::json!({
@@ -52,7 +52,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let raw = Intake::from_json(black_box(form.clone())).unwrap();
             let intake = ScrubbedIntake::from_intake(raw, Channel::Form, &policy).unwrap();
-            black_box(triage(&intake, &rules))
+            black_box(triager.triage(&intake))
         })
     });
 }

@@ -1,9 +1,9 @@
 //! The one pipeline every channel runs: parse the intake, scrub it, triage
 //! it. The web handlers, the JSON API and the batch commands all hold a
 //! [`Pipeline`], built once from the same [`Sources`] (the configuration's
-//! `scrub.detectors`, `triage.rules` and `triage.extend_rules`, or the
-//! matching command-line flags), so `serve`, `redact` and `triage` decide
-//! alike.
+//! `scrub.detectors`, `triage.rules`, `triage.extend_rules`, `triage.model`
+//! and `triage.review_below`, or the matching command-line flags), so
+//! `serve`, `redact` and `triage` decide alike.
 //!
 //! ```
 //! use handoff_gate::pipeline::{Pipeline, Sources};
@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use handoff_intake::{Channel, Intake, IntakeError, Rejection, ScrubbedIntake};
 use handoff_scrub::Policy;
-use handoff_triage::{Rules, Triage, triage, triage_record};
+use handoff_triage::{Model, Rules, Triage, Triager, triage_record};
 use serde_json::{Map, Value};
 
 /// Where the pipeline's rules come from; `None` takes the embedded default.
@@ -35,6 +35,13 @@ pub struct Sources {
     pub rules: Option<PathBuf>,
     /// Additions to the embedded triage rules.
     pub extend_rules: Option<PathBuf>,
+    /// A router model file written by `handoff-gate train`.
+    pub model: Option<PathBuf>,
+    /// Flag `needs_review` below this route probability (default
+    /// [`handoff_triage::DEFAULT_REVIEW_BELOW`]).
+    pub review_below: Option<f32>,
+    /// Route by the keyword rules alone, without a model.
+    pub keyword_rules: bool,
 }
 
 /// Why the pipeline could not be built. Messages name the file and, for
@@ -55,6 +62,9 @@ pub enum PipelineError {
     /// The triage rules file is wrong.
     #[error(transparent)]
     Rules(#[from] handoff_triage::RulesError),
+    /// The router model file is not one this build reads.
+    #[error(transparent)]
+    Model(#[from] handoff_triage::ModelError),
     /// Both replacing and extending the triage rules were asked for.
     #[error("triage.rules and triage.extend_rules exclude each other: give one")]
     RulesTwice,
@@ -74,11 +84,12 @@ pub struct Reviewed {
     pub triage_time: Duration,
 }
 
-/// The scrubber's policy and the triage rules, built once.
+/// The scrubber's policy, the triage rules and the router, built once.
 #[derive(Clone)]
 pub struct Pipeline {
     policy: Policy,
     rules: Arc<Rules>,
+    triager: Triager,
 }
 
 impl Pipeline {
@@ -103,9 +114,27 @@ impl Pipeline {
             }
             (None, None) => Rules::default(),
         };
+        let triager = match (&sources.model, sources.keyword_rules) {
+            (_, true) => Triager::rules_only(rules.clone()),
+            (None, false) => Triager::with_rules(rules.clone()),
+            (Some(path), false) => {
+                let origin = path.display().to_string();
+                let bytes = std::fs::read(path).map_err(|source| PipelineError::Read {
+                    path: origin.clone(),
+                    source,
+                })?;
+                Triager::with_model(rules.clone(), Model::from_bytes(&origin, &bytes)?)
+            }
+        }
+        .review_below(
+            sources
+                .review_below
+                .unwrap_or(handoff_triage::DEFAULT_REVIEW_BELOW),
+        );
         Ok(Pipeline {
             policy,
             rules: Arc::new(rules),
+            triager,
         })
     }
 
@@ -138,12 +167,12 @@ impl Pipeline {
     /// Scrub and triage one batch record (`{"id", "channel", "input"}`), as
     /// `handoff-gate triage --jsonl` and `POST /api/v1/triage` take them.
     pub fn record(&self, object: Map<String, Value>) -> Result<(Value, Triage), String> {
-        triage_record(object, &self.policy, &self.rules)
+        triage_record(object, &self.policy, &self.triager)
     }
 
     fn triaged(&self, intake: ScrubbedIntake, scrub_time: Duration) -> Reviewed {
         let triaging = Instant::now();
-        let triage = triage(&intake, &self.rules);
+        let triage = self.triager.triage(&intake);
         Reviewed {
             intake,
             triage,

@@ -4,6 +4,7 @@ mod outbox;
 mod redact;
 mod rules;
 mod serve;
+mod train;
 mod triage;
 
 use std::path::PathBuf;
@@ -92,6 +93,19 @@ Exit status: 0 on success; 1 if any --jsonl line was malformed (each gets an
 3 when the export cannot be read as a comments CSV (empty, no or several text
 columns, ragged rows, non-UTF-8 bytes, a cell over 1 MiB).")]
     Triage(triage::TriageArgs),
+    /// Train the router model on labelled intakes, measure it (k-fold and a
+    /// held-out split) and write the model file `triage.model` loads.
+    #[command(after_help = "Examples:
+  handoff-gate train models/router/data/dev.jsonl                     # measure only
+  handoff-gate train models/router/data/dev.jsonl my-corrections.jsonl -o my-router.model
+  handoff-gate train models/router/data/dev.jsonl --char-ngrams 3-5   # compare a feature choice
+
+Each line: {\"id\": \"c-17\", \"channel\": \"comment\", \"input\": \"stripe paid, no kajabi access\",
+            \"expected\": {\"route\": \"repair\", \"handoffs\": [\"payment_to_access\"], \"privacy\": \"clean\"}}
+The same data, options and seed always give the same model file, byte for byte.
+Serve it with `triage.model = \"my-router.model\"` in the config, or
+`handoff-gate triage --model my-router.model`.")]
+    Train(train::TrainArgs),
 }
 
 /// Options shared by commands that scrub.
@@ -154,5 +168,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Redact(args) => redact::run(&args),
         Command::Rules(cmd) => rules::run(&cmd),
         Command::Triage(args) => triage::run(&args),
+        Command::Train(args) => train::run(&args),
     }
 }

@@ -56,6 +56,15 @@ pub struct TriageArgs {
     /// terms, `[signals]` terms, `[[no_fit]]` terms (see docs/triage.md).
     #[arg(long, value_name = "FILE")]
     pub extend_rules: Option<PathBuf>,
+    /// A router model written by `handoff-gate train` instead of the embedded one.
+    #[arg(long, value_name = "FILE", conflicts_with = "keyword_rules")]
+    pub model: Option<PathBuf>,
+    /// Route by the keyword rules alone, without a model.
+    #[arg(long)]
+    pub keyword_rules: bool,
+    /// Flag `needs_review` below this route probability (0 to 1; default 0.6).
+    #[arg(long, value_name = "P", value_parser = probability)]
+    pub review_below: Option<f32>,
     /// Detector options.
     #[command(flatten)]
     pub policy: PolicyArgs,
@@ -64,7 +73,8 @@ pub struct TriageArgs {
 /// The output format of a triaged export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// The input columns, scrubbed, plus route, handoffs, privacy, hide, reply.
+    /// The input columns, scrubbed, plus route, confidence, needs_review,
+    /// handoffs, privacy, hide, why, reply.
     Csv,
     /// One JSON object per row with the same keys.
     Jsonl,
@@ -76,6 +86,9 @@ pub fn run(args: &TriageArgs) -> anyhow::Result<ExitCode> {
         detectors: args.policy.detectors.clone(),
         rules: args.rules.clone(),
         extend_rules: args.extend_rules.clone(),
+        model: args.model.clone(),
+        review_below: args.review_below,
+        keyword_rules: args.keyword_rules,
     })?;
     match &args.file {
         None => jsonl::run(&pipeline),
@@ -99,6 +112,14 @@ fn parse_delimiter(text: &str) -> Result<u8, String> {
         "tab" | "\t" | "\\t" => Ok(b'\t'),
         _ => Err("expected `,`, `;`, `|` or `tab`".to_owned()),
     }
+}
+
+/// `--review-below`: a probability.
+fn probability(text: &str) -> Result<f32, String> {
+    text.parse::<f32>()
+        .ok()
+        .filter(|p| (0.0..=1.0).contains(p))
+        .ok_or_else(|| "expected a probability from 0 to 1, e.g. 0.6".to_owned())
 }
 
 /// A progress bar on stderr, hidden when stderr is not a terminal.

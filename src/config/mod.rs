@@ -151,6 +151,10 @@ declare_config! {
             => "triage rules that replace the embedded ones (the shape of `handoff-gate rules show-triage`)";
         extend_rules: Option<PathBuf> = None
             => "additions to the embedded triage rules (tools, handoff terms, signals; see docs/triage.md)";
+        model: Option<PathBuf> = None
+            => "a router model written by `handoff-gate train`; unset: the embedded model";
+        review_below: f64 = 0.6
+            => "an intake whose route probability is below this (0 to 1) is flagged needs_review";
     }
 
     /// `[log]`: how log lines are written.
@@ -167,6 +171,9 @@ impl Config {
             detectors: self.scrub.detectors.clone(),
             rules: self.triage.rules.clone(),
             extend_rules: self.triage.extend_rules.clone(),
+            model: self.triage.model.clone(),
+            review_below: Some(self.triage.review_below as f32),
+            keyword_rules: false,
         }
     }
 }
@@ -274,6 +281,12 @@ impl Config {
             return Err(fail(
                 "limits.body_bytes",
                 "limits.body_bytes must be at least 1024".to_owned(),
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.triage.review_below) {
+            return Err(fail(
+                "triage.review_below",
+                "triage.review_below is a probability: a number from 0 to 1, e.g. 0.6".to_owned(),
             ));
         }
         if self.delivery.max_attempts == 0 || self.delivery.poll_ms == 0 {

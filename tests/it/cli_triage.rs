@@ -127,9 +127,12 @@ fn csv_export_keeps_columns_scrubs_them_and_adds_the_triage() {
             "video_id",
             "Comment",
             "route",
+            "confidence",
+            "needs_review",
             "handoffs",
             "privacy",
             "hide",
+            "why",
             "reply"
         ]
     );
@@ -137,10 +140,19 @@ fn csv_export_keeps_columns_scrubs_them_and_adds_the_triage() {
     assert_eq!(rows.len(), 4);
     assert_eq!(&rows[0][0], "[EMAIL]");
     assert_eq!(&rows[0][4], "repair");
-    assert_eq!(&rows[0][5], "form_to_crm");
+    assert_eq!(&rows[0][7], "form_to_crm");
+    let confidence: f32 = rows[0][5].parse().unwrap();
+    assert_eq!(&rows[0][6], if confidence < 0.6 { "true" } else { "false" });
+    assert!(rows[0][10].contains("% sure, mentions"), "{}", &rows[0][10]);
     assert_eq!(&rows[1][4], "no_fit");
+    assert_eq!(&rows[1][5], "1.00", "a bright line decides with certainty");
+    assert!(
+        rows[1][10].contains("hidden instructions"),
+        "{}",
+        &rows[1][10]
+    );
     assert_eq!(&rows[2][4], "systems_audit");
-    assert_eq!((&rows[2][6], &rows[2][7]), ("redact", "true"));
+    assert_eq!((&rows[2][8], &rows[2][9]), ("redact", "true"));
     assert_eq!(&rows[3][4], "", "an empty comment is not triaged");
     assert!(!written.contains("sk_live") && !written.contains("jane@"));
     assert!(
@@ -156,7 +168,7 @@ fn csv_export_as_jsonl_with_a_chosen_column() {
     let input = file(
         dir.path(),
         "c.csv",
-        b"id,textOriginal,text\n1,calendly booking not in pipeline,ignored\n",
+        b"id,textOriginal,text\n1,the calendly booking is never moved to the pipeline stage,ignored\n",
     );
     let out = run(
         &[
@@ -171,7 +183,14 @@ fn csv_export_as_jsonl_with_a_chosen_column() {
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let line: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
-    assert_eq!(line["route"], "repair");
+    assert!(
+        line["route"].is_string() && line["confidence"].is_number(),
+        "{line}"
+    );
+    assert!(
+        line["needs_review"].is_boolean() && line["why"].is_string(),
+        "{line}"
+    );
     assert_eq!(line["handoffs"][0], "booking_to_pipeline");
     assert_eq!(line["id"], "1");
 }

@@ -25,4 +25,6 @@ mod serve_slow_clients;
 mod store_contract;
 mod support;
 mod triage_accuracy;
+mod triage_model;
 mod triage_rules;
+mod triage_train;

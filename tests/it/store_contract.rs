@@ -4,7 +4,7 @@
 use handoff_gate::store::{Backend, Delivery, Idempotency, Inserted, Requeue, Store, now_ms};
 use handoff_intake::{Channel, Intake, ScrubbedIntake};
 use handoff_scrub::Policy;
-use handoff_triage::{Rules, triage};
+use handoff_triage::Triager;
 use serde_json::json;
 
 use crate::support::PgDatabase;
@@ -18,7 +18,7 @@ fn intake(message: &str) -> (ScrubbedIntake, handoff_triage::Triage) {
     }))
     .unwrap();
     let scrubbed = ScrubbedIntake::review(raw, Channel::Form, &Policy::default()).unwrap();
-    let outcome = triage(&scrubbed, &Rules::default());
+    let outcome = Triager::default().triage(&scrubbed);
     (scrubbed, outcome)
 }
 

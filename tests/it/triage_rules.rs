@@ -3,24 +3,24 @@
 
 use handoff_intake::{Channel, Intake, ScrubbedIntake};
 use handoff_scrub::Policy;
-use handoff_triage::{Handoff, Privacy, Route, Rules, Triage, triage};
+use handoff_triage::{About, Handoff, Privacy, Route, Rules, Triage, Triager};
 use serde_json::json;
 
 fn comment(text: &str) -> Triage {
     let intake = ScrubbedIntake::comment(text, &Policy::default()).unwrap();
-    triage(&intake, &Rules::default())
+    Triager::default().triage(&intake)
 }
 
 fn form(fields: serde_json::Value) -> Triage {
     let raw = Intake::from_json(fields).unwrap();
     let intake = ScrubbedIntake::from_intake(raw, Channel::Form, &Policy::default()).unwrap();
-    triage(&intake, &Rules::default())
+    Triager::default().triage(&intake)
 }
 
 fn route_reason(t: &Triage) -> String {
     t.reasons
         .iter()
-        .find(|r| r.about.starts_with("route"))
+        .find(|r| matches!(r.about, About::Route(_)))
         .map(ToString::to_string)
         .unwrap()
 }
@@ -261,7 +261,10 @@ fn rules_files_can_change_the_thresholds() {
     let intake =
         ScrubbedIntake::comment("ghl tag never added from the typeform", &Policy::default())
             .unwrap();
-    assert_eq!(triage(&intake, &rules).route, Route::SystemsAudit);
+    assert_eq!(
+        Triager::rules_only(rules).triage(&intake).route,
+        Route::SystemsAudit
+    );
 }
 
 #[test]
@@ -291,7 +294,7 @@ strong = ["portal seat never issued"]
         &Policy::default(),
     )
     .unwrap();
-    let t = triage(&intake, &rules);
+    let t = Triager::with_rules(rules).triage(&intake);
     assert!(
         t.tools.iter().any(|tool| tool == "Acme Portal"),
         "{:?}",

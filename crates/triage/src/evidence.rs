@@ -1,11 +1,10 @@
 //! Gathering evidence: which terms of which vocabulary occur in which field.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
-use super::Handoff;
-use super::rules::{Compiled, Flag, Signal};
-use handoff_intake::{IntakeField, ScrubbedIntake};
+use super::rules::{Compiled, Flag, Meaning};
+use super::{Handoff, Term};
+use handoff_intake::{Channel, IntakeField, ScrubbedIntake};
 
 /// One rules term found in one field. It quotes the rules, never the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,31 +24,69 @@ pub(super) struct Evidence {
     pub no_fits: Vec<(usize, Vec<Quote>)>,
 }
 
+/// What the rules see in one intake: each field's normalised text and the
+/// evidence found in it. Every router decides from this.
+#[derive(Debug)]
+pub(super) struct Observation<'a> {
+    pub intake: &'a ScrubbedIntake,
+    pub rules: &'a Compiled,
+    /// Each field's normalised text (` words separated by single spaces `).
+    pub texts: Vec<(IntakeField, String)>,
+    pub evidence: Evidence,
+}
+
+impl<'a> Observation<'a> {
+    /// Normalise every field of `intake` and gather the evidence in it.
+    pub fn new(rules: &'a Compiled, intake: &'a ScrubbedIntake) -> Self {
+        let texts: Vec<(IntakeField, String)> = intake
+            .fields()
+            .iter()
+            .map(|f| (f.field, rules.normaliser.normalise(f.text.as_str())))
+            .collect();
+        let mut evidence = Evidence::gather(rules, &texts);
+        if intake.channel() != Channel::Comment {
+            evidence
+                .no_fits
+                .retain(|(i, _)| !rules.spec.no_fits[*i].only_comments);
+        }
+        Observation {
+            intake,
+            rules,
+            texts,
+            evidence,
+        }
+    }
+
+    /// The canonical tool names found, in order of appearance.
+    pub fn tool_names(&self) -> Vec<String> {
+        self.evidence
+            .tools
+            .iter()
+            .map(|(i, _)| self.rules.spec.tools[*i].name.clone())
+            .collect()
+    }
+}
+
 impl Evidence {
-    /// Match every field of `intake` against every term of the rules.
-    pub fn gather(rules: &Compiled, intake: &ScrubbedIntake) -> Self {
+    /// Match every normalised field against every term of the rules.
+    fn gather(rules: &Compiled, texts: &[(IntakeField, String)]) -> Self {
         let mut evidence = Evidence::default();
-        for field in intake.fields() {
-            let text = rules.normaliser.normalise(field.text.as_str());
+        for (field, text) in texts {
             let mut seen: Vec<usize> = Vec::new();
-            for found in rules.matcher.find_overlapping_iter(&text) {
+            for found in rules.matcher.find_overlapping_iter(text) {
                 let term = found.pattern().as_usize();
                 if !seen.contains(&term) {
                     seen.push(term);
                 }
             }
-            let handoff_evidence = !rules
-                .spec
-                .fields
-                .not_handoff_evidence
-                .contains(&field.field);
+            let handoff_evidence = !rules.spec.fields.not_handoff_evidence.contains(field);
             for term in seen {
                 let quote = Quote {
                     term,
-                    field: field.field,
+                    field: *field,
                 };
                 for signal in &rules.terms[term].signals {
-                    let names_handoff = matches!(signal, Signal::Strong(_) | Signal::Weak(_));
+                    let names_handoff = matches!(signal, Meaning::Strong(_) | Meaning::Weak(_));
                     if handoff_evidence || !names_handoff {
                         evidence.add(*signal, quote);
                     }
@@ -59,13 +96,13 @@ impl Evidence {
         evidence
     }
 
-    fn add(&mut self, signal: Signal, quote: Quote) {
+    fn add(&mut self, signal: Meaning, quote: Quote) {
         match signal {
-            Signal::Tool(i) => push_keyed(&mut self.tools, i, quote),
-            Signal::NoFit(i) => push_keyed(&mut self.no_fits, i, quote),
-            Signal::Strong(h) => self.strong.entry(h).or_default().push(quote),
-            Signal::Weak(h) => self.weak.entry(h).or_default().push(quote),
-            Signal::Flag(f) => self.flags.entry(f).or_default().push(quote),
+            Meaning::Tool(i) => push_keyed(&mut self.tools, i, quote),
+            Meaning::NoFit(i) => push_keyed(&mut self.no_fits, i, quote),
+            Meaning::Strong(h) => self.strong.entry(h).or_default().push(quote),
+            Meaning::Weak(h) => self.weak.entry(h).or_default().push(quote),
+            Meaning::Flag(f) => self.flags.entry(f).or_default().push(quote),
         }
     }
 
@@ -82,31 +119,13 @@ fn push_keyed(list: &mut Vec<(usize, Vec<Quote>)>, key: usize, quote: Quote) {
     }
 }
 
-/// Quotes rendered for a reason: `"paid but" (message), "locked out" (business_risk)`.
-pub(super) struct Quotes<'a> {
-    pub rules: &'a Compiled,
-    pub quotes: &'a [Quote],
-}
-
-/// At most this many quotes per reason: enough to see why, short enough to read.
-const MAX_QUOTES: usize = 4;
-
-impl fmt::Display for Quotes<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, q) in self.quotes.iter().take(MAX_QUOTES).enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            write!(
-                f,
-                "\"{}\" ({})",
-                self.rules.terms[q.term].text,
-                q.field.as_str()
-            )?;
-        }
-        if self.quotes.len() > MAX_QUOTES {
-            write!(f, " and {} more", self.quotes.len() - MAX_QUOTES)?;
-        }
-        Ok(())
-    }
+/// Quotes as the terms a [`Cause`](crate::Cause) lists.
+pub(super) fn terms(rules: &Compiled, quotes: &[Quote]) -> Vec<Term> {
+    quotes
+        .iter()
+        .map(|q| Term {
+            term: rules.terms[q.term].text.clone(),
+            field: q.field,
+        })
+        .collect()
 }

@@ -4,24 +4,33 @@
 //! (`intake → scrub → triage → store → deliver`): it depends on the
 //! scrubber and the intake types, and on no I/O of any kind.
 //!
-//! [`triage`] is pure: it reads a [`ScrubbedIntake`] (so it only ever sees
-//! scrubbed text) and the [`Rules`], and returns a [`Triage`]. Every decision
-//! comes with [`Reason`]s that quote the rules' terms it found and the field
-//! they were found in, never the person's text.
+//! A [`Triager`] reads a [`ScrubbedIntake`] (so it only ever sees scrubbed
+//! text) and returns a [`Triage`]. The [`Rules`] (one embedded TOML file,
+//! [`DEFAULT_RULES`]) find tools, handoff vocabularies and the rubric's
+//! signals; a router decides the route and the handoffs from them:
 //!
-//! The rules are data: one embedded TOML file ([`DEFAULT_RULES`]) holds the
-//! tool names, handoff vocabularies, route signals, weights and reply texts.
+//! * the trained router (the default): a linear [`Model`] over hashed word
+//!   n-grams and the rubric signals, under the rubric's bright lines
+//!   (prompt injection, guarantees, free or instant fixes, account access
+//!   through a public comment, spam and service offers are always `no_fit`);
+//! * the keyword router ([`Triager::rules_only`]): the rubric's precedence
+//!   over the rules' terms alone.
+//!
+//! Every decision comes with [`Reason`]s: the model's probability and the
+//! words of the scrubbed text that pushed it, the rubric signals that fired
+//! and, for an override, the rule. The privacy decision is exact: it comes
+//! from the scrubber's findings, never from the model.
 //!
 //! ```
 //! use handoff_intake::ScrubbedIntake;
 //! use handoff_scrub::Policy;
-//! use handoff_triage::{triage, Handoff, Privacy, Route, Rules};
+//! use handoff_triage::{Handoff, Privacy, Route, Triager};
 //!
 //! let comment = ScrubbedIntake::comment(
 //!     "stripe->kajabi paid buyers locked out since the launch 😭 email me at jo@mybiz.test",
 //!     &Policy::default(),
 //! ).unwrap();
-//! let out = triage(&comment, &Rules::default());
+//! let out = Triager::default().triage(&comment);
 //! assert_eq!(out.route, Route::SystemsAudit);
 //! assert_eq!(out.handoffs, [Handoff::PaymentToAccess]);
 //! assert_eq!(out.privacy, Privacy::Redact);
@@ -30,21 +39,32 @@
 
 mod decide;
 mod evidence;
+mod features;
+mod model;
 mod normalise;
+mod reason;
 mod record;
 mod reply;
+mod router;
+mod rule_router;
 mod rules;
-
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use strum::VariantArray;
 
+pub use features::{FeatureSettings, FeatureVector, Features};
+pub use model::{DEFAULT_MODEL, Model, ModelError, OUTPUTS, Provenance};
 pub use normalise::Normaliser;
+pub use reason::{About, Cause, Reason, Signal, Term};
 pub use record::{RECORD_SHAPE, triage_record};
 pub use rules::{DEFAULT_RULES, Role, Rules, RulesError};
 
+use std::sync::{Arc, LazyLock};
+
+use evidence::Observation;
 use handoff_intake::{IntakeField, ScrubbedIntake};
+use router::{ModelRouter, Router};
+use rule_router::RuleRouter;
 
 /// The next action, exactly one per submission, checked in this order.
 #[derive(
@@ -170,28 +190,17 @@ impl Privacy {
     }
 }
 
-/// The evidence behind one decision, in plain language.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Reason {
-    /// The decision it explains: `route repair`, `handoff form_to_crm`, `tools`, `privacy redact`.
-    pub about: String,
-    /// Why: the rules' terms found and the fields they were found in.
-    pub because: String,
-}
-
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.about, self.because)
-    }
-}
-
 /// The outcome of triage.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Triage {
     /// The next action.
     pub route: Route,
+    /// The route's probability under the model, 0 to 1 (1 when a rule decided).
+    pub confidence: f32,
+    /// The confidence is below the configured review threshold: a person
+    /// should check the route.
+    pub needs_review: bool,
     /// The handoffs that broke or are in question, the strongest first.
     pub handoffs: Vec<Handoff>,
     /// What happens to private data.
@@ -208,9 +217,85 @@ pub struct Triage {
     pub hide: bool,
 }
 
-/// Triage one scrubbed submission. Pure: no I/O, no state.
-pub fn triage(intake: &ScrubbedIntake, rules: &Rules) -> Triage {
-    decide::decide(&rules.0, intake)
+/// Below this route probability a triage is flagged `needs_review`, unless
+/// configured otherwise.
+pub const DEFAULT_REVIEW_BELOW: f32 = 0.6;
+
+/// The rules and a router, ready to triage. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Triager {
+    rules: Rules,
+    router: Arc<dyn Router>,
+    review_below: f32,
+}
+
+static DEFAULT_ROUTER: LazyLock<Arc<dyn Router>> = LazyLock::new(|| {
+    let model = Model::from_bytes("embedded default model", DEFAULT_MODEL)
+        .expect("the embedded model reads (checked by tests)");
+    Arc::new(ModelRouter { model })
+});
+
+impl Default for Triager {
+    /// The embedded rules and the embedded model, each read once per process.
+    fn default() -> Self {
+        Triager {
+            rules: Rules::default(),
+            router: DEFAULT_ROUTER.clone(),
+            review_below: DEFAULT_REVIEW_BELOW,
+        }
+    }
+}
+
+impl Triager {
+    /// The trained router: `model` under the bright lines of `rules`.
+    pub fn with_model(rules: Rules, model: Model) -> Self {
+        Triager {
+            rules,
+            router: Arc::new(ModelRouter { model }),
+            review_below: DEFAULT_REVIEW_BELOW,
+        }
+    }
+
+    /// The embedded model under the bright lines of `rules`.
+    pub fn with_rules(rules: Rules) -> Self {
+        Triager {
+            rules,
+            ..Triager::default()
+        }
+    }
+
+    /// The keyword router: the rubric's precedence over the rules' terms, no model.
+    pub fn rules_only(rules: Rules) -> Self {
+        Triager {
+            rules,
+            router: Arc::new(RuleRouter),
+            review_below: DEFAULT_REVIEW_BELOW,
+        }
+    }
+
+    /// Flag `needs_review` below this route probability (0 flags nothing).
+    pub fn review_below(mut self, threshold: f32) -> Self {
+        self.review_below = threshold;
+        self
+    }
+
+    /// The rules: tool names, handoff labels, route texts.
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// Triage one scrubbed submission. Pure: no I/O, no state.
+    pub fn triage(&self, intake: &ScrubbedIntake) -> Triage {
+        let obs = Observation::new(&self.rules.0, intake);
+        let routing = self.router.route(&obs);
+        decide::assemble(&obs, routing, self.review_below)
+    }
+
+    /// The model's features of one submission under `settings`: what
+    /// `handoff-gate train` fits a model on.
+    pub fn features(&self, intake: &ScrubbedIntake, settings: &FeatureSettings) -> Features {
+        settings.features(&Observation::new(&self.rules.0, intake))
+    }
 }
 
 #[cfg(test)]

@@ -35,15 +35,25 @@ impl Normaliser {
 
     /// Normalise `text`: `" words separated by single spaces "`.
     pub fn normalise(&self, text: &str) -> String {
-        let spaced = spaced_lowercase(text);
+        let mut spaced = String::with_capacity(text.len() + 8);
+        if text.is_ascii() {
+            spaced_lowercase_ascii(text, &mut spaced);
+        } else {
+            spaced_lowercase(text, &mut spaced);
+        }
         let mut out = String::with_capacity(spaced.len() + 2);
         out.push(' ');
         for word in spaced.split_ascii_whitespace() {
-            let word = squeeze_repeats(word);
-            match self.words.get(word.as_str()) {
-                Some(replacement) if !replacement.is_empty() => out.push_str(replacement),
-                Some(_) => continue,
-                None => out.push_str(&word),
+            // The word is written squeezed, then looked up where it lies: no
+            // new `String` per word.
+            let start = out.len();
+            push_squeezed(word, &mut out);
+            if let Some(replacement) = self.words.get(&out[start..]) {
+                out.truncate(start);
+                if replacement.is_empty() {
+                    continue;
+                }
+                out.push_str(replacement);
             }
             out.push(' ');
         }
@@ -51,9 +61,45 @@ impl Normaliser {
     }
 }
 
+/// The ASCII fast path of [`spaced_lowercase`]: byte by byte, same result.
+fn spaced_lowercase_ascii(text: &str, out: &mut String) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        i += 1;
+        match b {
+            b'a'..=b'z' | b'0'..=b'9' => out.push(b as char),
+            b'A'..=b'Z' => out.push(b.to_ascii_lowercase() as char),
+            b'[' => {
+                if let Some(len) = handoff_scrub::placeholder_len(&text[i - 1..]) {
+                    i += len - 1;
+                }
+                out.push(' ');
+            }
+            b'-' | b'=' => {
+                let run = bytes[i - 1..]
+                    .iter()
+                    .take_while(|b| matches!(b, b'-' | b'='))
+                    .count();
+                i += run - 1;
+                if bytes.get(i) == Some(&b'>') {
+                    i += 1;
+                    out.push_str(" to ");
+                } else {
+                    out.push(' ');
+                }
+            }
+            b'>' => out.push_str(" to "),
+            b'&' | b'+' => out.push_str(" and "),
+            b'\'' | b'`' => {}
+            _ => out.push(' '),
+        }
+    }
+}
+
 /// Lower case, placeholders out, arrows and joiners spelt out, punctuation to spaces.
-fn spaced_lowercase(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
+fn spaced_lowercase(text: &str, out: &mut String) {
     let mut rest = text;
     while let Some(c) = rest.chars().next() {
         let mut advance = c.len_utf8();
@@ -87,25 +133,24 @@ fn spaced_lowercase(text: &str) -> String {
         }
         rest = &rest[advance..];
     }
-    out
 }
 
-/// "helppp" → "help", "sooo" → "so": three or more of one letter become one.
-fn squeeze_repeats(word: &str) -> String {
-    let chars: Vec<char> = word.chars().collect();
-    let mut out = String::with_capacity(word.len());
-    let mut i = 0;
-    while i < chars.len() {
-        let run = chars[i..].iter().take_while(|&&c| c == chars[i]).count();
-        let keep = if run >= 3 && chars[i].is_alphabetic() {
+/// Append `word` with "helppp" → "help", "sooo" → "so": three or more of one
+/// letter become one.
+fn push_squeezed(word: &str, out: &mut String) {
+    let mut chars = word.chars().peekable();
+    while let Some(c) = chars.next() {
+        let mut run = 1;
+        while chars.next_if_eq(&c).is_some() {
+            run += 1;
+        }
+        let keep = if run >= 3 && c.is_alphabetic() {
             1
         } else {
             run
         };
-        out.extend(std::iter::repeat_n(chars[i], keep));
-        i += run;
+        out.extend(std::iter::repeat_n(c, keep));
     }
-    out
 }
 
 #[cfg(test)]
@@ -149,5 +194,19 @@ mod tests {
             " a not a placeholder b "
         );
         assert_eq!(n.normalise("café Überweisung"), " café überweisung ");
+    }
+
+    #[test]
+    fn the_ascii_fast_path_agrees_with_the_general_one() {
+        for text in [
+            "Stripe->Kajabi => GHL -- done -> ok >> [EMAIL] & [not one] + more",
+            "It DOESN'T fire, pls!! `quoted` a--b ==> c [API_KEY]x [",
+            "helppp sooo 1111 aaa-bbb -",
+        ] {
+            let (mut fast, mut general) = (String::new(), String::new());
+            spaced_lowercase_ascii(text, &mut fast);
+            spaced_lowercase(text, &mut general);
+            assert_eq!(fast, general, "{text}");
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{Rules, Triage, triage};
+use super::{Triage, Triager};
 use handoff_intake::{Channel, Intake, ScrubbedIntake};
 use handoff_scrub::{Policy, scrub_json};
 
@@ -16,7 +16,7 @@ pub const RECORD_SHAPE: &str = "expected a JSON object with \"id\", \"channel\" 
 pub fn triage_record(
     mut object: Map<String, Value>,
     policy: &Policy,
-    rules: &Rules,
+    triager: &Triager,
 ) -> Result<(Value, Triage), String> {
     let id = match object.remove("id").unwrap_or(Value::Null) {
         id @ (Value::String(_) | Value::Number(_) | Value::Null) => scrub_json(id, policy),
@@ -50,5 +50,5 @@ pub fn triage_record(
     if channel == Channel::Form && intake.channel() == Channel::Comment {
         return Err("a form's \"input\" must be an object of safe intake fields".to_owned());
     }
-    Ok((id, triage(&intake, rules)))
+    Ok((id, triager.triage(&intake)))
 }

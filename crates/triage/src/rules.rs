@@ -117,6 +117,9 @@ pub(super) struct ToolSpec {
     pub name: String,
     pub roles: Vec<Role>,
     pub aliases: Vec<String>,
+    /// The name is an everyday word ("Make", "Monday"): only the aliases name the tool.
+    #[serde(default)]
+    pub everyday_word: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -142,6 +145,22 @@ pub(super) struct SignalSpec {
     pub learning: Vec<String>,
 }
 
+impl SignalSpec {
+    /// The terms of one flag.
+    pub fn terms(&self, flag: Flag) -> &[String] {
+        match flag {
+            Flag::Domain => &self.domain,
+            Flag::LiveImpact => &self.live_impact,
+            Flag::Recurrence => &self.recurrence,
+            Flag::UnclearPath => &self.unclear_path,
+            Flag::Failure => &self.failure,
+            Flag::SelfCheck => &self.self_check,
+            Flag::PreLaunch => &self.pre_launch,
+            Flag::Learning => &self.learning,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct NoFitSpec {
@@ -149,6 +168,12 @@ pub(super) struct NoFitSpec {
     pub says: String,
     #[serde(default)]
     pub only_off_topic: bool,
+    /// The rubric's bright line: `no_fit` whatever the model says.
+    #[serde(default)]
+    pub bright_line: bool,
+    /// Counts only for a public comment.
+    #[serde(default)]
+    pub only_comments: bool,
     pub terms: Vec<String>,
     pub reply: String,
 }
@@ -245,7 +270,7 @@ fn parse<T: serde::de::DeserializeOwned>(origin: &str, text: &str) -> Result<T, 
 
 /// What one term is evidence of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Signal {
+pub(super) enum Meaning {
     Tool(usize),
     Strong(Handoff),
     Weak(Handoff),
@@ -266,12 +291,40 @@ pub(super) enum Flag {
     Learning,
 }
 
+impl Flag {
+    /// Every flag.
+    pub const ALL: [Flag; 8] = [
+        Flag::Domain,
+        Flag::LiveImpact,
+        Flag::Recurrence,
+        Flag::UnclearPath,
+        Flag::Failure,
+        Flag::SelfCheck,
+        Flag::PreLaunch,
+        Flag::Learning,
+    ];
+
+    /// Its key under `[signals]`.
+    pub fn key(self) -> &'static str {
+        match self {
+            Flag::Domain => "domain",
+            Flag::LiveImpact => "live_impact",
+            Flag::Recurrence => "recurrence",
+            Flag::UnclearPath => "unclear_path",
+            Flag::Failure => "failure",
+            Flag::SelfCheck => "self_check",
+            Flag::PreLaunch => "pre_launch",
+            Flag::Learning => "learning",
+        }
+    }
+}
+
 /// One distinct normalised term and everything it is evidence of.
 #[derive(Debug)]
 pub(super) struct Term {
     /// The term as normalised, `*` kept for a prefix, for quoting in reasons.
     pub text: String,
-    pub signals: Vec<Signal>,
+    pub signals: Vec<Meaning>,
 }
 
 #[derive(Debug)]
@@ -384,40 +437,36 @@ impl Rules {
             builder.add_all(
                 &format!("tool {}", tool.name),
                 &tool.aliases,
-                Signal::Tool(i),
+                Meaning::Tool(i),
             )?;
-            builder.add(&format!("tool {}", tool.name), &tool.name, Signal::Tool(i))?;
+            if !tool.everyday_word {
+                builder.add(&format!("tool {}", tool.name), &tool.name, Meaning::Tool(i))?;
+            }
         }
         for h in &spec.handoffs {
             builder.add_all(
                 &format!("handoff {} strong", h.id),
                 &h.strong,
-                Signal::Strong(h.id),
+                Meaning::Strong(h.id),
             )?;
             builder.add_all(
                 &format!("handoff {} weak", h.id),
                 &h.weak,
-                Signal::Weak(h.id),
+                Meaning::Weak(h.id),
             )?;
         }
-        let s = &spec.signals;
-        for (name, terms, flag) in [
-            ("domain", &s.domain, Flag::Domain),
-            ("live_impact", &s.live_impact, Flag::LiveImpact),
-            ("recurrence", &s.recurrence, Flag::Recurrence),
-            ("unclear_path", &s.unclear_path, Flag::UnclearPath),
-            ("failure", &s.failure, Flag::Failure),
-            ("self_check", &s.self_check, Flag::SelfCheck),
-            ("pre_launch", &s.pre_launch, Flag::PreLaunch),
-            ("learning", &s.learning, Flag::Learning),
-        ] {
-            builder.add_all(&format!("signals.{name}"), terms, Signal::Flag(flag))?;
+        for flag in Flag::ALL {
+            builder.add_all(
+                &format!("signals.{}", flag.key()),
+                spec.signals.terms(flag),
+                Meaning::Flag(flag),
+            )?;
         }
         for (i, no_fit) in spec.no_fits.iter().enumerate() {
             builder.add_all(
                 &format!("no_fit {}", no_fit.id),
                 &no_fit.terms,
-                Signal::NoFit(i),
+                Meaning::NoFit(i),
             )?;
         }
         let TermBuilder { index, terms, .. } = builder;
@@ -535,7 +584,7 @@ impl TermBuilder<'_> {
         &mut self,
         section: &str,
         terms: &[String],
-        signal: Signal,
+        signal: Meaning,
     ) -> Result<(), RulesError> {
         terms
             .iter()
@@ -543,7 +592,7 @@ impl TermBuilder<'_> {
     }
 
     /// Add one term: ` term ` for whole words, ` term` for a `term*` prefix.
-    fn add(&mut self, section: &str, term: &str, signal: Signal) -> Result<(), RulesError> {
+    fn add(&mut self, section: &str, term: &str, signal: Meaning) -> Result<(), RulesError> {
         let (body, prefix) = match term.strip_suffix('*') {
             Some(body) => (body, true),
             None => (term, false),

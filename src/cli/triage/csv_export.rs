@@ -14,7 +14,7 @@ use super::summary::Summary;
 use super::{CHUNK, Format, progress_bar};
 use crate::pipeline::Pipeline;
 use handoff_scrub::{Policy, scrub};
-use handoff_triage::Triage;
+use handoff_triage::{About, Triage};
 
 /// Header names recognised as the comment text, compared case-insensitively
 /// with spaces, dashes and underscores ignored.
@@ -35,7 +35,16 @@ const TEXT_COLUMNS: [&str; 9] = [
 const MAX_FIELD_BYTES: usize = 1 << 20;
 
 /// The columns added to the export.
-const ADDED: [&str; 5] = ["route", "handoffs", "privacy", "hide", "reply"];
+const ADDED: [&str; 8] = [
+    "route",
+    "confidence",
+    "needs_review",
+    "handoffs",
+    "privacy",
+    "hide",
+    "why",
+    "reply",
+];
 
 /// What the command was asked to do.
 pub struct Settings<'a> {
@@ -524,6 +533,16 @@ fn triage_row(
     (cells, triaged)
 }
 
+/// The route's reason in plain language, for the `why` column.
+fn why(triage: &Triage) -> String {
+    triage
+        .reasons
+        .iter()
+        .find(|r| matches!(r.about, About::Route(_)))
+        .map(|r| r.causes())
+        .unwrap_or_default()
+}
+
 /// The output side: CSV or JSON lines.
 enum Sink {
     Csv(Box<csv::Writer<Box<dyn Write>>>),
@@ -552,14 +571,27 @@ impl Sink {
             .map(|t| t.handoffs.iter().map(|h| h.as_str()).collect())
             .unwrap_or_default();
         let route = triage.map_or("", |t| t.route.as_str());
+        let confidence = triage.map(|t| t.confidence);
+        let needs_review = triage.is_some_and(|t| t.needs_review);
         let privacy = triage.map_or("clean", |t| t.privacy.as_str());
         let hide = triage.is_some_and(|t| t.hide);
+        let why = triage.map(why).unwrap_or_default();
         let reply = triage.and_then(|t| t.reply.as_deref()).unwrap_or("");
         match self {
             Sink::Csv(writer) => {
-                let hide = if hide { "true" } else { "false" };
+                let flag = |b: bool| if b { "true" } else { "false" };
                 let joined = handoffs.join(";");
-                let added = [route, joined.as_str(), privacy, hide, reply];
+                let confidence = confidence.map(|c| format!("{c:.2}")).unwrap_or_default();
+                let added = [
+                    route,
+                    &confidence,
+                    flag(needs_review),
+                    &joined,
+                    privacy,
+                    flag(hide),
+                    &why,
+                    reply,
+                ];
                 writer.write_record(cells.iter().map(String::as_str).chain(added))?;
             }
             Sink::Jsonl(out) => {
@@ -568,9 +600,12 @@ impl Sink {
                     object.insert(name.clone(), Value::String(cell.clone()));
                 }
                 object.insert("route".into(), Value::from(route));
+                object.insert("confidence".into(), Value::from(confidence));
+                object.insert("needs_review".into(), Value::from(needs_review));
                 object.insert("handoffs".into(), Value::from(handoffs));
                 object.insert("privacy".into(), Value::from(privacy));
                 object.insert("hide".into(), Value::from(hide));
+                object.insert("why".into(), Value::from(why));
                 object.insert("reply".into(), Value::from(reply));
                 serde_json::to_writer(&mut *out, &object)?;
                 out.write_all(b"\n")?;
