@@ -20,6 +20,8 @@ pub struct Metrics {
     pub http_duration: HistogramVec,
     /// Stored intakes by route and privacy decision.
     pub intakes: IntCounterVec,
+    /// Stored intakes the router was unsure of, by route.
+    pub needs_review: IntCounterVec,
     /// Stored intakes by handoff named.
     pub handoffs: IntCounterVec,
     /// Findings by kind.
@@ -102,6 +104,11 @@ impl Metrics {
                 "stored intakes by route and privacy decision",
                 &["route", "privacy"],
             ),
+            needs_review: counter_vec(
+                "intakes_needs_review_total",
+                "stored intakes whose route probability was below triage.review_below, by route",
+                &["route"],
+            ),
             handoffs: counter_vec(
                 "intake_handoffs_total",
                 "stored intakes by handoff named",
@@ -134,6 +141,11 @@ impl Metrics {
         self.intakes
             .with_label_values(&[record.route.as_str(), record.privacy.as_str()])
             .inc();
+        if record.needs_review {
+            self.needs_review
+                .with_label_values(&[record.route.as_str()])
+                .inc();
+        }
         for handoff in &record.handoffs {
             self.handoffs.with_label_values(&[handoff.as_str()]).inc();
         }

@@ -12,6 +12,7 @@ use handoff_triage::Rules;
 struct Summary<'a> {
     record: &'a IntakeRecord,
     subject: String,
+    confidence: String,
     handoffs: Vec<&'a str>,
     fields: Vec<(&'static str, &'a str)>,
     removed: Vec<(&'static str, usize)>,
@@ -44,10 +45,11 @@ pub enum EmailError {
     Build(#[from] lettre::error::Error),
 }
 
-/// `[systems_audit] payment → access · Stripe, Kajabi`, from the handoffs'
-/// labels in the rules.
+/// `[systems_audit 91 %] payment → access · Stripe, Kajabi`, from the
+/// handoffs' labels in the rules; `[repair 48 %, needs review] …` when the
+/// router was unsure.
 fn subject(record: &IntakeRecord, handoffs: &[&str]) -> String {
-    let mut subject = format!("[{}]", record.route.as_str());
+    let mut subject = format!("[{} {}]", record.route.as_str(), confidence(record));
     if !handoffs.is_empty() {
         subject.push(' ');
         subject.push_str(&handoffs.join(", "));
@@ -59,6 +61,16 @@ fn subject(record: &IntakeRecord, handoffs: &[&str]) -> String {
     // Only rules' labels and tool names appear, but a header never gets a line break.
     subject.retain(|c| !c.is_control());
     subject
+}
+
+/// `91 %`, or `48 %, needs review`.
+fn confidence(record: &IntakeRecord) -> String {
+    let percent = format!("{:.0} %", record.confidence * 100.0);
+    if record.needs_review {
+        format!("{percent}, needs review")
+    } else {
+        percent
+    }
 }
 
 /// The stable `Message-ID` of an intake's email, so a resend is recognisable.
@@ -81,6 +93,7 @@ pub fn compose(
     let summary = Summary {
         record,
         subject: subject(record, &handoffs),
+        confidence: confidence(record),
         handoffs,
         fields: record
             .fields

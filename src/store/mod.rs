@@ -483,8 +483,8 @@ async fn insert_rows(
     let written = sqlx::query(
         "INSERT INTO intakes (id, created_at_ms, channel, route, handoffs, privacy, removed,
             exposed_credentials, fields, tools, reasons, missing_fields, contact_email, consent,
-            idempotency_key, request_hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+            idempotency_key, request_hash, confidence, needs_review)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
          ON CONFLICT (idempotency_key) DO NOTHING",
     )
     .bind(record.id.as_str())
@@ -503,6 +503,8 @@ async fn insert_rows(
     .bind(i64::from(record.consent))
     .bind(idempotency.map(|i| i.key_hash.as_str()))
     .bind(idempotency.map(|i| i.request_hash.as_str()))
+    .bind(f64::from(record.confidence))
+    .bind(i64::from(record.needs_review))
     .execute(&mut *conn)
     .await?;
     if written.rows_affected() == 0 {

@@ -18,7 +18,7 @@ macro_rules! select_intake {
         concat!(
             "SELECT id, created_at_ms, channel, route, handoffs, privacy, removed, ",
             "exposed_credentials, fields, tools, reasons, missing_fields, contact_email, consent, ",
-            "request_hash FROM intakes WHERE ",
+            "request_hash, confidence, needs_review FROM intakes WHERE ",
             $where
         )
     };
@@ -70,6 +70,10 @@ pub struct IntakeRecord {
     pub channel: Channel,
     /// The next action.
     pub route: Route,
+    /// The route's probability under the model (1 when a rule decided).
+    pub confidence: f32,
+    /// The confidence fell below the review threshold.
+    pub needs_review: bool,
     /// The handoffs named.
     pub handoffs: Vec<Handoff>,
     /// What happened to private data.
@@ -106,6 +110,8 @@ impl IntakeRecord {
             created_at_ms,
             channel: intake.channel(),
             route: triage.route,
+            confidence: triage.confidence,
+            needs_review: triage.needs_review,
             handoffs: triage.handoffs.clone(),
             privacy: triage.privacy,
             removed: intake.counts(),
@@ -142,6 +148,8 @@ impl IntakeRecord {
             created_at_ms: row.get("created_at_ms"),
             channel: word(row, "channel")?,
             route: word(row, "route")?,
+            confidence: row.get::<f64, _>("confidence") as f32,
+            needs_review: row.get::<i64, _>("needs_review") != 0,
             handoffs: parse(row, "handoffs")?,
             privacy: word(row, "privacy")?,
             removed: parse(row, "removed")?,

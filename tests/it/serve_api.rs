@@ -39,7 +39,11 @@ async fn an_intake_is_created_stored_and_mailed_once() {
         mail.contains(&format!("Message-ID: <intake-{id}@localhost>")),
         "{mail}"
     );
-    assert!(mail.contains("Subject: [repair]"), "{mail}");
+    assert!(mail.contains("Subject: [repair "), "{mail}");
+    assert!(
+        mail.contains(" sure"),
+        "the email shows the route's confidence: {mail}"
+    );
     assert!(mail.contains("Reply-To: me@mybiz.test"), "{mail}");
     assert!(mail.contains("my client [EMAIL] noticed"), "{mail}");
     assert!(!mail.contains("jane@acme.test"));

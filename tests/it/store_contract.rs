@@ -38,6 +38,10 @@ async fn contract(store: Store) {
     let back = store.intake(&record.id).await.unwrap().unwrap();
     assert_eq!(back, record);
     assert_eq!(
+        (back.confidence, back.needs_review),
+        (one_triage.confidence, one_triage.needs_review)
+    );
+    assert_eq!(
         back.field(handoff_intake::IntakeField::Message),
         Some("Paid in Stripe, no Kajabi access for [EMAIL]")
     );
