@@ -12,8 +12,8 @@ use super::{About, Cause, Handoff, Reason, Route, Signal};
 /// How many of the model's words a reason lists.
 const WORDS_SHOWN: usize = 4;
 
-/// Words too common to explain anything on their own; a word pair with
-/// another word still shows ("is not", "the tag").
+/// Words too common to explain anything on their own: a gram made only of
+/// them, or ending in one ("ghl the"), is not shown; "is not" and "the tag" are.
 const FUNCTION_WORDS: [&str; 32] = [
     "a", "an", "and", "are", "at", "be", "but", "for", "from", "have", "i", "in", "is", "it", "me",
     "my", "of", "on", "or", "our", "so", "that", "the", "their", "them", "they", "this", "to",
@@ -128,7 +128,10 @@ impl ModelRouter {
         self.model.settings.each_text_feature(obs, |slot, gram| {
             if let (Some(gram), Some(row)) = (gram, self.model.row(slot))
                 && row[output] > 0.0
-                && !gram.split(' ').all(|w| FUNCTION_WORDS.contains(&w))
+                && !gram
+                    .rsplit(' ')
+                    .next()
+                    .is_some_and(|w| FUNCTION_WORDS.contains(&w))
                 && !pushes.iter().any(|(_, g)| *g == gram)
             {
                 pushes.push((row[output], gram));
