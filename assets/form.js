@@ -1,8 +1,8 @@
 /* handoff-gate form enhancements. The form works without any of this.
  *
  * 1. The error summary takes focus, so a screen reader reads it first.
- * 2. Inside the widget's iframe, the page reports its height to the
- *    framing page (only to the origin the gateway validated).
+ * 2. Inside the widget's iframe, the page says it is ready and reports its
+ *    height to the framing page (only to the origin the gateway validated).
  * 3. As the person types, text that looks like a key, token, password,
  *    card number, IBAN or a pasted export is named, with an offer to
  *    remove it before sending. The rules are the server's own detector
@@ -21,6 +21,9 @@
     // The body's own height: the document's would never shrink below the iframe's.
     var height = Math.ceil(document.body.getBoundingClientRect().height);
     window.parent.postMessage({ type: "handoff-gate:height", height: height }, parentOrigin);
+  }
+  if (parentOrigin && window.parent !== window) {
+    window.parent.postMessage({ type: "handoff-gate:ready" }, parentOrigin);
   }
   if (parentOrigin) {
     reportHeight();

@@ -26,8 +26,10 @@ pub struct Metrics {
     pub handoffs: IntCounterVec,
     /// Findings by kind.
     pub findings: IntCounterVec,
-    /// Form posts taken for bots and dropped.
+    /// Form posts that filled the honeypot, dropped.
     pub bot_discards: IntCounter,
+    /// Loads of the embedded form by pages not in `embed.allowed_origins`.
+    pub embed_refused: IntCounter,
     /// Emails waiting.
     pub outbox_pending: IntGauge,
     /// Emails given up on.
@@ -121,7 +123,11 @@ impl Metrics {
             ),
             bot_discards: counter(
                 "bot_discards_total",
-                "form posts taken for bots and dropped",
+                "form posts that filled the honeypot, dropped",
+            ),
+            embed_refused: counter(
+                "embed_refused_total",
+                "loads of the embedded form by pages not in embed.allowed_origins",
             ),
             outbox_pending: gauge("outbox_pending", "emails waiting to be sent"),
             outbox_dead: gauge("outbox_dead", "emails given up on after the last attempt"),

@@ -1,5 +1,6 @@
 //! Command-line interface: clap definitions and the batch commands.
 
+mod embed;
 mod outbox;
 mod redact;
 mod rules;
@@ -106,6 +107,9 @@ The same data, options and seed always give the same model file, byte for byte.
 Serve it with `triage.model = \"my-router.model\"` in the config, or
 `handoff-gate triage --model my-router.model`.")]
     Train(train::TrainArgs),
+    /// Check which sites may embed the form.
+    #[command(subcommand)]
+    Embed(embed::EmbedCommand),
 }
 
 /// Options shared by commands that scrub.
@@ -169,5 +173,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules(cmd) => rules::run(&cmd),
         Command::Triage(args) => triage::run(&args),
         Command::Train(args) => train::run(&args),
+        Command::Embed(cmd) => embed::run(&cmd),
     }
 }

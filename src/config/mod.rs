@@ -57,6 +57,8 @@ declare_config! {
             => "proxy addresses or networks (10.0.0.0/8) whose X-Forwarded-For is believed";
         workers: usize = 0
             => "HTTP worker threads; 0 means one per core";
+        public_url: Option<String> = None
+            => "the gateway's public address, e.g. `https://gate.example.com`: emails link each intake to the inbox ({public_url}/inbox/{id}) and `embed check` writes it into the snippet";
     }
 
     /// `[store]`: where intakes and the outbox are kept.
@@ -75,6 +77,16 @@ declare_config! {
             => "the sender address of intake emails";
         dir: PathBuf = PathBuf::from("data/mail")
             => "where .eml files go while smtp.host is unset";
+    }
+
+    /// `[consultant]`: who answers, as the thank-you page and the emails say it.
+    [consultant] pub struct Consultant {
+        name: Option<String> = None
+            => "the name the thank-you page gives the person, e.g. `Alex Rivera`; unset: \"the consultant\"";
+        reply_time: Option<String> = None
+            => "when people can expect an answer, as the thank-you page says it, e.g. `within two working days`";
+        time_zone: String = "UTC".to_owned()
+            => "IANA time zone the emails give times in, e.g. `Europe/Berlin`";
     }
 
     /// `[smtp]`: the relay; unset, mail is written to files.
@@ -275,6 +287,24 @@ impl Config {
             return Err(fail(
                 "smtp.host",
                 "smtp.host is empty; remove it to write mail to files".to_owned(),
+            ));
+        }
+        if let Err(e) = jiff::tz::TimeZone::get(&self.consultant.time_zone) {
+            return Err(fail(
+                "consultant.time_zone",
+                format!(
+                    "consultant.time_zone: {e}; give an IANA name such as Europe/Berlin, America/New_York or UTC"
+                ),
+            ));
+        }
+        if let Some(public) = &self.server.public_url
+            && !url::Url::parse(public)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        {
+            return Err(fail(
+                "server.public_url",
+                "server.public_url must be an http(s) address such as https://gate.example.com"
+                    .to_owned(),
             ));
         }
         if self.limits.body_bytes < 1024 {

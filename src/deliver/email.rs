@@ -5,8 +5,52 @@ use askama::Template;
 use lettre::Message;
 use lettre::message::{Mailbox, MultiPart};
 
+use crate::config::Config;
 use crate::store::IntakeRecord;
 use handoff_triage::Rules;
+
+/// How the consultant's emails are written: the time zone their times are
+/// in, and where the inbox is (links appear only when it is known).
+#[derive(Debug, Clone)]
+pub struct Letterhead {
+    time_zone: jiff::tz::TimeZone,
+    public_url: Option<String>,
+}
+
+impl Letterhead {
+    /// From `consultant.time_zone` and `server.public_url` (both checked when
+    /// the configuration loads; an unknown zone falls back to UTC).
+    pub fn from_config(config: &Config) -> Self {
+        Letterhead {
+            time_zone: jiff::tz::TimeZone::get(&config.consultant.time_zone)
+                .unwrap_or(jiff::tz::TimeZone::UTC),
+            public_url: config
+                .server
+                .public_url
+                .as_deref()
+                .map(|url| url.trim_end_matches('/').to_owned()),
+        }
+    }
+
+    /// `Mon 30 Nov 2026, 14:05 CET`: a stored time in the consultant's zone.
+    pub fn local_time(&self, ms: i64) -> String {
+        jiff::Timestamp::from_millisecond(ms).map_or_else(
+            |_| "(unknown time)".to_owned(),
+            |t| {
+                t.to_zoned_datetime(self.time_zone.clone())
+                    .strftime("%a %-d %b %Y, %H:%M %Z")
+                    .to_string()
+            },
+        )
+    }
+
+    /// The intake in the consultant's inbox, when the public address is set.
+    pub fn inbox_link(&self, record: &IntakeRecord) -> Option<String> {
+        self.public_url
+            .as_ref()
+            .map(|base| format!("{base}/inbox/{}", record.id))
+    }
+}
 
 /// What both email templates show.
 struct Summary<'a> {
@@ -20,6 +64,7 @@ struct Summary<'a> {
     meaning: &'a str,
     next_step: &'a str,
     received: String,
+    inbox_link: Option<String>,
 }
 
 #[derive(Template)]
@@ -84,6 +129,7 @@ pub fn compose(
     rules: &Rules,
     from: &Mailbox,
     to: &Mailbox,
+    letterhead: &Letterhead,
 ) -> Result<Message, EmailError> {
     let handoffs: Vec<&str> = record
         .handoffs
@@ -98,7 +144,7 @@ pub fn compose(
         fields: record
             .fields
             .iter()
-            .map(|(f, text)| (f.label(), text.as_str()))
+            .map(|(f, text)| (f.reader_label(), text.as_str()))
             .collect(),
         removed: record
             .removed
@@ -108,11 +154,8 @@ pub fn compose(
         missing: record.missing_fields.iter().map(|f| f.label()).collect(),
         meaning: rules.route_meaning(record.route),
         next_step: rules.route_next_step(record.route),
-        received: humantime::format_rfc3339_seconds(
-            std::time::UNIX_EPOCH
-                + std::time::Duration::from_millis(record.created_at_ms.max(0) as u64),
-        )
-        .to_string(),
+        received: letterhead.local_time(record.created_at_ms),
+        inbox_link: letterhead.inbox_link(record),
     };
     let text = TextEmail { s: &summary }.render()?;
     let html = HtmlEmail { s: &summary }.render()?;

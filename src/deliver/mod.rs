@@ -147,6 +147,7 @@ pub struct Outbox {
     rules: Arc<Rules>,
     from: Mailbox,
     to: Mailbox,
+    letterhead: email::Letterhead,
     delivery: config::Delivery,
     retention_days: u32,
     wake: Arc<Notify>,
@@ -184,6 +185,7 @@ impl Outbox {
                 .to
                 .parse()
                 .map_err(|_| DeliverError::Address("mail.to"))?,
+            letterhead: email::Letterhead::from_config(config),
             delivery: config.delivery.clone(),
             retention_days: config.retention_days,
             wake: Arc::new(Notify::new()),
@@ -329,7 +331,7 @@ impl Outbox {
         let outcome = if self.unrecorded().contains(id) {
             Ok(())
         } else {
-            match email::compose(&record, &self.rules, &self.from, &self.to) {
+            match email::compose(&record, &self.rules, &self.from, &self.to, &self.letterhead) {
                 Ok(message) => self.mailer.send(id, &message).await,
                 Err(e) => Err(e.to_string()),
             }

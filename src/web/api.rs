@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use super::AppState;
 use super::body;
 use super::error::{ApiError, ErrorBody};
-use super::submit::{self, Outcome};
+use super::submit::{self, Stored};
 use crate::store::{Idempotency, IntakeId, IntakeRecord};
 use handoff_intake::{Intake, IntakeError};
 use handoff_triage::{Handoff, Privacy, Route};
@@ -77,8 +77,10 @@ pub async fn create_intake(
     let (value, raw) = body::json(&req, payload, state.config.limits.body_bytes).await?;
     let idempotency = idempotency(&req, &raw)?;
     let intake = Intake::from_json(value).map_err(invalid)?;
-    match submit::accept(&state, intake, idempotency.as_ref()).await? {
-        Outcome::Stored { record, replayed } => {
+    match submit::review(&state, intake) {
+        Ok(reviewed) => {
+            let Stored { record, replayed } =
+                submit::store(&state, &reviewed, idempotency.as_ref()).await?;
             let mut step = next_step(&state, &record).to_owned();
             if record.exposed_credentials {
                 step = format!("{step} {ROTATE}");
@@ -101,7 +103,7 @@ pub async fn create_intake(
             }
             Ok(response.json(body))
         }
-        Outcome::Rejected(rejection) => Err(ApiError::Unprocessable {
+        Err(rejection) => Err(ApiError::Unprocessable {
             code: if rejection.for_what_it_holds() {
                 "rejected"
             } else {
@@ -123,7 +125,7 @@ fn invalid(error: IntakeError) -> ApiError {
         IntakeError::UnknownField(_) => "_body".to_owned(),
         IntakeError::WrongType { field, .. } => (*field).to_owned(),
         IntakeError::MissingMessage => "message".to_owned(),
-        IntakeError::InvalidContactEmail => "contact_email".to_owned(),
+        IntakeError::InvalidContactEmail(_) => "contact_email".to_owned(),
     };
     ApiError::Unprocessable {
         code: "invalid_intake",

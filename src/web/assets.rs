@@ -45,3 +45,12 @@ pub async fn embed_script() -> HttpResponse {
         .insert_header((header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"))
         .body(include_str!("../../assets/embed.js"))
 }
+
+/// `GET /assets/favicon.svg` and `GET /favicon.ico` (which browsers ask
+/// for unprompted): the gateway's icon, so no page load ends in a 404.
+pub async fn favicon() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=86400"))
+        .body(include_str!("../../assets/favicon.svg"))
+}

@@ -13,6 +13,12 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpRequest, HttpResponse, web};
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use handoff_scrub::{Policy, scrub};
+
 use super::AppState;
 use crate::config::Origin;
 
@@ -309,40 +315,140 @@ pub fn cors(allowed: &[Origin]) -> Cors {
 /// Whether a browser form post comes from this site or an allowed origin:
 /// the `Origin` header (else the `Referer`'s origin) must match; a request
 /// with neither (not a browser, or a privacy setting) is let through.
+/// `Origin: null` (a sandboxed frame, a `data:` page, a cross-site redirect)
+/// names no site that could be allowed, so it is refused like a foreign one.
 pub fn post_origin_allowed(req: &HttpRequest, allowed: &[Origin]) -> bool {
-    // `Origin: null` (privacy modes, sandboxed frames) says nothing: fall
-    // back to the Referer. The signed form token is the CSRF defence proper.
     let claimed = req
         .headers()
         .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok())
-        .filter(|origin| *origin != "null")
-        .map(str::to_owned)
-        .or_else(|| {
-            let referer = req.headers().get(header::REFERER)?.to_str().ok()?;
-            let (scheme, rest) = referer.split_once("://")?;
-            let host = rest.split(['/', '?', '#']).next()?;
-            Some(format!("{scheme}://{host}"))
-        });
+        .map(|v| v.to_str().unwrap_or("null").to_owned())
+        .or_else(|| referer_origin(req));
     let Some(claimed) = claimed else {
         return true;
     };
-    // The Host header itself: `connection_info()` would believe a client's
-    // X-Forwarded-Host.
+    is_own_host(req, &claimed)
+        || claimed
+            .parse::<Origin>()
+            .is_ok_and(|origin| allowed.contains(&origin))
+}
+
+/// `scheme://host[:port]` of the `Referer`, if there is one.
+fn referer_origin(req: &HttpRequest) -> Option<String> {
+    let referer = req.headers().get(header::REFERER)?.to_str().ok()?;
+    let (scheme, rest) = referer.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    Some(format!("{scheme}://{host}"))
+}
+
+/// Whether an origin names this gateway, by the `Host` header itself
+/// (`connection_info()` would believe a client's X-Forwarded-Host).
+fn is_own_host(req: &HttpRequest, origin: &str) -> bool {
     let own_host = req
         .headers()
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_ascii_lowercase();
-    let claimed_host = claimed
+    origin
         .split_once("://")
-        .map_or("", |(_, host)| host)
-        .to_ascii_lowercase();
-    claimed_host == own_host
-        || claimed
-            .parse::<Origin>()
-            .is_ok_and(|origin| allowed.contains(&origin))
+        .is_some_and(|(_, host)| host.eq_ignore_ascii_case(&own_host))
+}
+
+/// The origin of a page that tries to frame the form but may not: the
+/// `origin` that `embed.js` passes, else the `Referer`'s origin of a load
+/// into an iframe (`Sec-Fetch-Dest: iframe`).
+pub fn refused_framer(
+    req: &HttpRequest,
+    claimed: Option<&str>,
+    allowed: &[Origin],
+) -> Option<Origin> {
+    let framed = req
+        .headers()
+        .get("sec-fetch-dest")
+        .is_some_and(|v| v.as_bytes() == b"iframe");
+    let claimed = match claimed {
+        Some(origin) => origin.to_owned(),
+        None if framed => referer_origin(req)?,
+        None => return None,
+    };
+    let origin = claimed.parse::<Origin>().ok()?;
+    (!allowed.contains(&origin) && !is_own_host(req, origin.as_str())).then_some(origin)
+}
+
+/// How often one refused origin is logged.
+const REFUSED_LOGGED_EVERY: Duration = Duration::from_secs(3600);
+
+/// Origins remembered at most: beyond, new ones go unlogged until an hour passes.
+const REFUSED_REMEMBERED: usize = 1024;
+
+/// The refused origins logged within the last hour, so a site that keeps
+/// trying is named once an hour, not on every page view.
+#[derive(Debug, Default)]
+pub struct RefusedFramers {
+    logged: Mutex<HashMap<Origin, Instant>>,
+}
+
+impl RefusedFramers {
+    /// Whether `origin` is due to be logged (first time, or an hour since),
+    /// noting that it is.
+    pub fn due(&self, origin: &Origin) -> bool {
+        let now = Instant::now();
+        let mut logged = self.logged.lock().unwrap_or_else(|e| e.into_inner());
+        if logged
+            .get(origin)
+            .is_some_and(|at| now.duration_since(*at) < REFUSED_LOGGED_EVERY)
+        {
+            return false;
+        }
+        if logged.len() >= REFUSED_REMEMBERED {
+            logged.retain(|_, at| now.duration_since(*at) < REFUSED_LOGGED_EVERY);
+            if logged.len() >= REFUSED_REMEMBERED {
+                return false;
+            }
+        }
+        logged.insert(origin.clone(), now);
+        true
+    }
+}
+
+/// Longest host-page address kept.
+const PAGE_MAX: usize = 2048;
+
+/// The host page's address as the gateway keeps it: scheme, host, port and
+/// path, with only its `utm_*` parameters (click ids such as `gclid`,
+/// `fbclid` and `msclkid`, and every other parameter, can identify a
+/// visitor), decoded for people to read and scrubbed. `None` for anything
+/// that is not an http(s) address.
+pub fn page_address(raw: &str, policy: &Policy) -> Option<String> {
+    if raw.len() > PAGE_MAX {
+        return None;
+    }
+    let url = url::Url::parse(raw.trim()).ok()?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let host = url.host_str()?;
+    let decode = |text: &str| {
+        percent_encoding::percent_decode_str(text)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let mut page = format!("{}://{host}", url.scheme());
+    if let Some(port) = url.port() {
+        page.push_str(&format!(":{port}"));
+    }
+    page.push_str(&decode(url.path()));
+    let utm: Vec<String> = url
+        .query_pairs()
+        .filter(|(name, _)| name.len() <= 40 && name.to_ascii_lowercase().starts_with("utm_"))
+        .take(12)
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect();
+    if !utm.is_empty() {
+        page.push('?');
+        page.push_str(&utm.join("&"));
+    }
+    Some(scrub(&page, policy).text().as_str().to_owned())
 }
 
 #[cfg(test)]
@@ -365,5 +471,48 @@ mod tests {
             &allowed,
         );
         assert_eq!(hostile, EmbedContext::default());
+    }
+
+    #[test]
+    fn the_page_address_keeps_utm_and_drops_click_ids_and_the_rest() {
+        let policy = Policy::default();
+        assert_eq!(
+            page_address(
+                "https://Shop.example/contact%20us?gclid=Cj0KCQiA4L67BhDUARIsADWrl7Ep9nT&utm_source=youtube&fbclid=IwAR2x&utm_campaign=spring+sale&email=jane%40acme.test&msclkid=abc#form",
+                &policy
+            )
+            .as_deref(),
+            Some("https://shop.example/contact us?utm_source=youtube&utm_campaign=spring sale")
+        );
+        assert_eq!(
+            page_address("http://localhost:4000/", &policy).as_deref(),
+            Some("http://localhost:4000/")
+        );
+        assert_eq!(
+            page_address(
+                "https://user:pw@shop.example/p/jane@acme.test?utm_content=jane@acme.test",
+                &policy
+            )
+            .as_deref(),
+            Some("https://shop.example/p/[EMAIL]?utm_content=[EMAIL]")
+        );
+        for refused in ["javascript:alert(1)", "data:text/html,x", "not a url", ""] {
+            assert_eq!(page_address(refused, &policy), None, "{refused}");
+        }
+        assert_eq!(
+            page_address(&format!("https://a.example/{}", "x".repeat(2100)), &policy),
+            None
+        );
+    }
+
+    #[test]
+    fn a_refused_origin_is_due_once_an_hour() {
+        let framers = RefusedFramers::default();
+        let one: Origin = "https://www.shop.example".parse().unwrap();
+        let two: Origin = "http://shop.example".parse().unwrap();
+        assert!(framers.due(&one));
+        assert!(!framers.due(&one));
+        assert!(framers.due(&two));
+        assert!(!framers.due(&two));
     }
 }

@@ -15,7 +15,7 @@ use actix_web::http::Method;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::rt::net::TcpStream;
-use actix_web::{Error, web};
+use actix_web::{Error, HttpRequest, web};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tracing::Instrument;
@@ -35,7 +35,7 @@ pub fn limiter(per_minute: u32) -> Option<Limiter> {
 
 /// The client's address: the peer, unless the peer is a trusted proxy, in
 /// which case the right-most `X-Forwarded-For` entry that is not one.
-pub fn client_ip(req: &ServiceRequest, trusted: &[ProxyNet]) -> Option<IpAddr> {
+pub fn client_ip(req: &HttpRequest, trusted: &[ProxyNet]) -> Option<IpAddr> {
     let peer = req.peer_addr()?.ip();
     let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
     if !is_trusted(&peer) {
@@ -143,26 +143,37 @@ pub async fn connection_cap(
     next.call(req).await
 }
 
-/// Refuse a POST or DELETE beyond the client's quota with 429 and `Retry-After`.
+/// Take one request from the client's quota; when it is spent, the
+/// seconds until the next one is allowed.
+pub fn spend_quota(state: &AppState, req: &HttpRequest) -> Result<(), u64> {
+    if let (Some(limiter), Some(ip)) = (
+        &state.limiter,
+        client_ip(req, &state.config.server.trusted_proxies),
+    ) && let Err(not_until) = limiter.check_key(&ip)
+    {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        tracing::warn!(route = req.path(), "rate limited");
+        return Err(wait.as_secs() + 1);
+    }
+    Ok(())
+}
+
+/// Refuse a POST or DELETE beyond the client's quota with 429 and
+/// `Retry-After`. The form's own post is limited by its handler, after the
+/// body is read, so the refusal can show the person's words back.
 pub async fn rate_limit(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    if req.method() == Method::POST || req.method() == Method::DELETE {
+    let limited =
+        req.method() == Method::DELETE || (req.method() == Method::POST && req.path() != "/intake");
+    if limited {
         let state = req
             .app_data::<web::Data<AppState>>()
             .expect("the app state is registered")
             .clone();
-        if let (Some(limiter), Some(ip)) = (
-            &state.limiter,
-            client_ip(&req, &state.config.server.trusted_proxies),
-        ) && let Err(not_until) = limiter.check_key(&ip)
-        {
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            let error = ApiError::RateLimited {
-                retry_after: wait.as_secs() + 1,
-            };
-            tracing::warn!(route = req.path(), "rate limited");
+        if let Err(retry_after) = spend_quota(&state, req.request()) {
+            let error = ApiError::RateLimited { retry_after };
             return Err(if req.path().starts_with("/api/") {
                 error.into()
             } else {

@@ -24,6 +24,7 @@ mod health;
 mod openapi;
 mod pages;
 mod submit;
+mod thanks;
 mod token;
 
 use std::net::{SocketAddr, TcpListener};
@@ -96,6 +97,8 @@ pub struct AppState {
     pub browser_rules: String,
     /// The Content-Security-Policies, built once.
     pub policies: embed::Policies,
+    /// Refused framing origins logged within the hour.
+    pub refused_framers: embed::RefusedFramers,
 }
 
 /// A bound, ready-to-run gateway.
@@ -221,6 +224,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         browser_rules: serde_json::to_string(&handoff_scrub::browser_rules())
             .expect("browser rules serialize"),
         policies: embed::Policies::new(&config.embed.allowed_origins),
+        refused_framers: embed::RefusedFramers::default(),
         config,
     });
     let shared = state.clone();
@@ -254,14 +258,16 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
 fn routes(cfg: &mut web::ServiceConfig, allowed: &[crate::config::Origin]) {
     cfg.route("/", web::get().to(pages::form))
         .route("/intake", web::post().to(pages::submit))
-        .route("/thanks/{id}", web::get().to(pages::thanks))
+        .route("/thanks/{id}", web::get().to(thanks::thanks))
         .route("/embed", web::get().to(pages::embed))
-        .route("/embed/thanks/{id}", web::get().to(pages::embed_thanks))
+        .route("/embed/thanks/{id}", web::get().to(thanks::embed_thanks))
         .route("/embed.js", web::get().to(assets::embed_script))
         .route("/assets/gate.css", web::get().to(assets::stylesheet))
         .route("/assets/theme.css", web::get().to(embed::theme_css))
         .route("/assets/form.js", web::get().to(assets::form_script))
         .route("/assets/detect.js", web::get().to(assets::detect_script))
+        .route("/assets/favicon.svg", web::get().to(assets::favicon))
+        .route("/favicon.ico", web::get().to(assets::favicon))
         .service(
             web::scope("/api/v1")
                 .wrap(embed::cors(allowed))

@@ -9,16 +9,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::AppState;
-use super::api::{NEXT_STEP_FALLBACK, next_step};
 use super::body::{self, FormFields};
-use super::embed::{Chrome, EmbedContext, query_pairs};
+use super::embed::{Chrome, EmbedContext, page_address, query_pairs, refused_framer};
 use super::error::{ApiError, PageError};
-use super::submit::{self, Outcome};
-use super::token::TokenCheck;
-use crate::store::IntakeId;
+use super::guard::spend_quota;
+use super::submit;
+use super::thanks::ThanksPage;
+use super::token::{TokenCheck, TokenKey};
 use handoff_intake::{FIELD_NAMES, Intake, IntakeField, ScrubbedField};
 use handoff_scrub::{FindingKind, scrub};
-use handoff_triage::Route;
 
 /// The honeypot input: hidden from people, filled by bots.
 pub const HONEYPOT: &str = "website";
@@ -108,6 +107,7 @@ struct Problem {
 struct FormPage {
     chrome: Chrome,
     token: String,
+    page: Option<String>,
     groups: Vec<GroupView>,
     problems: Vec<Problem>,
     removed: Vec<(&'static str, usize)>,
@@ -119,19 +119,15 @@ struct FormPage {
     attachment_error: Option<String>,
 }
 
-#[derive(Template)]
-#[template(path = "thanks.html")]
-struct ThanksPage {
-    chrome: Chrome,
-    route: Option<String>,
-    next_step: String,
-    removed: Vec<(&'static str, usize)>,
-    rotate: bool,
-}
-
-/// What the form shows back: scrubbed texts, the contact fields, problems.
+/// What the form shows back: scrubbed texts, the contact fields, problems,
+/// and the token and host page it carries on.
 #[derive(Default)]
 struct Shown {
+    /// A still-valid token to keep (its fill-time clock keeps running);
+    /// `None` issues a new one.
+    token: Option<String>,
+    /// The host page's address (scrubbed), in a hidden field.
+    page: Option<String>,
     texts: BTreeMap<IntakeField, String>,
     contact_email: String,
     consent: bool,
@@ -157,11 +153,12 @@ impl Shown {
 }
 
 /// What was removed, as people read it: "an email address", with counts.
-fn described(removed: &BTreeMap<FindingKind, usize>) -> Vec<(&'static str, usize)> {
+pub(super) fn described(removed: &BTreeMap<FindingKind, usize>) -> Vec<(&'static str, usize)> {
     removed.iter().map(|(k, n)| (k.describe(), *n)).collect()
 }
 
-fn render(page: &impl Template, status: StatusCode) -> Result<HttpResponse, PageError> {
+/// A page, never cached.
+pub(super) fn render(page: &impl Template, status: StatusCode) -> Result<HttpResponse, PageError> {
     let html = page.render().map_err(|e| {
         PageError(ApiError::Internal {
             what: "the page failed to render",
@@ -240,7 +237,8 @@ fn form_page(
         .collect();
     let page = FormPage {
         chrome,
-        token: state.token_key.issue(),
+        token: shown.token.unwrap_or_else(|| state.token_key.issue()),
+        page: shown.page,
         groups,
         problems,
         removed: described(&shown.removed),
@@ -259,33 +257,37 @@ pub async fn form(state: web::Data<AppState>) -> Result<HttpResponse, PageError>
     form_page(&state, Chrome::default(), Shown::default(), StatusCode::OK)
 }
 
-/// `GET /embed?origin=…&source=…&accent=…&font=…&theme=…`: the form without
-/// page chrome, for the widget's iframe. `source` (the host page's address
-/// with its UTM parameters) fills "where the path starts", scrubbed.
+/// `GET /embed?origin=…&page=…&accent=…&font=…&theme=…`: the form without
+/// page chrome, for the widget's iframe. `page` (the host page's address)
+/// travels on as data in a hidden field, never as the person's text. A
+/// load by a page that may not frame the form is logged, once an hour per
+/// origin, with the fix.
 pub async fn embed(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
     let pairs = query_pairs(req.query_string());
-    let context = EmbedContext::parse(
-        pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
-        &state.config.embed.allowed_origins,
-    );
-    let mut shown = Shown::default();
-    let source = pairs
-        .iter()
-        .find(|(name, _)| name == "source")
-        .map(|(_, value)| value)
-        .filter(|s| !s.trim().is_empty() && s.len() <= 2048);
-    if let Some(source) = source {
-        shown.texts.insert(
-            IntakeField::SourcePath,
-            scrub(source, state.pipeline.policy())
-                .text()
-                .as_str()
-                .to_owned(),
-        );
+    let value = |name: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let allowed = &state.config.embed.allowed_origins;
+    if let Some(origin) = refused_framer(&req, value("origin"), allowed) {
+        state.metrics.embed_refused.inc();
+        if state.refused_framers.due(&origin) {
+            tracing::warn!(
+                %origin,
+                "a page at {origin} tried to embed the form, but it is not in embed.allowed_origins, so browsers show it a blank frame; if the site is yours, run `handoff-gate embed check {origin}` for the line to add"
+            );
+        }
     }
+    let context = EmbedContext::parse(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), allowed);
+    let shown = Shown {
+        page: value("page").and_then(|raw| page_address(raw, state.pipeline.policy())),
+        ..Shown::default()
+    };
     form_page(&state, context.chrome(), shown, StatusCode::OK)
 }
 
@@ -293,6 +295,7 @@ pub async fn embed(
 struct Posted {
     intake: Intake,
     embed: Option<String>,
+    page: Option<String>,
     token: Option<String>,
     honeypot: bool,
     unknown: Vec<String>,
@@ -302,12 +305,14 @@ fn posted(fields: FormFields) -> Posted {
     let mut values: BTreeMap<&'static str, String> = BTreeMap::new();
     let mut token = None;
     let mut embed = None;
+    let mut page = None;
     let mut honeypot = false;
     let mut unknown = Vec::new();
     for (name, value) in fields.pairs {
         match name.as_str() {
             "form_token" => token = Some(value),
             "embed" => embed = Some(value),
+            "page" => page = Some(value),
             HONEYPOT => honeypot |= !value.trim().is_empty(),
             _ => match FIELD_NAMES.iter().find(|f| **f == name) {
                 Some(field) => {
@@ -341,14 +346,16 @@ fn posted(fields: FormFields) -> Posted {
     Posted {
         intake,
         embed,
+        page,
         token,
         honeypot,
         unknown,
     }
 }
 
-/// `POST /intake`: scrub, triage, store, then 303 to the thank-you page; a
-/// submission that cannot be accepted re-renders the form (scrubbed).
+/// `POST /intake`: scrub, triage, store, then 303 to the thank-you page.
+/// From the moment the body is read, every refusal shows the form again
+/// with the person's words (scrubbed) and what to change.
 pub async fn submit(
     req: HttpRequest,
     payload: web::Payload,
@@ -359,21 +366,13 @@ pub async fn submit(
         return Err(ApiError::ForeignOrigin.into());
     }
     let fields = body::form(&req, payload, state.config.limits.body_bytes).await?;
-    let posted = posted(fields);
+    let mut posted = posted(fields);
     let chrome = posted
         .embed
         .as_deref()
         .map_or_else(Chrome::default, |query| {
             EmbedContext::from_query(query, allowed).chrome()
         });
-    if !posted.unknown.is_empty() {
-        return Err(ApiError::BadRequest(format!(
-            "the form sent unknown field(s) {}; the intake form's fields are: {}",
-            posted.unknown.join(", "),
-            FIELD_NAMES.join(", ")
-        ))
-        .into());
-    }
     let limits = &state.config.limits;
     let check = posted.token.as_deref().map_or(TokenCheck::Invalid, |t| {
         state.token_key.check(
@@ -382,6 +381,8 @@ pub async fn submit(
             (limits.form_token_hours * 3_600_000) as i64,
         )
     });
+    let contact = posted.intake.contact_email.clone().unwrap_or_default();
+    let consent = posted.intake.consent.unwrap_or(false);
     if posted.honeypot || check == TokenCheck::TooFast {
         state.metrics.bot_discards.inc();
         tracing::info!(
@@ -389,108 +390,137 @@ pub async fn submit(
             "submission taken for a bot and dropped"
         );
         return render(
-            &ThanksPage {
-                chrome,
-                route: None,
-                next_step: NEXT_STEP_FALLBACK.to_owned(),
-                removed: Vec::new(),
-                rotate: false,
-            },
+            &ThanksPage::unstored(chrome, &state.config, &contact, consent),
             StatusCode::OK,
         );
     }
-    let contact = posted.intake.contact_email.clone().unwrap_or_default();
-    let consent = posted.intake.consent.unwrap_or(false);
-    if check != TokenCheck::Fresh {
-        // Keep what they wrote (scrubbed) and ask them to send it again.
-        let kept = match handoff_intake::ScrubbedIntake::review(
-            posted.intake,
-            handoff_intake::Channel::Form,
-            state.pipeline.policy(),
-        ) {
-            Ok(accepted) => accepted.fields().to_vec(),
-            Err(rejection) => rejection.fields,
-        };
-        let mut shown = Shown::from_fields(&kept);
-        shown.problems.insert(
-            "form",
-            if check == TokenCheck::Expired {
-                "This form was open too long and has expired. Your text is kept below: check it and send it again.".to_owned()
-            } else {
-                "This form could not be verified (it did not come from this page). Your text is kept below: check it and send it again.".to_owned()
-            },
-        );
-        shown.contact_email = shown_contact(&state, &contact);
-        shown.consent = consent;
-        return form_page(&state, chrome, shown, StatusCode::BAD_REQUEST);
+    posted.page = posted
+        .page
+        .and_then(|raw| page_address(&raw, state.pipeline.policy()));
+    if matches!(check, TokenCheck::Expired | TokenCheck::Invalid) {
+        posted.token = None;
     }
-    match submit::accept(&state, posted.intake, None).await? {
-        Outcome::Stored { record, .. } => Ok(HttpResponse::SeeOther()
-            .insert_header((header::LOCATION, chrome.thanks_link(&record.id)))
-            .finish()),
-        Outcome::Rejected(rejection) => {
-            let mut shown = Shown::from_fields(&rejection.fields);
+    let refusal = if !posted.unknown.is_empty() {
+        Some(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "The form sent field(s) this gateway does not know ({}), so nothing was sent. Your text is kept below: send it from here.",
+                posted.unknown.join(", ")
+            ),
+        ))
+    } else if let Err(wait) = spend_quota(&state, &req) {
+        Some(Refusal {
+            retry_after: Some(wait),
+            ..Refusal::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "Several questions came from your address within a minute, so this one was not sent. Your text is kept below: send it again in {wait} seconds."
+                ),
+            )
+        })
+    } else {
+        match check {
+            TokenCheck::Expired => Some(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "This form was open too long and has expired. Your text is kept below: check it and send it again.".to_owned(),
+            )),
+            TokenCheck::Invalid => Some(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                "This form could not be verified (it did not come from this page). Your text is kept below: check it and send it again.".to_owned(),
+            )),
+            TokenCheck::Fresh | TokenCheck::TooFast => None,
+        }
+    };
+    let kept = |fields: &[ScrubbedField], token: Option<String>, page: Option<String>| Shown {
+        token,
+        page,
+        contact_email: shown_contact(&state, &contact),
+        consent,
+        ..Shown::from_fields(fields)
+    };
+    if let Some(refusal) = refusal {
+        let (fields, problems) = match submit::review(&state, posted.intake) {
+            Ok(reviewed) => (reviewed.intake.fields().to_vec(), BTreeMap::new()),
+            Err(rejection) => (rejection.fields, rejection.problems),
+        };
+        let mut shown = kept(&fields, posted.token, posted.page);
+        shown.problems = problems;
+        return refusal.show(&state, chrome, shown);
+    }
+    let token = posted.token.unwrap_or_default();
+    let reviewed = match submit::review(&state, posted.intake) {
+        Ok(reviewed) => reviewed,
+        Err(rejection) => {
+            let mut shown = kept(&rejection.fields, Some(token), posted.page);
             shown.problems = rejection.problems;
-            shown.contact_email = shown_contact(&state, &contact);
-            shown.consent = consent;
-            form_page(&state, chrome, shown, StatusCode::UNPROCESSABLE_ENTITY)
+            return form_page(&state, chrome, shown, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+    };
+    match submit::store(&state, &reviewed, Some(&TokenKey::once(&token))).await {
+        Ok(stored) => Ok(HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, chrome.thanks_link(&stored.record.id)))
+            .finish()),
+        Err(ApiError::Store(cause)) => {
+            tracing::error!(error = %cause, "store failure; the form is shown again");
+            let shown = kept(reviewed.intake.fields(), Some(token), posted.page);
+            Refusal::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Your question could not be saved just now, so it was not sent. Your text is kept below: send it again in a minute.".to_owned(),
+            )
+            .show(&state, chrome, shown)
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// A refused post shown back as the form: the status, what to do, and
+/// when to try again.
+struct Refusal {
+    status: StatusCode,
+    message: String,
+    retry_after: Option<u64>,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, message: String) -> Self {
+        Refusal {
+            status,
+            message,
+            retry_after: None,
         }
     }
-}
 
-/// The typed contact address as shown back: scrubbed too, since an invalid
-/// "address" may be anything the person pasted.
-fn shown_contact(state: &AppState, typed: &str) -> String {
-    match handoff_intake::ContactEmail::parse(typed) {
-        Ok(address) => address.as_str().to_owned(),
-        Err(_) => scrub(typed, state.pipeline.policy())
-            .text()
-            .as_str()
-            .to_owned(),
+    fn show(
+        self,
+        state: &AppState,
+        chrome: Chrome,
+        mut shown: Shown,
+    ) -> Result<HttpResponse, PageError> {
+        shown.problems.insert("form", self.message);
+        let mut response = form_page(state, chrome, shown, self.status)?;
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(seconds));
+        }
+        Ok(response)
     }
 }
 
-/// `GET /thanks/{id}`
-pub async fn thanks(
-    id: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, PageError> {
-    thanks_page(&id, &state, Chrome::default()).await
-}
-
-/// `GET /embed/thanks/{id}`: the same, inside the widget.
-pub async fn embed_thanks(
-    req: HttpRequest,
-    id: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, PageError> {
-    let context = EmbedContext::from_query(req.query_string(), &state.config.embed.allowed_origins);
-    thanks_page(&id, &state, context.chrome()).await
-}
-
-async fn thanks_page(
-    id: &str,
-    state: &AppState,
-    chrome: Chrome,
-) -> Result<HttpResponse, PageError> {
-    let id = IntakeId::parse(id).ok_or(ApiError::NotFound)?;
-    let record = state
-        .store
-        .intake(&id)
-        .await
-        .map_err(ApiError::from)?
-        .ok_or(ApiError::NotFound)?;
-    render(
-        &ThanksPage {
-            chrome,
-            // "no fit" is for the consultant; the person sees only the reply.
-            route: (record.route != Route::NoFit).then(|| record.route.as_str().replace('_', " ")),
-            next_step: next_step(state, &record).to_owned(),
-            removed: described(&record.removed),
-            rotate: record.exposed_credentials,
-        },
-        StatusCode::OK,
-    )
+/// The typed contact address as shown back to correct it: as typed when
+/// the scrubber sees nothing in it but an address, else scrubbed, since an
+/// invalid "address" may be anything the person pasted.
+fn shown_contact(state: &AppState, typed: &str) -> String {
+    let scrubbed = scrub(typed, state.pipeline.policy());
+    if scrubbed
+        .findings()
+        .iter()
+        .all(|f| f.kind == FindingKind::Email)
+    {
+        typed.trim().to_owned()
+    } else {
+        scrubbed.text().as_str().to_owned()
+    }
 }
 
 /// Any other path: JSON under `/api/`, a page elsewhere.

@@ -1,38 +1,30 @@
 //! The one path every form and API submission takes: review (scrub and
 //! check), triage, store with its outbox row, wake the outbox.
 
+use crate::pipeline::Reviewed;
 use crate::store::{Idempotency, Inserted, IntakeRecord};
 use handoff_intake::{Channel, Intake, Rejection};
 
 use super::AppState;
 use super::error::ApiError;
 
-/// What became of a submission.
-pub enum Outcome {
-    /// Stored and queued for delivery (`replayed`: an earlier identical request).
-    Stored {
-        /// The stored intake.
-        record: IntakeRecord,
-        /// Whether an earlier request with the same Idempotency-Key stored it.
-        replayed: bool,
-    },
-    /// Not accepted; nothing stored.
-    Rejected(Rejection),
+/// A stored intake (`replayed`: an earlier request with the same key stored it).
+pub struct Stored {
+    /// The stored intake.
+    pub record: IntakeRecord,
+    /// Whether an earlier request with the same key stored it.
+    pub replayed: bool,
 }
 
-/// Review, triage and store one submission.
-pub async fn accept(
-    state: &AppState,
-    intake: Intake,
-    idempotency: Option<&Idempotency>,
-) -> Result<Outcome, ApiError> {
-    let reviewed = match state.pipeline.review(intake, Channel::Form) {
-        Ok(reviewed) => reviewed,
-        Err(rejection) => {
+/// Scrub, check and triage one submission; a refusal comes back as the
+/// [`Rejection`] to show the person (nothing is stored).
+pub fn review(state: &AppState, intake: Intake) -> Result<Reviewed, Rejection> {
+    let reviewed = state
+        .pipeline
+        .review(intake, Channel::Form)
+        .inspect_err(|rejection| {
             tracing::info!(problems = ?rejection.problems.keys().collect::<Vec<_>>(), "submission not accepted");
-            return Ok(Outcome::Rejected(rejection));
-        }
-    };
+        })?;
     state
         .metrics
         .scrub_seconds
@@ -41,8 +33,20 @@ pub async fn accept(
         .metrics
         .triage_seconds
         .observe(reviewed.triage_time.as_secs_f64());
-    let (intake, outcome) = (reviewed.intake, reviewed.triage);
-    match state.store.insert(&intake, &outcome, idempotency).await? {
+    Ok(reviewed)
+}
+
+/// Store a reviewed submission with its outbox row, and wake the outbox.
+pub async fn store(
+    state: &AppState,
+    reviewed: &Reviewed,
+    idempotency: Option<&Idempotency>,
+) -> Result<Stored, ApiError> {
+    match state
+        .store
+        .insert(&reviewed.intake, &reviewed.triage, idempotency)
+        .await?
+    {
         Inserted::Created(record) => {
             state.outbox.wake();
             state.metrics.intake_stored(&record);
@@ -53,12 +57,12 @@ pub async fn accept(
                 removed = ?record.removed,
                 "intake stored"
             );
-            Ok(Outcome::Stored {
+            Ok(Stored {
                 record,
                 replayed: false,
             })
         }
-        Inserted::Replayed(record) => Ok(Outcome::Stored {
+        Inserted::Replayed(record) => Ok(Stored {
             record,
             replayed: true,
         }),

@@ -7,9 +7,9 @@
 
 use hmac::{Hmac, Mac};
 use rand::RngCore;
-use sha2::Sha256;
+use sha2::{Digest, Sha256};
 
-use crate::store::now_ms;
+use crate::store::{Idempotency, now_ms};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -79,6 +79,21 @@ impl TokenKey {
         let payload = format!("{issued_ms}.{}", hex::encode(nonce));
         let signature = self.sign(&payload);
         format!("{payload}.{signature}")
+    }
+
+    /// What makes a token good for one intake: stored under this key, a
+    /// second post with the same token (a double click, a resend, a replay)
+    /// finds the intake the first one stored, whatever its body.
+    pub fn once(token: &str) -> Idempotency {
+        let key_hash = hex::encode(
+            Sha256::new_with_prefix(b"form token\0")
+                .chain_update(token)
+                .finalize(),
+        );
+        Idempotency {
+            request_hash: key_hash.clone(),
+            key_hash,
+        }
     }
 
     /// Check a token against the fill-time window.

@@ -14,13 +14,13 @@ use serde_json::{Value, json};
 
 use crate::support::{TestApp, eventually, free_port};
 
-fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Chromium and the npm packages, or a reason they are missing. In CI a
 /// missing piece fails the test; locally it is skipped with the fix.
-fn browser_tools() -> Result<PathBuf, String> {
+pub(crate) fn browser_tools() -> Result<PathBuf, String> {
     let chromium = std::env::var_os("CHROMIUM")
         .map_or_else(|| PathBuf::from("/usr/bin/chromium"), PathBuf::from);
     if !chromium.exists() {

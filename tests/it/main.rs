@@ -2,6 +2,7 @@
 //! library and the real `handoff-gate` binary.
 
 mod browser;
+mod browser_door;
 mod cases;
 mod cli_outbox;
 mod cli_redact;
@@ -14,6 +15,7 @@ mod properties;
 mod replicas;
 mod serve_api;
 mod serve_delivery;
+mod serve_door;
 mod serve_durability;
 mod serve_embed;
 mod serve_form;

@@ -32,7 +32,7 @@ async fn only_the_embed_routes_may_be_framed_and_only_by_allowed_origins() {
     assert!(header(&page, "content-security-policy").contains("frame-ancestors 'none'"));
     assert_eq!(header(&page, "x-frame-options"), "DENY");
 
-    let query = "origin=https%3A%2F%2Fshop.example&source=https%3A%2F%2Fshop.example%2Fcontact%3Futm_source%3Dyoutube%26email%3Djane%40acme.test&accent=%23aa3300&theme=dark";
+    let query = "origin=https%3A%2F%2Fshop.example&page=https%3A%2F%2Fshop.example%2Fcontact%3Fgclid%3DCj0KCQiA4L67BhDUARIsADWrl7Ep9nT%26utm_source%3Dyoutube%26email%3Djane%40acme.test&accent=%23aa3300&theme=dark";
     let embed = app.get(&format!("/embed?{query}")).await;
     assert_eq!(embed.status(), 200);
     let csp = header(&embed, "content-security-policy");
@@ -52,8 +52,18 @@ async fn only_the_embed_routes_may_be_framed_and_only_by_allowed_origins() {
         "{html}"
     );
     assert!(
-        html.contains("https://shop.example/contact?utm_source=youtube&amp;email=[EMAIL]"),
-        "the source is prefilled, scrubbed"
+        html.contains(
+            "<input type=\"hidden\" name=\"page\" value=\"https://shop.example/contact?utm_source=youtube\">"
+        ),
+        "the host page travels as data, its click id and other parameters dropped: {html}"
+    );
+    assert!(
+        html.contains("name=\"source_path\" rows=\"2\" data-check aria-describedby=\"source_path-help\"></textarea>"),
+        "nothing is prefilled in a field the person sees: {html}"
+    );
+    assert!(
+        !html.contains("<details open"),
+        "the optional sections stay closed"
     );
     assert!(html.contains("name=\"embed\""));
 

@@ -136,15 +136,18 @@ async fn a_flood_from_one_address_gets_429_with_retry_after() {
     assert!((1..=60).contains(&retry), "{retry}");
     let body = json_error(limited, 429, "rate_limited").await;
     assert!(body["message"].as_str().unwrap().contains("try again in"));
+    // The form's refusal keeps the person's words and says when to resend.
     let page = app
-        .client
-        .post(app.url("/intake"))
-        .form(&[("message", "x")])
-        .send()
-        .await
-        .unwrap();
+        .post_form(&[("message", "Typeform leads skip the HubSpot owner")])
+        .await;
     assert_eq!(page.status(), 429);
-    assert!(page.text().await.unwrap().contains("too many submissions"));
+    assert!(page.headers().contains_key("retry-after"));
+    let page = page.text().await.unwrap();
+    assert!(page.contains("send it again in"), "{page}");
+    assert!(
+        page.contains(">Typeform leads skip the HubSpot owner</textarea>"),
+        "{page}"
+    );
     // Reading pages is never limited.
     assert_eq!(app.get("/").await.status(), 200);
     assert_eq!(app.intake_count().await, 3);

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use strum::VariantArray;
 
-use super::{Channel, ContactEmail, IntakeError};
+use super::{Channel, ContactEmail, IntakeError, is_blank};
 use handoff_scrub::{CleanText, FindingKind, Policy, Verdict, scrub};
 
 /// A submission as it arrives, before anything is checked or scrubbed.
@@ -122,6 +122,17 @@ impl IntakeField {
     /// A short human label, for the form and the email.
     pub fn label(self) -> &'static str {
         FIELD_TEXTS[self as usize].0
+    }
+
+    /// The label as the consultant reads it, about the sender: "Their
+    /// question" where the form says "Your question".
+    pub fn reader_label(self) -> &'static str {
+        match self {
+            IntakeField::Message => "Their question",
+            IntakeField::TestingExpectation => "How they will test it",
+            IntakeField::RedactedExample => "Their example, private details removed",
+            other => other.label(),
+        }
     }
 
     /// Help text shown under the form input: what the person tells there.
@@ -298,7 +309,7 @@ impl ScrubbedIntake {
         channel: Channel,
         policy: &Policy,
     ) -> Result<Self, IntakeError> {
-        if intake.message.trim().is_empty() {
+        if is_blank(&intake.message) {
             return Err(IntakeError::MissingMessage);
         }
         let contact_email = match intake.contact_email.as_deref().map(str::trim) {
@@ -325,14 +336,17 @@ impl ScrubbedIntake {
             .as_deref()
             .map(str::trim)
             .filter(|a| !a.is_empty());
-        let contact_email = typed.and_then(|address| ContactEmail::parse(address).ok());
-        if typed.is_some() && contact_email.is_none() {
-            problems.insert(
-                "contact_email",
-                "That does not look like an email address: check it, or leave the field empty."
-                    .to_owned(),
-            );
-        }
+        let contact_email = match typed.map(ContactEmail::parse) {
+            Some(Ok(address)) => Some(address),
+            Some(Err(IntakeError::InvalidContactEmail(problem))) => {
+                problems.insert(
+                    "contact_email",
+                    format!("This address can't be answered: {problem}. Correct it, or leave the field empty."),
+                );
+                None
+            }
+            Some(Err(_)) | None => None,
+        };
         let consent = intake.consent.unwrap_or(false);
         if typed.is_some() && !consent {
             problems.insert(
@@ -340,8 +354,16 @@ impl ScrubbedIntake {
                 "Tick this box so the consultant may answer at your address, or leave the address empty.".to_owned(),
             );
         }
-        if intake.message.trim().is_empty() {
-            problems.insert("message", "Please describe your question.".to_owned());
+        if is_blank(&intake.message) {
+            problems.insert(
+                "message",
+                if intake.message.trim().is_empty() {
+                    "Please describe your question."
+                } else {
+                    "This holds only invisible characters (such as zero-width spaces): please describe your question in words."
+                }
+                .to_owned(),
+            );
         }
         let attachment = intake.attachment.is_some();
         if attachment {
@@ -371,7 +393,7 @@ impl ScrubbedIntake {
 
     /// A public comment: its whole text is the message.
     pub fn comment(text: &str, policy: &Policy) -> Result<Self, IntakeError> {
-        if text.trim().is_empty() {
+        if is_blank(text) {
             return Err(IntakeError::MissingMessage);
         }
         Ok(ScrubbedIntake {
@@ -468,7 +490,7 @@ fn scrub_fields(intake: Intake, policy: &Policy) -> Vec<ScrubbedField> {
         .copied()
         .zip(texts)
         .filter_map(|(field, text)| text.map(|t| (field, t)))
-        .filter(|(_, text)| !text.trim().is_empty())
+        .filter(|(_, text)| !is_blank(text))
         .map(|(field, text)| scrub_field(field, &text, policy))
         .collect()
 }

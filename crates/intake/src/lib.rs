@@ -23,10 +23,12 @@
 //! assert_eq!(intake.contact_email().unwrap().as_str(), "me@mybiz.test");
 //! ```
 
+mod blank;
 mod contact;
 mod fields;
 
-pub use contact::ContactEmail;
+pub use blank::is_blank;
+pub use contact::{ContactEmail, ContactProblem};
 pub use fields::printable_name;
 pub use fields::{
     CONTACT_FIELD_NAMES, FIELD_NAMES, Intake, IntakeField, Rejection, ScrubbedField, ScrubbedIntake,
@@ -82,10 +84,10 @@ pub enum IntakeError {
         /// What it must hold.
         expected: &'static str,
     },
-    /// `message` is absent or blank.
-    #[error("the `message` field is required and must not be blank")]
+    /// `message` is absent, blank, or only invisible characters.
+    #[error("the `message` field is required and must hold visible text")]
     MissingMessage,
-    /// `contact_email` is not a plausible address.
-    #[error("`contact_email` is not a valid email address")]
-    InvalidContactEmail,
+    /// `contact_email` is not a deliverable address.
+    #[error("`contact_email` is not a deliverable email address: {0}")]
+    InvalidContactEmail(ContactProblem),
 }

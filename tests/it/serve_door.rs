@@ -1,0 +1,440 @@
+//! Nobody is lost at the door: one token stores one intake, foreign and
+//! `null` origins are refused, blank and invisible messages and
+//! undeliverable addresses are answered with what to change, every refusal
+//! keeps the person's words, the thank-you page says what happens next and
+//! shows what the consultant will read, and the consultant's email is
+//! written for them. (The browser side is in `browser.rs`.)
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::support::{TestApp, decode_quoted_printable, eventually};
+
+/// The text of the textarea named `name` in a rendered form.
+fn textarea(page: &str, name: &str) -> String {
+    let start = page
+        .find(&format!("name=\"{name}\""))
+        .unwrap_or_else(|| panic!("no field {name}"));
+    let open = start + page[start..].find('>').unwrap() + 1;
+    let close = open + page[open..].find("</textarea>").unwrap();
+    page[open..close]
+        .replace("&#38;", "&")
+        .replace("&#39;", "'")
+}
+
+#[tokio::test]
+async fn one_token_stores_one_intake_and_a_replay_shows_the_same_thank_you() {
+    let app = TestApp::spawn(|_| {}).await;
+    let token = app.form_token().await;
+    let post = |message: &'static str| {
+        app.client
+            .post(app.url("/intake"))
+            .form(&[("message", message), ("form_token", token.as_str())])
+            .send()
+    };
+    let first = post("Calendly bookings never reach the Pipedrive deal")
+        .await
+        .unwrap();
+    let again = post("Calendly bookings never reach the Pipedrive deal")
+        .await
+        .unwrap();
+    let edited = post("Calendly bookings never reach Pipedrive at all")
+        .await
+        .unwrap();
+    let location = |r: &reqwest::Response| r.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(first.status(), 303);
+    assert_eq!(again.status(), 303);
+    assert_eq!(edited.status(), 303);
+    assert_eq!(location(&again), location(&first));
+    assert_eq!(location(&edited), location(&first));
+    assert_eq!(app.intake_count().await, 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_post_with_origin_null_is_refused_like_a_foreign_one() {
+    let app =
+        TestApp::spawn(|c| c.embed.allowed_origins = vec!["https://shop.example".parse().unwrap()])
+            .await;
+    let token = app.form_token().await;
+    let null = app
+        .client
+        .post(app.url("/intake"))
+        .header("Origin", "null")
+        .header("Referer", format!("{}/", app.base))
+        .form(&[
+            ("message", "Kajabi never gets the Stripe buyer"),
+            ("form_token", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(null.status(), 403);
+    assert!(null.text().await.unwrap().contains("embed.allowed_origins"));
+    assert_eq!(app.intake_count().await, 0);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn blank_or_invisible_messages_are_422_with_what_to_do() {
+    let app = TestApp::spawn(|_| {}).await;
+    for blank in [
+        " \u{200B} \n\u{200B}",
+        "\u{FEFF}\u{2060}\u{200D}",
+        "\u{3164}\u{2800}",
+    ] {
+        let api = app
+            .post_json("/api/v1/intakes", &json!({"message": blank}))
+            .await;
+        assert_eq!(api.status(), 422, "{blank:?}");
+        let body: serde_json::Value = api.json().await.unwrap();
+        assert!(
+            body["fields"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("invisible characters"),
+            "{body}"
+        );
+        let form = app.post_form(&[("message", blank)]).await;
+        assert_eq!(form.status(), 422);
+        assert!(
+            form.text()
+                .await
+                .unwrap()
+                .contains("describe your question in words")
+        );
+    }
+    // An optional field of invisible characters alone is no field at all.
+    let created: serde_json::Value = app
+        .post_json(
+            "/api/v1/intakes",
+            &json!({"message": "Zapier drops the UTM", "deadline": "\u{200B}\u{200B}"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = handoff_gate::store::IntakeId::parse(created["id"].as_str().unwrap()).unwrap();
+    let record = app.state.store.intake(&id).await.unwrap().unwrap();
+    assert_eq!(record.field(handoff_intake::IntakeField::Deadline), None);
+    assert_eq!(app.intake_count().await, 1);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn reply_addresses_must_be_deliverable_and_international_domains_are_encoded() {
+    let app = TestApp::spawn(|_| {}).await;
+    let refused = app
+        .post_json(
+            "/api/v1/intakes",
+            &json!({"message": "Zapier drops the UTM", "contact_email": "a.@x.test", "consent": true}),
+        )
+        .await;
+    assert_eq!(refused.status(), 422);
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert!(
+        body["fields"]["contact_email"]
+            .as_str()
+            .unwrap()
+            .contains("the part before the @"),
+        "{body}"
+    );
+    let form = app
+        .post_form(&[
+            ("message", "Zapier drops the UTM"),
+            ("contact_email", "a.@x.test"),
+            ("consent", "yes"),
+        ])
+        .await;
+    assert_eq!(form.status(), 422);
+    let page = form.text().await.unwrap();
+    assert!(page.contains("the part before the @"), "{page}");
+    assert!(
+        page.contains("value=\"a.@x.test\""),
+        "the typed address comes back to correct: {page}"
+    );
+    assert_eq!(app.intake_count().await, 0);
+
+    let accepted = app
+        .post_json(
+            "/api/v1/intakes",
+            &json!({"message": "Zapier drops the UTM", "contact_email": "jo@bücher.example", "consent": true}),
+        )
+        .await;
+    assert_eq!(accepted.status(), 201);
+    app.drain().await;
+    let mail = app.mail_files().pop().expect("mailed");
+    assert!(
+        mail.contains("Reply-To: jo@xn--bcher-kva.example"),
+        "{mail}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn every_refusal_of_the_form_keeps_the_words_and_says_what_to_change() {
+    let app = TestApp::spawn(|c| c.limits.form_token_hours = 1).await;
+    let words = "Stripe paid but Kajabi never unlocks; my key is sk_live_4eC39HqLyjWDarjtT1zdp7dc";
+    let kept = "Stripe paid but Kajabi never unlocks; my key is [API_KEY]";
+
+    // A form sent with a field it does not have.
+    let token = app.form_token().await;
+    let unknown = app
+        .client
+        .post(app.url("/intake"))
+        .form(&[
+            ("message", words),
+            ("phone", "1"),
+            ("form_token", token.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 400);
+    let page = unknown.text().await.unwrap();
+    assert_eq!(textarea(&page, "message"), kept);
+    assert!(page.contains("`phone`"), "{page}");
+
+    // An expired form.
+    let old = app
+        .state
+        .token_key
+        .issue_at(handoff_gate::store::now_ms() - 2 * 3_600_000);
+    let expired = app
+        .client
+        .post(app.url("/intake"))
+        .form(&[
+            ("message", words),
+            ("deadline", "Friday"),
+            ("form_token", old.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expired.status(), 400);
+    let page = expired.text().await.unwrap();
+    assert_eq!(textarea(&page, "message"), kept);
+    assert_eq!(textarea(&page, "deadline"), "Friday");
+    assert!(page.contains("expired"));
+
+    // A store that cannot take it.
+    app.state.store.close().await;
+    let down = app.post_form(&[("message", words)]).await;
+    assert_eq!(down.status(), 503);
+    let page = down.text().await.unwrap();
+    assert_eq!(textarea(&page, "message"), kept);
+    assert!(page.contains("send it again in a minute"), "{page}");
+    assert!(!page.contains("sk_live"));
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_thank_you_page_says_what_happens_next_and_shows_what_the_consultant_reads() {
+    let app = TestApp::spawn(|c| {
+        c.consultant.name = Some("Alex Rivera".to_owned());
+        c.consultant.reply_time = Some("within two working days".to_owned());
+    })
+    .await;
+    let sent = app
+        .post_form(&[
+            (
+                "message",
+                "Stripe paid but Kajabi never unlocks; my key is sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+            ),
+            ("affected_tools", "Stripe, Kajabi"),
+            ("contact_email", "owner@mybiz.test"),
+            ("consent", "yes"),
+        ])
+        .await;
+    assert_eq!(sent.status(), 303);
+    let page = app
+        .get(sent.headers()["location"].to_str().unwrap())
+        .await
+        .text()
+        .await
+        .unwrap()
+        .replace("&#39;", "'");
+    let record = app.state.store.outbox_states().await.unwrap();
+    assert_eq!(record.values().sum::<u64>(), 1);
+    assert!(page.contains("What happens next"), "{page}");
+    assert!(
+        page.contains("a systems audit is the right next step")
+            && !page.contains("systems_audit")
+            && !page.contains("Suggested next step"),
+        "no internal route code: {page}"
+    );
+    assert!(
+        page.contains("Alex Rivera reads every question and usually answers within two working days. The answer goes to owner@mybiz.test."),
+        "{page}"
+    );
+    assert!(
+        page.contains("an API key") || page.contains("API key"),
+        "{page}"
+    );
+    assert!(page.contains("What Alex Rivera will read"), "{page}");
+    assert!(page.contains("my key is [API_KEY]</p>"), "{page}");
+    assert!(page.contains("Stripe, Kajabi</p>"), "{page}");
+    assert!(!page.contains("sk_live"));
+    assert!(page.contains("<link rel=\"icon\" href=\"/assets/favicon.svg\""));
+    for icon in ["/favicon.ico", "/assets/favicon.svg"] {
+        let response = app.get(icon).await;
+        assert_eq!(response.status(), 200, "{icon}");
+        assert_eq!(response.headers()["content-type"], "image/svg+xml");
+    }
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn the_email_is_written_for_the_consultant() {
+    let app = TestApp::spawn(|c| {
+        c.consultant.time_zone = "Asia/Tokyo".to_owned();
+        c.server.public_url = Some("https://gate.example.com/".to_owned());
+    })
+    .await;
+    let created: serde_json::Value = app
+        .post_json(
+            "/api/v1/intakes",
+            &json!({"message": "Typeform leads never get the HubSpot owner"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    app.drain().await;
+    let mail = decode_quoted_printable(&app.mail_files().pop().expect("mailed"));
+    assert!(mail.contains("Their question"), "{mail}");
+    assert!(!mail.contains("Your question"), "{mail}");
+    assert!(
+        mail.contains(" JST"),
+        "times in the configured zone: {mail}"
+    );
+    let link = format!(
+        "https://gate.example.com/inbox/{}",
+        created["id"].as_str().unwrap()
+    );
+    assert!(mail.contains(&link), "{mail}");
+    app.stop().await;
+
+    let app = TestApp::spawn(|_| {}).await;
+    app.post_json(
+        "/api/v1/intakes",
+        &json!({"message": "Typeform leads never get the HubSpot owner"}),
+    )
+    .await;
+    app.drain().await;
+    let mail = decode_quoted_printable(&app.mail_files().pop().expect("mailed"));
+    assert!(
+        !mail.contains("/inbox/"),
+        "no link without server.public_url: {mail}"
+    );
+    assert!(mail.contains(" UTC"), "{mail}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn a_page_that_may_not_embed_the_form_is_logged_once_an_hour_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = crate::support::GatewayProcess::start(
+        dir.path(),
+        &[
+            (
+                "HANDOFF_GATE__EMBED__ALLOWED_ORIGINS",
+                "https://shop.example".to_owned(),
+            ),
+            ("RUST_LOG", "info".to_owned()),
+        ],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let load = |origin: Option<&str>, referer: Option<&str>| {
+        let mut url = format!("{}/embed", gateway.base);
+        if let Some(origin) = origin {
+            url.push_str(&format!("?origin={}", urlencode(origin)));
+        }
+        let mut request = client.get(url).header("Sec-Fetch-Dest", "iframe");
+        if let Some(referer) = referer {
+            request = request.header("Referer", referer);
+        }
+        request.send()
+    };
+    for _ in 0..3 {
+        load(Some("https://www.shop.example"), None).await.unwrap();
+    }
+    load(None, Some("http://shop.example/contact"))
+        .await
+        .unwrap();
+    load(Some("https://shop.example"), None).await.unwrap();
+    let metrics = client
+        .get(format!("{}/metrics", gateway.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("handoff_gate_embed_refused_total 4"),
+        "{metrics}"
+    );
+    let log_dir = dir.path().to_owned();
+    eventually(Duration::from_secs(5), "the refusal in the log", || {
+        let log = crate::support::gateway_log(&log_dir);
+        async move { log.contains("http://shop.example") }
+    })
+    .await;
+    let log = crate::support::gateway_log(dir.path());
+    let lines = |origin: &str| {
+        log.lines()
+            .filter(|l| {
+                l.contains("tried to embed the form")
+                    && l.contains(&format!("\"origin\":\"{origin}\""))
+            })
+            .count()
+    };
+    assert_eq!(lines("https://www.shop.example"), 1, "{log}");
+    assert_eq!(lines("http://shop.example"), 1, "{log}");
+    assert_eq!(lines("https://shop.example"), 0, "{log}");
+    assert!(log.contains("handoff-gate embed check https://www.shop.example"));
+}
+
+fn urlencode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+#[test]
+fn embed_check_prints_what_is_allowed_and_the_line_to_add() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("gate.toml"),
+        "[embed]\nallowed_origins = [\"https://shop.example\"]\n",
+    )
+    .unwrap();
+    let run = |page: &str| {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_handoff-gate"))
+            .args(["embed", "check", page, "-c", "gate.toml"])
+            .current_dir(dir.path())
+            .env_remove("HANDOFF_GATE__EMBED__ALLOWED_ORIGINS")
+            .output()
+            .unwrap();
+        (
+            output.status.code().unwrap(),
+            String::from_utf8(output.stdout).unwrap(),
+        )
+    };
+    let (code, out) = run("https://www.shop.example/contact?gclid=x");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("allowed origins: https://shop.example (gate.toml:2)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Change line 2 of gate.toml to:\n\n  allowed_origins = [\"https://shop.example\", \"https://www.shop.example\"]"),
+        "{out}"
+    );
+    let (code, out) = run("https://shop.example/contact");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("OK: https://shop.example may embed the form."));
+    let (code, _) = run("shop.example");
+    assert_eq!(code, 2);
+}
