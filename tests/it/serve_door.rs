@@ -248,19 +248,24 @@ async fn the_thank_you_page_says_what_happens_next_and_shows_what_the_consultant
         ])
         .await;
     assert_eq!(sent.status(), 303);
+    let location = sent.headers()["location"].to_str().unwrap().to_owned();
     let page = app
-        .get(sent.headers()["location"].to_str().unwrap())
+        .get(&location)
         .await
         .text()
         .await
         .unwrap()
         .replace("&#39;", "'");
-    let record = app.state.store.outbox_states().await.unwrap();
-    assert_eq!(record.values().sum::<u64>(), 1);
-    assert!(page.contains("What happens next"), "{page}");
+    let id = handoff_gate::store::IntakeId::parse(location.trim_start_matches("/thanks/")).unwrap();
+    let record = app.state.store.intake(&id).await.unwrap().unwrap();
+    let reply = app.state.pipeline.rules().route_reply(record.route);
+    assert!(!reply.is_empty());
     assert!(
-        page.contains("a systems audit is the right next step")
-            && !page.contains("systems_audit")
+        page.contains(&format!("<h2>What happens next</h2>\n<p>{reply}</p>")),
+        "{page}"
+    );
+    assert!(
+        !page.contains(&format!(">{}<", record.route.as_str().replace('_', " ")))
             && !page.contains("Suggested next step"),
         "no internal route code: {page}"
     );
