@@ -176,9 +176,16 @@ fn pct(x: f64) -> String {
 /// plugin: value with quotes and spaces" (no password word at all). No rule
 /// can tell those words from the sentence around them without eating
 /// ordinary text. Quoted, or after "password is", the value is found.
+///
+/// A second one: `ssn` is held to 92 %. One of its 14 values is Presidio's
+/// `078051121` standing alone, nine digits with no separators and no word
+/// naming them; issue 14 rules that a number is an SSN by its format and
+/// context, never because it has nine digits (zap, scenario and order ids
+/// have nine digits too).
 fn peer_required_recall(kind: FindingKind) -> f64 {
     match kind {
         FindingKind::Password => 0.97,
+        FindingKind::Ssn => 0.92,
         k if matches!(k.category(), Category::Credential | Category::Payment) => 0.99,
         _ => 0.97,
     }
@@ -314,29 +321,29 @@ const DEV_KIND_FLOORS: &[(FindingKind, f64)] = &[
     (FindingKind::AuthUrl, 0.993),
     (FindingKind::WebhookUrl, 0.81),
     (FindingKind::Card, 1.0),
-    (FindingKind::Cvv, 0.614),
+    (FindingKind::Cvv, 0.631),
     (FindingKind::Iban, 1.0),
-    (FindingKind::BankAccount, 0.632),
-    (FindingKind::Email, 0.988),
-    (FindingKind::Phone, 0.937),
-    (FindingKind::Person, 0.404),
-    (FindingKind::Address, 0.276),
+    (FindingKind::BankAccount, 0.638),
+    (FindingKind::Email, 0.993),
+    (FindingKind::Phone, 0.997),
+    (FindingKind::Person, 0.348),
+    (FindingKind::Address, 0.239),
     (FindingKind::Dob, 0.314),
-    (FindingKind::Ssn, 0.658),
+    (FindingKind::Ssn, 0.983),
     (FindingKind::Ip, 1.0),
     (FindingKind::ImageData, 1.0),
     (FindingKind::ScreenshotLink, 0.988),
-    (FindingKind::AccountExport, 0.983),
+    (FindingKind::AccountExport, 1.0),
 ];
 const DEV_GROUP_FLOORS: &[(Category, f64)] = &[
-    (Category::Personal, 0.697),
+    (Category::Personal, 0.708),
     (Category::Credential, 0.877),
-    (Category::Payment, 0.818),
+    (Category::Payment, 0.822),
     (Category::Screenshot, 0.992),
-    (Category::Export, 0.983),
+    (Category::Export, 1.0),
 ];
-const DEV_KEEP_RATE_FLOOR: f64 = 0.936;
-const DEV_NEGATIVES_ALTERED_CEILING: f64 = 0.221;
+const DEV_KEEP_RATE_FLOOR: f64 = 0.988;
+const DEV_NEGATIVES_ALTERED_CEILING: f64 = 0.042;
 
 const GROUPS: [(Category, &str); 5] = [
     (Category::Personal, "personal"),

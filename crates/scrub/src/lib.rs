@@ -73,6 +73,7 @@ mod engine;
 mod export;
 mod kind;
 mod names;
+mod national_id;
 mod policy;
 mod recognize;
 mod render;
@@ -244,14 +245,19 @@ pub fn scrub(text: &str, policy: &Policy) -> Scrubbed {
         .recognizers()
         .map(|r| r.scan(text, &mut candidates))
         .collect();
-    let exports = export::find_exports(text, &candidates);
-    candidates.extend(exports.into_iter().map(|span| Candidate {
-        span,
-        kind: FindingKind::AccountExport,
-        origin: Origin::ExportRows,
-        confidence: 0.9,
-    }));
+    // Records are read from the merged findings: an address inside a
+    // database URL is part of a credential, not a customer.
     let mut merged = render::merge(candidates);
+    let exports = export::find_exports(text, &merged);
+    if !exports.is_empty() {
+        merged.extend(exports.into_iter().map(|span| Candidate {
+            span,
+            kind: FindingKind::AccountExport,
+            origin: Origin::ExportRows,
+            confidence: 0.9,
+        }));
+        merged = render::merge(merged);
+    }
     let mut rendered = Rendered::new(text, &merged, policy);
     // A placeholder changes what is around it: "…[API_KEY]: 000AAaAAAa" now
     // reads like a key cue. Every recognizer looks again at the text next to

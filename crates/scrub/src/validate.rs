@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::names;
+use super::national_id;
 
 /// A named check a candidate must pass before it becomes a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +54,15 @@ pub enum Validator {
     FirstName,
     /// Two or three capitalised words: a known first name, then a known surname.
     FullName,
+    /// After a word that names a national identifier: a known format, or an
+    /// identifier-like run of six or more digits.
+    NationalId,
+    /// A national identifier of a known format whose check digits hold (after
+    /// a short or ambiguous cue such as "CF", "PAN", "SIN").
+    NationalIdChecked,
+    /// A national identifier whose format is distinctive enough to need no
+    /// cue (codice fiscale, CURP, DNI, HETU, AHV, NIR, CPF …).
+    NationalIdFormat,
 }
 
 impl Validator {
@@ -97,6 +107,9 @@ impl Validator {
                 names::starts_with_first_name(value) && !names::is_month_date(value, after)
             }
             Validator::FullName => names::is_full_name(value),
+            Validator::NationalId => national_id::plausible(value),
+            Validator::NationalIdChecked => national_id::checked(value),
+            Validator::NationalIdFormat => national_id::distinctive(value),
         }
     }
 }
@@ -310,15 +323,36 @@ pub fn ipv6(value: &str) -> bool {
 pub fn phone(value: &str) -> bool {
     let n = value.bytes().filter(u8::is_ascii_digit).count();
     let plus = value.starts_with('+');
-    let separated = value.contains([' ', '-', '.', '(', ')']);
+    // An opening parenthesis alone is punctuation: "(116622290)".
+    let separated = value.contains([' ', '-', '.', ')']);
     let length_ok = if plus {
         (8..=15).contains(&n)
     } else if separated {
-        (9..=15).contains(&n)
+        (9..=15).contains(&n) || (n == 8 && paired(value))
     } else {
         (10..=13).contains(&n)
     };
-    length_ok && phone_short(value) && !ipv4(value)
+    // One slash may part the area code from the number ("030 / 9485909").
+    let slashes_ok = value.matches('/').count() <= 1;
+    length_ok && slashes_ok && phone_short(value) && !ipv4(value) && !looks_like_version(value)
+}
+
+/// Eight digits written in the pairs of Nordic and French numbers:
+/// `22 61 48 14`, `412 34 567`.
+fn paired(value: &str) -> bool {
+    let groups: Vec<usize> = value.split(' ').map(str::len).collect();
+    value.bytes().all(|b| b.is_ascii_digit() || b == b' ')
+        && (groups == [2, 2, 2, 2] || groups == [3, 2, 3])
+}
+
+/// `122.0.6261.112`: dotted groups, one of them a single digit inside the
+/// chain, is a version or build number, not a phone number.
+fn looks_like_version(value: &str) -> bool {
+    if value.starts_with('+') || !value.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return false;
+    }
+    let groups: Vec<&str> = value.split('.').collect();
+    groups.len() >= 3 && groups[1..groups.len() - 1].iter().any(|g| g.len() == 1)
 }
 
 /// 7 to 15 digits that do not read as a date, a decimal or a price.
@@ -330,12 +364,18 @@ pub fn phone_short(value: &str) -> bool {
     !looks_like_date(value) && !looks_like_decimal(value)
 }
 
-/// `2024-03-15`, `15.03.2024`, `03/15/2024`, `2024/3/5` …
+/// `2024-03-15`, `15.03.2024`, `03/15/2024`, `2024/3/5` …, also with a time
+/// after it (`2024-11-02 13`).
 fn looks_like_date(value: &str) -> bool {
     let groups: Vec<&str> = value
         .split(|c: char| !c.is_ascii_digit())
         .filter(|g| !g.is_empty())
         .collect();
+    if groups.len() > 3 {
+        // A date followed by an hour or a time: the first three groups are
+        // the date, and the rest are short.
+        return groups[3..].iter().all(|g| g.len() <= 2) && looks_like_date(&groups[..3].join("-"));
+    }
     if groups.len() != 3 {
         return false;
     }
@@ -437,11 +477,103 @@ fn is_identifier(v: &str) -> bool {
     lower_word || title_words || screaming || camel_word || file_name
 }
 
+/// Prefixes of Stripe object ids (`evt_…`, `cus_…`, `cs_live_…`): names of
+/// records, readable in any dashboard URL, not credentials.
+const STRIPE_OBJECT_PREFIXES: &[&str] = &[
+    "acct",
+    "ba",
+    "btok",
+    "card",
+    "ch",
+    "cn",
+    "cs_live",
+    "cs_test",
+    "cus",
+    "dp",
+    "du",
+    "evt",
+    "fee",
+    "file",
+    "ii",
+    "il",
+    "in",
+    "inrb",
+    "ipi",
+    "iv",
+    "link",
+    "pi",
+    "pm",
+    "po",
+    "price",
+    "prod",
+    "promo",
+    "prv",
+    "py",
+    "pyr",
+    "pxr",
+    "re",
+    "req",
+    "seti",
+    "si",
+    "sku",
+    "src",
+    "sub",
+    "sub_sched",
+    "tok",
+    "tr",
+    "trr",
+    "txn",
+    "we",
+];
+
+/// Query parameters that carry tracking values, not credentials: campaign
+/// tags and ad click ids.
+const TRACKING_PARAMETERS: &[&str] = &[
+    "utm_",
+    "gclid",
+    "gbraid",
+    "wbraid",
+    "dclid",
+    "fbclid",
+    "msclkid",
+    "ttclid",
+    "twclid",
+    "li_fat_id",
+    "mc_cid",
+    "mc_eid",
+    "_hsenc",
+    "_hsmi",
+    "igshid",
+];
+
+/// An identifier that looks random but is public by design: a Stripe object
+/// id (`evt_1NS6rMebsaSAlrou3blO0fUn`; a second `_` inside makes it
+/// something else, such as Resend's `re_…_…` keys), a Stripe publishable key
+/// (`pk_live_…`, `pk_test_…`: shipped in page source), or a tracking
+/// parameter (`utm_source=…`, `gclid=…`).
+pub fn is_public_identifier(value: &str) -> bool {
+    let (v, _) = unquote(value);
+    let stripe_object = STRIPE_OBJECT_PREFIXES.iter().any(|prefix| {
+        v.strip_prefix(prefix)
+            .and_then(|rest| rest.strip_prefix('_'))
+            .is_some_and(|body| body.len() >= 8 && body.bytes().all(|b| b.is_ascii_alphanumeric()))
+    });
+    let publishable = ["pk_live_", "pk_test_"].iter().any(|prefix| {
+        v.strip_prefix(prefix)
+            .is_some_and(|body| body.bytes().all(|b| b.is_ascii_alphanumeric()))
+    });
+    let lower = v.to_ascii_lowercase();
+    let tracking = TRACKING_PARAMETERS
+        .iter()
+        .any(|name| lower.starts_with(name));
+    stripe_object || publishable || tracking
+}
+
 /// A value after a key/token/secret word that looks like a secret rather
-/// than prose, a code identifier, a URL or a template.
+/// than prose, a code identifier, a URL, a template or a public identifier.
 pub fn secret_like(value: &str) -> bool {
     let (v, quoted) = unquote(value);
-    if v.len() < 8 || is_placeholder_like(v) || v.starts_with('$') {
+    if v.len() < 8 || is_placeholder_like(v) || v.starts_with('$') || is_public_identifier(v) {
         return false;
     }
     // A quoted value runs to its closing quote; past 200 characters it is prose.
@@ -577,7 +709,17 @@ fn looks_like_markup_or_code(value: &str) -> bool {
 /// entropy, or 32+ characters of letters and digits; never a UUID (workflow
 /// and record IDs are UUIDs) or a placeholder.
 pub fn random_token(value: &str) -> bool {
-    if is_placeholder_like(value) || is_uuid(value) {
+    if is_placeholder_like(value) || is_uuid(value) || is_public_identifier(value) {
+        return false;
+    }
+    // Plain hex (keys, but also commit hashes and checksums) is for
+    // `hex_secret`, which knows the words that make it a hash.
+    if value.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return false;
+    }
+    // A path or a host name in lower case (`calendly.com/acme/call-30min`)
+    // is words, not randomness.
+    if value.contains(['/', '.']) && !value.bytes().any(|b| b.is_ascii_uppercase()) {
         return false;
     }
     let lower = value.bytes().any(|b| b.is_ascii_lowercase());
@@ -665,6 +807,13 @@ mod tests {
         assert!(!phone("5550132"));
         assert!(phone_short("555-0132"));
         assert!(!phone("192.168.10.12"));
+        assert!(!phone("2024-11-02 13"));
+        assert!(!phone("122.0.6261.112"));
+        assert!(!phone("(116622290"));
+        assert!(phone("+1.415.555.0132"));
+        assert!(phone("22 61 48 14"));
+        assert!(phone("030 / 9485909"));
+        assert!(!phone("12/03/2024"));
     }
 
     #[test]
@@ -702,10 +851,36 @@ mod tests {
     }
 
     #[test]
+    fn public_identifiers_are_not_secrets() {
+        for id in [
+            "evt_2Rv6AQMPEbH0xwWCIhcQmmG1",
+            "cs_live_a1P0BtPVTXMBTy9T6ZuzAqy8oy3EJrsi5N9TSbP3bVxSEHX2ftI3wYpz0L",
+            "pk_live_51OkfbGuZoSUkoM4hXdSHnXmTn79VXq0eCXZnRaz1v5",
+            "\"prod_3yM7Bs5RZjjtiQ\"",
+            "utm_source=pinterest",
+            "gclid=EAIaIQobChMI8tK4",
+        ] {
+            assert!(is_public_identifier(id), "{id}");
+            assert!(!random_token(id), "{id}");
+            assert!(!secret_like(id), "{id}");
+        }
+        // Resend keys share Stripe refunds' prefix, with a second part.
+        assert!(!is_public_identifier(
+            "re_LfDLAM9l_tuVkQO73FOrkqprWhpFDmGxw"
+        ));
+        assert!(random_token("re_LfDLAM9l_tuVkQO73FOrkqprWhpFDmGxw"));
+        assert!(!is_public_identifier("sk_live_4eC39HqLyjWDarjtT1zdp7dc"));
+        assert!(!random_token(
+            "calendly.com/acme-studio/discovery-call-30min"
+        ));
+    }
+
+    #[test]
     fn random_token_needs_mixed_classes_and_entropy() {
         assert!(random_token("HXe8DGg1iJd2AopzyxkFB7F2aQ93kLmP"));
         assert!(!random_token("abcdefghijabcdefghijabcdefghijab"));
-        assert!(random_token("abcd1234abcd1234abcd1234abcd1234abcd1234"));
+        assert!(random_token("abcd1234wxyz1234abcd1234wxyz1234abcd1234"));
+        assert!(!random_token("304c0a527a3814a309753ebce07f7e5059119a7c"));
         assert!(!random_token("6f1c2d3e-4b5a-6978-8a9b-0c1d2e3f4a5b"));
     }
 }
