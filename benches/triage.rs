@@ -2,6 +2,9 @@
 //! comment: typical comments (clean, with a private value, a form with
 //! several fields) and one long comment.
 //!
+//! The trained router (the default) and the keyword rules alone run side by
+//! side, so the model's cost is read off directly.
+//!
 //! Run with `cargo bench --bench triage`.
 
 use std::hint::black_box;
@@ -9,7 +12,7 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use handoff_intake::{Channel, Intake, ScrubbedIntake};
 use handoff_scrub::Policy;
-use handoff_triage::Triager;
+use handoff_triage::{Rules, Triager};
 
 const COMMENTS: &[&str] = &[
     "GHL workflow does not fire when the Typeform is submitted; the tag never gets added",
@@ -32,6 +35,18 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
+    let keyword = Triager::rules_only(Rules::default());
+    c.bench_function(
+        "scrub+triage typical comment (mix of 8), keyword rules only",
+        |b| {
+            b.iter(|| {
+                for text in COMMENTS {
+                    let intake = ScrubbedIntake::comment(black_box(text), &policy).unwrap();
+                    black_box(keyword.triage(&intake));
+                }
+            })
+        },
+    );
     let long = COMMENTS.join(" ").repeat(20);
     c.bench_function("scrub+triage 2 KB+ comment", |b| {
         b.iter(|| {

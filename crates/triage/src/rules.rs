@@ -147,16 +147,16 @@ pub(super) struct SignalSpec {
 
 impl SignalSpec {
     /// The terms of one flag.
-    pub fn terms(&self, flag: Flag) -> &[String] {
+    pub fn terms_mut(&mut self, flag: Flag) -> &mut Vec<String> {
         match flag {
-            Flag::Domain => &self.domain,
-            Flag::LiveImpact => &self.live_impact,
-            Flag::Recurrence => &self.recurrence,
-            Flag::UnclearPath => &self.unclear_path,
-            Flag::Failure => &self.failure,
-            Flag::SelfCheck => &self.self_check,
-            Flag::PreLaunch => &self.pre_launch,
-            Flag::Learning => &self.learning,
+            Flag::Domain => &mut self.domain,
+            Flag::LiveImpact => &mut self.live_impact,
+            Flag::Recurrence => &mut self.recurrence,
+            Flag::UnclearPath => &mut self.unclear_path,
+            Flag::Failure => &mut self.failure,
+            Flag::SelfCheck => &mut self.self_check,
+            Flag::PreLaunch => &mut self.pre_launch,
+            Flag::Learning => &mut self.learning,
         }
     }
 }
@@ -387,24 +387,15 @@ impl Rules {
             }
         }
         for (name, terms) in extra.signals {
-            let list = match name.as_str() {
-                "domain" => &mut spec.signals.domain,
-                "live_impact" => &mut spec.signals.live_impact,
-                "recurrence" => &mut spec.signals.recurrence,
-                "unclear_path" => &mut spec.signals.unclear_path,
-                "failure" => &mut spec.signals.failure,
-                "self_check" => &mut spec.signals.self_check,
-                "pre_launch" => &mut spec.signals.pre_launch,
-                "learning" => &mut spec.signals.learning,
-                other => {
-                    return Err(RulesError::Toml {
-                        origin: origin.to_owned(),
-                        message: format!(
-                            "[signals] has no `{other}`; expected domain, live_impact, recurrence, unclear_path, failure, self_check, pre_launch or learning"
-                        ),
-                    });
-                }
+            let Some(flag) = Flag::ALL.into_iter().find(|f| f.key() == name) else {
+                return Err(RulesError::Toml {
+                    origin: origin.to_owned(),
+                    message: format!(
+                        "[signals] has no `{name}`; expected domain, live_impact, recurrence, unclear_path, failure, self_check, pre_launch or learning"
+                    ),
+                });
             };
+            let list = spec.signals.terms_mut(flag);
             list.extend(terms);
         }
         for more in extra.no_fits {
@@ -424,7 +415,7 @@ impl Rules {
         Self::compile(origin, spec)
     }
 
-    fn compile(origin: &str, spec: RulesSpec) -> Result<Self, RulesError> {
+    fn compile(origin: &str, mut spec: RulesSpec) -> Result<Self, RulesError> {
         check(origin, &spec)?;
         let normaliser = Normaliser::new(&spec.words);
         let mut builder = TermBuilder {
@@ -458,7 +449,7 @@ impl Rules {
         for flag in Flag::ALL {
             builder.add_all(
                 &format!("signals.{}", flag.key()),
-                spec.signals.terms(flag),
+                spec.signals.terms_mut(flag),
                 Meaning::Flag(flag),
             )?;
         }
