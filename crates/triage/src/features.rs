@@ -86,23 +86,39 @@ impl FeatureSettings {
 
     /// The features of an observation.
     pub(super) fn features(&self, obs: &Observation) -> Features {
+        self.features_and_words(obs).0
+    }
+
+    /// The features of an observation, and its word n-grams with their
+    /// slots (for explanations), found in one pass.
+    pub(super) fn features_and_words<'t>(
+        &self,
+        obs: &'t Observation,
+    ) -> (Features, Vec<(u32, &'t str)>) {
         let mut text: Vec<u32> = Vec::with_capacity(64);
-        self.each_text_feature(obs, |slot, _| text.push(slot));
+        let mut words: Vec<(u32, &'t str)> = Vec::with_capacity(64);
+        self.each_text_feature(obs, |slot, gram| {
+            text.push(slot);
+            if let Some(gram) = gram {
+                words.push((slot, gram));
+            }
+        });
         let mut signals: Vec<u32> = Vec::with_capacity(16);
         self.each_signal(obs, |slot| signals.push(slot));
         for slots in [&mut text, &mut signals] {
             slots.sort_unstable();
             slots.dedup();
         }
-        Features {
+        let features = Features {
             route: weighed(&text, &signals, self.route_signal_weight),
             handoff: weighed(&text, &signals, self.handoff_signal_weight),
-        }
+        };
+        (features, words)
     }
 
     /// Every text feature: its slot, and for a word n-gram its words (a
     /// slice of the normalised text), for explanations.
-    pub(super) fn each_text_feature<'t>(
+    fn each_text_feature<'t>(
         &self,
         obs: &'t Observation,
         mut emit: impl FnMut(u32, Option<&'t str>),

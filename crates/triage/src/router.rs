@@ -50,8 +50,9 @@ pub(super) struct ModelRouter {
 
 impl Router for ModelRouter {
     fn route(&self, obs: &Observation) -> Routing {
-        let features = self.model.settings.features(obs);
+        let (features, words) = self.model.settings.features_and_words(obs);
         let scores = self.model.scores(&features);
+        let words = self.weighed_words(&words);
         let routes = model::route_probabilities(&scores);
         let handoff_p = model::handoff_probabilities(&scores);
         let rules = obs.rules;
@@ -92,7 +93,7 @@ impl Router for ModelRouter {
         let output = model::route_output(route);
         because.push(Cause::Model {
             probability: routes[output],
-            words: self.words_for(obs, output),
+            words: words_for(&words, output),
         });
         because.extend(fired_signals(obs));
         let mut reasons = vec![Reason {
@@ -103,7 +104,7 @@ impl Router for ModelRouter {
             let output = model::handoff_output(*handoff);
             let mut because = vec![Cause::Model {
                 probability: handoff_p[output - Route::ALL.len()],
-                words: self.words_for(obs, output),
+                words: words_for(&words, output),
             }];
             because.extend(handoff_signals(obs, *handoff));
             reasons.push(Reason {
@@ -121,29 +122,39 @@ impl Router for ModelRouter {
 }
 
 impl ModelRouter {
-    /// The words and word pairs of the text whose weights pushed `output`
-    /// up the most, strongest first.
-    fn words_for(&self, obs: &Observation, output: usize) -> Vec<String> {
-        let mut pushes: Vec<(f32, &str)> = Vec::new();
-        self.model.settings.each_text_feature(obs, |slot, gram| {
-            if let (Some(gram), Some(row)) = (gram, self.model.row(slot))
-                && row[output] > 0.0
-                && !gram
+    /// The distinct word n-grams the model has weights for, with their
+    /// weights, less those ending in a function word.
+    fn weighed_words<'t>(&self, words: &[(u32, &'t str)]) -> Vec<(&[f32], &'t str)> {
+        let mut weighed: Vec<(&[f32], &str)> = words
+            .iter()
+            .filter(|(_, gram)| {
+                !gram
                     .rsplit(' ')
                     .next()
                     .is_some_and(|w| FUNCTION_WORDS.contains(&w))
-                && !pushes.iter().any(|(_, g)| *g == gram)
-            {
-                pushes.push((row[output], gram));
-            }
-        });
-        pushes.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-        pushes
-            .into_iter()
-            .take(WORDS_SHOWN)
-            .map(|(_, gram)| gram.to_owned())
-            .collect()
+            })
+            .filter_map(|(slot, gram)| self.model.row(*slot).map(|row| (row, *gram)))
+            .collect();
+        weighed.sort_unstable_by(|a, b| a.1.cmp(b.1));
+        weighed.dedup_by(|a, b| a.1 == b.1);
+        weighed
     }
+}
+
+/// The words and word pairs of the text whose weights pushed `output` up
+/// the most, strongest first.
+fn words_for(words: &[(&[f32], &str)], output: usize) -> Vec<String> {
+    let mut pushes: Vec<(f32, &str)> = words
+        .iter()
+        .filter(|(row, _)| row[output] > 0.0)
+        .map(|(row, gram)| (row[output], *gram))
+        .collect();
+    pushes.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    pushes
+        .into_iter()
+        .take(WORDS_SHOWN)
+        .map(|(_, gram)| gram.to_owned())
+        .collect()
 }
 
 /// Which handoffs, from their probabilities and the route: the rubric's
