@@ -42,10 +42,26 @@ pub struct Metrics {
     pub scrub_seconds: Histogram,
     /// Time to triage one submission.
     pub triage_seconds: Histogram,
+    /// Inbox sign-ins by outcome: signed_in, refused, limited.
+    pub inbox_sign_ins: IntCounterVec,
+    /// Inbox actions: answered, reopened, confirmed, corrected, erased,
+    /// exported_csv, exported_labels.
+    pub inbox_actions: IntCounterVec,
+    /// Route corrections, by the model's route and the consultant's.
+    pub inbox_route_corrections: IntCounterVec,
+    /// Handoffs a correction added or removed.
+    pub inbox_handoff_corrections: IntCounterVec,
+    /// From an intake's arrival to its first "answered".
+    pub inbox_time_to_answer: Histogram,
 }
 
 const FAST_BUCKETS: &[f64] = &[
     0.000_05, 0.0001, 0.000_25, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+];
+
+/// Minutes to a week: how long an intake waits for its answer.
+const ANSWER_BUCKETS: &[f64] = &[
+    300.0, 900.0, 3_600.0, 14_400.0, 43_200.0, 86_400.0, 172_800.0, 604_800.0,
 ];
 
 impl Metrics {
@@ -83,6 +99,17 @@ impl Metrics {
                 .expect("registered once");
             metric
         };
+        let inbox_time_to_answer = Histogram::with_opts(
+            HistogramOpts::new(
+                "inbox_time_to_answer_seconds",
+                "time from an intake's arrival to its first answer in the inbox",
+            )
+            .buckets(ANSWER_BUCKETS.to_vec()),
+        )
+        .expect("valid metric");
+        registry
+            .register(Box::new(inbox_time_to_answer.clone()))
+            .expect("registered once");
         let http_duration = HistogramVec::new(
             HistogramOpts::new(
                 "http_request_duration_seconds",
@@ -138,6 +165,23 @@ impl Metrics {
             send_failures: counter("email_send_failures_total", "failed email send attempts"),
             scrub_seconds: histogram("scrub_seconds", "time to scrub one submission"),
             triage_seconds: histogram("triage_seconds", "time to triage one submission"),
+            inbox_sign_ins: counter_vec(
+                "inbox_sign_ins_total",
+                "inbox sign-in attempts by outcome",
+                &["outcome"],
+            ),
+            inbox_actions: counter_vec("inbox_actions_total", "inbox actions by kind", &["action"]),
+            inbox_route_corrections: counter_vec(
+                "inbox_route_corrections_total",
+                "routes corrected in the inbox, by the model's route and the consultant's",
+                &["model_route", "route"],
+            ),
+            inbox_handoff_corrections: counter_vec(
+                "inbox_handoff_corrections_total",
+                "handoffs added or removed by a correction in the inbox",
+                &["handoff", "change"],
+            ),
+            inbox_time_to_answer,
             registry,
         }
     }

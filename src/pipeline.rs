@@ -149,6 +149,11 @@ impl Pipeline {
         &self.rules
     }
 
+    /// The router model triage runs (`None` when routing by keyword rules).
+    pub fn model(&self) -> Option<&Model> {
+        self.triager.model()
+    }
+
     /// Scrub and check a submission, then triage it; a submission that
     /// cannot be accepted comes back as the [`Rejection`] to show the person.
     pub fn review(&self, intake: Intake, channel: Channel) -> Result<Reviewed, Rejection> {

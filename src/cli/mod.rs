@@ -1,6 +1,7 @@
 //! Command-line interface: clap definitions and the batch commands.
 
 mod embed;
+mod admin;
 mod outbox;
 mod redact;
 mod rules;
@@ -47,6 +48,9 @@ pub enum Command {
 Configuration: defaults, then the TOML file, then HANDOFF_GATE__SECTION__KEY
 variables. See every key and its effective value with `handoff-gate config check`.")]
     Serve(serve::ServeArgs),
+    /// The consultant's inbox: set its password.
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
     /// Check the configuration and print the effective values (secrets masked).
     #[command(subcommand)]
     Config(serve::ConfigCommand),
@@ -168,6 +172,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve::serve(&args),
         Command::Config(cmd) => serve::config(&cmd),
+        Command::Admin(cmd) => admin::run(&cmd),
         Command::Outbox(args) => outbox::run(&args),
         Command::Redact(args) => redact::run(&args),
         Command::Rules(cmd) => rules::run(&cmd),

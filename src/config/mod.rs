@@ -144,6 +144,22 @@ declare_config! {
             shown: "generated in `data_dir/admin-token`";
     }
 
+    /// `[inbox]`: the consultant's inbox at /inbox.
+    [inbox] pub struct Inbox {
+        password_hash: Option<Secret> = None
+            => "argon2 hash of the inbox password, written by `handoff-gate admin set-password`; unset, the inbox is closed", secret: true;
+        user: String = "consultant".to_owned()
+            => "the name answers and route corrections are recorded under";
+        session_idle_minutes: u64 = 30
+            => "an inbox session unused this long ends";
+        session_max_hours: u64 = 12
+            => "an inbox session ends this long after sign-in, however busy";
+        login_attempts_per_hour: u32 = 10
+            => "sign-in attempts per client address per hour, then 429 until one is earned back";
+        page_size: u32 = 25
+            => "intakes per page of the queue";
+    }
+
     /// `[embed]`: the sites that may embed the form.
     [embed] pub struct Embed {
         #[serde(deserialize_with = "list_or_commas")]
@@ -318,6 +334,30 @@ impl Config {
                 "triage.review_below",
                 "triage.review_below is a probability: a number from 0 to 1, e.g. 0.6".to_owned(),
             ));
+        }
+        if let Some(hash) = &self.inbox.password_hash
+            && argon2::PasswordHash::new(hash.expose()).is_err()
+        {
+            return Err(fail(
+                "inbox.password_hash",
+                "inbox.password_hash is not an argon2 hash (`$argon2id$v=19$…`); write one with `handoff-gate admin set-password`".to_owned(),
+            ));
+        }
+        for (key, value) in [
+            (
+                "inbox.session_idle_minutes",
+                self.inbox.session_idle_minutes,
+            ),
+            ("inbox.session_max_hours", self.inbox.session_max_hours),
+            (
+                "inbox.login_attempts_per_hour",
+                u64::from(self.inbox.login_attempts_per_hour),
+            ),
+            ("inbox.page_size", u64::from(self.inbox.page_size)),
+        ] {
+            if value == 0 {
+                return Err(fail(key, format!("{key} must be at least 1")));
+            }
         }
         if self.delivery.max_attempts == 0 || self.delivery.poll_ms == 0 {
             return Err(fail(

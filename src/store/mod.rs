@@ -13,8 +13,10 @@
 //! only the token's holder changes them ([`Lease`]).
 
 mod file;
+mod inbox;
 mod outbox;
 mod record;
+mod sessions;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -26,8 +28,10 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Connection, Executor, Row};
 
 pub use file::marker_path;
+pub use inbox::{Entry, Label, Labelled, MailState, QueueCounts, QueueFilter, Stamp, Status};
 pub use outbox::{DeadEmail, Delivery, DueEmail, Lease, LeaseToken, OutboxLag, Requeue};
 pub use record::{IntakeId, IntakeRecord};
+pub use sessions::{SessionClock, SessionLookup};
 
 use file::DatabaseFile;
 use write::{Durability, Health};

@@ -12,13 +12,25 @@ use handoff_intake::{Channel, IntakeField, ScrubbedIntake};
 use handoff_scrub::FindingKind;
 use handoff_triage::{Handoff, Privacy, Reason, Route, Triage};
 
+/// Every column [`IntakeRecord::from_row`] reads, of `intakes` named `i`.
+macro_rules! intake_columns {
+    () => {
+        concat!(
+            "i.id, i.created_at_ms, i.channel, i.route, i.confidence, i.needs_review, i.handoffs, ",
+            "i.privacy, i.removed, i.exposed_credentials, i.fields, i.tools, i.reasons, ",
+            "i.missing_fields, i.contact_email, i.consent, i.request_hash"
+        )
+    };
+}
+pub(super) use intake_columns;
+
 /// `SELECT` of every column [`IntakeRecord::from_row`] reads, then `$where`.
 macro_rules! select_intake {
     ($where:literal) => {
         concat!(
-            "SELECT id, created_at_ms, channel, route, handoffs, privacy, removed, ",
-            "exposed_credentials, fields, tools, reasons, missing_fields, contact_email, consent, ",
-            "request_hash, confidence, needs_review FROM intakes WHERE ",
+            "SELECT ",
+            $crate::store::record::intake_columns!(),
+            " FROM intakes i WHERE ",
             $where
         )
     };

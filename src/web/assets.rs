@@ -19,6 +19,14 @@ pub async fn stylesheet() -> HttpResponse {
     )
 }
 
+/// `GET /assets/inbox.css`: the inbox's additions to the stylesheet.
+pub async fn inbox_stylesheet() -> HttpResponse {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../assets/inbox.css"),
+    )
+}
+
 /// `GET /assets/form.js`: focus the error summary, warn before sending,
 /// report the page height to the framing page.
 pub async fn form_script() -> HttpResponse {

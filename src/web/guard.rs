@@ -160,13 +160,17 @@ pub fn spend_quota(state: &AppState, req: &HttpRequest) -> Result<(), u64> {
 
 /// Refuse a POST or DELETE beyond the client's quota with 429 and
 /// `Retry-After`. The form's own post is limited by its handler, after the
-/// body is read, so the refusal can show the person's words back.
+/// body is read, so the refusal can show the person's words back. The inbox
+/// is exempt: its changes need a session, and its sign-in has a limit of
+/// its own (`inbox.login_attempts_per_hour`).
 pub async fn rate_limit(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let limited =
-        req.method() == Method::DELETE || (req.method() == Method::POST && req.path() != "/intake");
+    let inbox = req.path() == "/inbox" || req.path().starts_with("/inbox/");
+    let limited = !inbox
+        && (req.method() == Method::DELETE
+            || (req.method() == Method::POST && req.path() != "/intake"));
     if limited {
         let state = req
             .app_data::<web::Data<AppState>>()

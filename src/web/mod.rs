@@ -21,6 +21,7 @@ mod embed;
 mod error;
 mod guard;
 mod health;
+pub mod inbox;
 mod openapi;
 mod pages;
 mod submit;
@@ -99,6 +100,8 @@ pub struct AppState {
     pub policies: embed::Policies,
     /// Refused framing origins logged within the hour.
     pub refused_framers: embed::RefusedFramers,
+    /// The consultant's inbox: sessions, sign-in limits, the model in use.
+    pub inbox: inbox::InboxState,
 }
 
 /// A bound, ready-to-run gateway.
@@ -144,17 +147,17 @@ impl App {
     }
 }
 
-/// Every minute, drop the rate limiter's state for addresses whose quota
+/// Every minute, drop the rate limiters' state for addresses whose quota
 /// has refilled, so many one-off clients do not grow it without bound.
 async fn forget_quiet_clients(state: web::Data<AppState>) {
-    let Some(limiter) = &state.limiter else {
-        return;
-    };
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tick.tick().await;
-        limiter.retain_recent();
-        limiter.shrink_to_fit();
+        if let Some(limiter) = &state.limiter {
+            limiter.retain_recent();
+            limiter.shrink_to_fit();
+        }
+        state.inbox.forget_quiet_clients();
     }
 }
 
@@ -200,6 +203,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
             .await?,
         ),
     };
+    let inbox = inbox::InboxState::open(&config, &store, &pipeline, &key_hex).await?;
     let listener =
         TcpListener::bind(config.server.listen).map_err(|source| StartError::Listen {
             address: config.server.listen,
@@ -225,6 +229,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
             .expect("browser rules serialize"),
         policies: embed::Policies::new(&config.embed.allowed_origins),
         refused_framers: embed::RefusedFramers::default(),
+        inbox,
         config,
     });
     let shared = state.clone();
@@ -240,7 +245,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
             .wrap(from_fn(guard::connection_cap))
             .wrap(from_fn(embed::security_headers))
             .wrap(from_fn(guard::request_log))
-            .configure(|cfg| routes(cfg, &shared.config.embed.allowed_origins))
+            .configure(|cfg| routes(cfg, &shared))
     })
     .client_request_timeout(Duration::from_secs(limits.header_timeout_seconds))
     .on_connect(move |connection, data| slots.admit(connection, data))
@@ -255,7 +260,9 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
     })
 }
 
-fn routes(cfg: &mut web::ServiceConfig, allowed: &[crate::config::Origin]) {
+fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
+    let allowed = &state.config.embed.allowed_origins;
+    inbox::routes(cfg, state);
     cfg.route("/", web::get().to(pages::form))
         .route("/intake", web::post().to(pages::submit))
         .route("/thanks/{id}", web::get().to(thanks::thanks))
@@ -263,6 +270,7 @@ fn routes(cfg: &mut web::ServiceConfig, allowed: &[crate::config::Origin]) {
         .route("/embed/thanks/{id}", web::get().to(thanks::embed_thanks))
         .route("/embed.js", web::get().to(assets::embed_script))
         .route("/assets/gate.css", web::get().to(assets::stylesheet))
+        .route("/assets/inbox.css", web::get().to(assets::inbox_stylesheet))
         .route("/assets/theme.css", web::get().to(embed::theme_css))
         .route("/assets/form.js", web::get().to(assets::form_script))
         .route("/assets/detect.js", web::get().to(assets::detect_script))

@@ -43,7 +43,17 @@ pub fn test_config(dir: &Path) -> Config {
 impl TestApp {
     /// Start with the test defaults, changed by `adjust`.
     pub async fn spawn(adjust: impl FnOnce(&mut Config)) -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
+        TestApp::spawn_in(tempfile::tempdir().unwrap(), adjust).await
+    }
+
+    /// Stop, then start again on the same store, mail and data folders,
+    /// with the test defaults changed by `adjust`.
+    pub async fn restart(self, adjust: impl FnOnce(&mut Config)) -> TestApp {
+        self.handle.stop(false).await;
+        TestApp::spawn_in(self.dir, adjust).await
+    }
+
+    async fn spawn_in(dir: TempDir, adjust: impl FnOnce(&mut Config)) -> TestApp {
         let mut config = test_config(dir.path());
         adjust(&mut config);
         let app = build_app(config).await.expect("the app starts");

@@ -284,6 +284,11 @@ impl Triager {
         &self.rules
     }
 
+    /// The trained model it routes with (`None` for the keyword rules).
+    pub fn model(&self) -> Option<&Model> {
+        self.router.model()
+    }
+
     /// Triage one scrubbed submission. Pure: no I/O, no state.
     pub fn triage(&self, intake: &ScrubbedIntake) -> Triage {
         let obs = Observation::new(&self.rules.0, intake);

@@ -36,6 +36,11 @@ pub(super) struct Routing {
 pub(super) trait Router: fmt::Debug + Send + Sync {
     /// Decide, with the reasons.
     fn route(&self, obs: &Observation) -> Routing;
+
+    /// The trained model it routes with, if any.
+    fn model(&self) -> Option<&Model> {
+        None
+    }
 }
 
 /// The trained model, under the rubric's bright lines: prompt injection,
@@ -49,6 +54,10 @@ pub(super) struct ModelRouter {
 }
 
 impl Router for ModelRouter {
+    fn model(&self) -> Option<&Model> {
+        Some(&self.model)
+    }
+
     fn route(&self, obs: &Observation) -> Routing {
         let (features, words) = self.model.settings.features_and_words(obs);
         let scores = self.model.scores(&features);
