@@ -1,7 +1,7 @@
 //! Command-line interface: clap definitions and the batch commands.
 
-mod embed;
 mod admin;
+mod embed;
 mod outbox;
 mod redact;
 mod rules;

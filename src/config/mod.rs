@@ -148,8 +148,6 @@ declare_config! {
     [inbox] pub struct Inbox {
         password_hash: Option<Secret> = None
             => "argon2 hash of the inbox password, written by `handoff-gate admin set-password`; unset, the inbox is closed", secret: true;
-        user: String = "consultant".to_owned()
-            => "the name answers and route corrections are recorded under";
         session_idle_minutes: u64 = 30
             => "an inbox session unused this long ends";
         session_max_hours: u64 = 12

@@ -90,7 +90,7 @@ pub struct QueueFilter {
 pub struct Stamp {
     /// Milliseconds since the epoch.
     pub at_ms: i64,
-    /// The inbox user (`inbox.user`).
+    /// Who (`consultant.name`).
     pub by: String,
 }
 

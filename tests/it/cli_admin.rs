@@ -59,20 +59,30 @@ fn set_password_writes_the_hash_into_the_configuration() {
     // An existing file keeps its comments and other keys; the hash is replaced.
     std::fs::write(
         &file,
-        "# my gateway\n[mail]\nto = \"me@mybiz.test\" # where intakes go\n\n[inbox]\nuser = \"Dana\"\npassword_hash = \"$argon2id$old\"\n",
+        "# my gateway\n[mail]\nto = \"me@mybiz.test\" # where intakes go\n\n[inbox]\nsession_idle_minutes = 45\npassword_hash = \"$argon2id$old\"\n",
     )
     .unwrap();
     let output = set_password(dir.path(), &["--config", "handoff-gate.toml"], secret);
     assert!(output.status.success(), "{}", printed(&output));
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(text.contains("# my gateway") && text.contains("# where intakes go"), "{text}");
+    assert!(
+        text.contains("# my gateway") && text.contains("# where intakes go"),
+        "{text}"
+    );
     assert!(!text.contains("$argon2id$old"));
     let config = Config::load(Some(&file)).unwrap();
-    assert_eq!(config.inbox.user, "Dana");
-    assert!(password::verify(config.inbox.password_hash.unwrap().expose(), secret));
+    assert_eq!(config.inbox.session_idle_minutes, 45);
+    assert!(password::verify(
+        config.inbox.password_hash.unwrap().expose(),
+        secret
+    ));
 
     // Where the configuration reads the hash from a file, that file is written.
-    std::fs::write(&file, "[inbox]\npassword_hash = { file = \"inbox.hash\" }\n").unwrap();
+    std::fs::write(
+        &file,
+        "[inbox]\npassword_hash = { file = \"inbox.hash\" }\n",
+    )
+    .unwrap();
     let output = set_password(dir.path(), &[], secret);
     assert!(output.status.success(), "{}", printed(&output));
     let stored = std::fs::read_to_string(dir.path().join("inbox.hash")).unwrap();
@@ -81,11 +91,18 @@ fn set_password_writes_the_hash_into_the_configuration() {
     // --print writes nothing; a short password is refused.
     let output = set_password(dir.path(), &["--print"], secret);
     let shown = String::from_utf8_lossy(&output.stdout);
-    assert!(shown.starts_with("[inbox]\npassword_hash = \"$argon2id$"), "{shown}");
+    assert!(
+        shown.starts_with("[inbox]\npassword_hash = \"$argon2id$"),
+        "{shown}"
+    );
     assert!(!printed(&output).contains(secret));
     let output = set_password(dir.path(), &[], "short one\n");
     assert_eq!(output.status.code(), Some(2));
-    assert!(printed(&output).contains("at least 12"), "{}", printed(&output));
+    assert!(
+        printed(&output).contains("at least 12"),
+        "{}",
+        printed(&output)
+    );
 }
 
 #[test]
@@ -95,5 +112,8 @@ fn a_malformed_password_hash_is_a_config_error_with_its_line() {
     std::fs::write(&file, "[inbox]\n\npassword_hash = \"hunter2\"\n").unwrap();
     let error = Config::load(Some(&file)).unwrap_err().to_string();
     assert!(error.contains("gate.toml:3"), "{error}");
-    assert!(error.contains("admin set-password") && !error.contains("hunter2"), "{error}");
+    assert!(
+        error.contains("admin set-password") && !error.contains("hunter2"),
+        "{error}"
+    );
 }

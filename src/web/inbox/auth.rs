@@ -142,7 +142,7 @@ pub async fn sign_in(
             StatusCode::UNAUTHORIZED,
         );
     }
-    Consultant::sign_in(&session, &state.config.inbox.user)?;
+    Consultant::sign_in(&session, &state.inbox.who)?;
     metrics
         .inbox_sign_ins
         .with_label_values(&["signed_in"])

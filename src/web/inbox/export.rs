@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use super::queue::QueueQuery;
 use super::views;
 use super::{Consultant, InboxError};
-use crate::store::{Entry, Labelled, now_ms};
+use crate::store::{Entry, Labelled, MailState, now_ms};
 use crate::web::AppState;
 use handoff_intake::{Channel, IntakeField};
 
@@ -37,6 +37,16 @@ const COLUMNS: [&str; 16] = [
     "message",
 ];
 
+/// Where the email stands, in one word.
+fn mail_state(mail: &MailState) -> &'static str {
+    match mail {
+        MailState::Waiting { .. } => "waiting",
+        MailState::Sent { .. } | MailState::Purged => "sent",
+        MailState::Failed { .. } => "failed",
+        MailState::Held => "held",
+    }
+}
+
 /// A cell a spreadsheet would read as a formula gets a leading `'`.
 fn cell(text: &str) -> String {
     match text.chars().next() {
@@ -56,25 +66,22 @@ fn csv_row(entry: &Entry) -> Vec<String> {
     };
     vec![
         record.id.to_string(),
-        views::when(record.created_at_ms).iso,
+        views::iso(record.created_at_ms),
         entry.status.as_str().to_owned(),
         record.channel.as_str().to_owned(),
         entry.route().as_str().to_owned(),
         record.route.as_str().to_owned(),
-        record
-            .confidence
-            .map(|c| format!("{c:.2}"))
-            .unwrap_or_default(),
+        format!("{:.2}", record.confidence),
         record.needs_review.to_string(),
         names(entry.handoffs()),
         names(&record.handoffs),
         cell(&record.tools.join(";")),
         views::removed(&record.removed).join(";"),
-        views::mail(entry),
+        mail_state(&entry.mail).to_owned(),
         entry
             .answered
             .as_ref()
-            .map(|a| views::when(a.at_ms).iso)
+            .map(|a| views::iso(a.at_ms))
             .unwrap_or_default(),
         entry
             .label
@@ -86,7 +93,7 @@ fn csv_row(entry: &Entry) -> Vec<String> {
 }
 
 fn attachment(content_type: &str, name: &str, body: Vec<u8>) -> HttpResponse {
-    let day = &views::when(now_ms()).iso[..10];
+    let day = &views::iso(now_ms())[..10];
     HttpResponse::Ok()
         .content_type(content_type)
         .insert_header((
@@ -152,7 +159,7 @@ pub fn training_line(labelled: &Labelled) -> Value {
         "why": format!(
             "{verb} in the inbox by {} on {}; the model said {} ({})",
             label.stamp.by,
-            &views::when(label.stamp.at_ms).iso[..10],
+            &views::iso(label.stamp.at_ms)[..10],
             record.route.as_str(),
             views::confidence(record.confidence),
         ),

@@ -87,12 +87,13 @@ pub async fn page(
 ) -> Result<HttpResponse, InboxError> {
     let entry = entry(&state, &id).await?;
     let rules = state.pipeline.rules();
+    let letterhead = &state.inbox.letterhead;
     let record = &entry.record;
     let fields = IntakeField::ALL
         .iter()
         .filter_map(|field| {
             record.field(*field).map(|text| Field {
-                label: field.label(),
+                label: field.reader_label(),
                 text: text.to_owned(),
             })
         })
@@ -130,7 +131,7 @@ pub async fn page(
     let page_view = IntakePage {
         chrome: Chrome::of(&consultant),
         id: record.id.to_string(),
-        received: views::when(record.created_at_ms),
+        received: views::when(letterhead, record.created_at_ms),
         channel: record.channel.as_str(),
         status: views::status_name(entry.status),
         fields,
@@ -143,7 +144,7 @@ pub async fn page(
             handoffs: views::handoff_labels(rules, &label.handoffs),
             corrected: label.corrected,
             by: label.stamp.by.clone(),
-            at: views::when(label.stamp.at_ms),
+            at: views::when(letterhead, label.stamp.at_ms),
         }),
         reasons,
         missing: record.missing_fields.iter().map(|f| f.label()).collect(),
@@ -156,7 +157,7 @@ pub async fn page(
         tools: record.tools.join(", "),
         deliveries: vec![Delivery {
             what: "Email to the consultant",
-            state: views::mail(&entry),
+            state: views::mail(letterhead, &entry),
             detail: match &entry.mail {
                 MailState::Waiting { last_error, .. } | MailState::Failed { last_error, .. } => {
                     last_error.clone()
@@ -168,7 +169,7 @@ pub async fn page(
         answered: entry
             .answered
             .as_ref()
-            .map(|stamp| (stamp.by.clone(), views::when(stamp.at_ms))),
+            .map(|stamp| (stamp.by.clone(), views::when(letterhead, stamp.at_ms))),
         routes: Route::ALL
             .iter()
             .map(|r| Choice {

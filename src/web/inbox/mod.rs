@@ -30,6 +30,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::{Config, Secret};
 use crate::deliver::EraseError;
+use crate::deliver::email::Letterhead;
 use crate::pipeline::Pipeline;
 use crate::store::{Store, StoreError, now_ms};
 
@@ -50,6 +51,12 @@ pub struct InboxState {
     sign_ins: DefaultKeyedRateLimiter<IpAddr>,
     /// The router model in use and since when the gateway serves it.
     model: RouterModel,
+    /// Times in the consultant's time zone.
+    letterhead: Letterhead,
+    /// Who answers and corrects: `consultant.name`, else "consultant".
+    who: String,
+    /// `server.public_url` is https: the session cookie is always `Secure`.
+    public_tls: bool,
 }
 
 /// The router model in use, as the queue page describes it.
@@ -107,6 +114,17 @@ impl InboxState {
                 provenance,
                 first_served_ms,
             },
+            letterhead: Letterhead::from_config(config),
+            who: config
+                .consultant
+                .name
+                .clone()
+                .unwrap_or_else(|| "consultant".to_owned()),
+            public_tls: config
+                .server
+                .public_url
+                .as_deref()
+                .is_some_and(|url| url.starts_with("https://")),
         })
     }
 

@@ -7,6 +7,7 @@ use askama::Template;
 
 use super::views::{self, When};
 use super::{Chrome, Consultant, InboxError, render};
+use crate::deliver::email::Letterhead;
 use crate::store::{Entry, QueueFilter, Status};
 use crate::web::AppState;
 use handoff_triage::Route;
@@ -144,7 +145,8 @@ pub async fn page(
         .queue(&query.filter, (page - 1) * u64::from(per_page), per_page)
         .await?;
     let rules = state.pipeline.rules();
-    let rows = entries.iter().map(|e| row(e, rules)).collect();
+    let letterhead = &state.inbox.letterhead;
+    let rows = entries.iter().map(|e| row(e, rules, letterhead)).collect();
 
     let mut status_tabs = vec![Tab {
         label: "All".to_owned(),
@@ -205,7 +207,7 @@ pub async fn page(
         csv_href: query.with(|_| {}).link("/inbox/export.csv"),
         model: ModelNote {
             trained_on: model.provenance.as_ref().map(|p| p.examples),
-            since: views::when(model.first_served_ms),
+            since: views::when(letterhead, model.first_served_ms),
             corrections: store.corrections_since(model.first_served_ms).await?,
         },
     };
@@ -227,12 +229,12 @@ fn heading(filter: &QueueFilter) -> String {
     heading
 }
 
-fn row(entry: &Entry, rules: &handoff_triage::Rules) -> Row {
+fn row(entry: &Entry, rules: &handoff_triage::Rules, letterhead: &Letterhead) -> Row {
     let record = &entry.record;
     let corrected = entry.label.as_ref().filter(|l| l.route != record.route);
     Row {
         href: format!("/inbox/{}", record.id),
-        received: views::when(record.created_at_ms),
+        received: views::when(letterhead, record.created_at_ms),
         excerpt: views::excerpt(
             record
                 .field(handoff_intake::IntakeField::Message)

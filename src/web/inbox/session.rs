@@ -194,14 +194,18 @@ pub fn cookie_key(token_key_hex: &str) -> Key {
     )))
 }
 
-/// Mark the session cookie `Secure` when the request came over TLS (the
-/// scheme a TLS-terminating proxy reports in `X-Forwarded-Proto` or
-/// `Forwarded`): a browser then never sends it over plain HTTP.
+/// Mark the session cookie `Secure` when the gateway is served over TLS
+/// (`server.public_url` is https) or the request came over TLS (the scheme
+/// a TLS-terminating proxy reports in `X-Forwarded-Proto` or `Forwarded`):
+/// a browser then never sends it over plain HTTP.
 pub async fn secure_cookies(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let tls = req.connection_info().scheme() == "https";
+    let public_tls = req
+        .app_data::<web::Data<crate::web::AppState>>()
+        .is_some_and(|state| state.inbox.public_tls);
+    let tls = public_tls || req.connection_info().scheme() == "https";
     let mut response = next.call(req).await?;
     if tls {
         let headers = response.headers_mut();
@@ -226,7 +230,8 @@ pub async fn secure_cookies(
 
 /// Every change (a POST under `/inbox`) must come from this site, and,
 /// except signing in, carry the session's CSRF token in its `csrf` field.
-/// The body is read here (a form is small) and handed on unchanged.
+/// The body is read here first (a form is small; a refusal then leaves the
+/// connection clean for the next request) and handed on unchanged.
 pub async fn guard_changes(
     mut req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -234,6 +239,10 @@ pub async fn guard_changes(
     if req.method() != Method::POST {
         return next.call(req).await;
     }
+    let body = req
+        .extract::<web::Bytes>()
+        .await
+        .map_err(|_| InboxError::BadRequest("the form could not be read".to_owned()))?;
     if !same_origin(req.request()) {
         return Err(
             InboxError::Forbidden("this change was not sent from the inbox's own pages").into(),
@@ -243,10 +252,6 @@ pub async fn guard_changes(
         let Some(expected) = req.get_session().get::<String>(CSRF).ok().flatten() else {
             return Err(InboxError::sign_in(req.request()).into());
         };
-        let body = req
-            .extract::<web::Bytes>()
-            .await
-            .map_err(|_| InboxError::BadRequest("the form could not be read".to_owned()))?;
         let sent = form_value(&body, "csrf").unwrap_or_default();
         if Sha256::digest(expected.as_bytes()) != Sha256::digest(sent.as_bytes()) {
             return Err(InboxError::Forbidden(
@@ -254,8 +259,8 @@ pub async fn guard_changes(
             )
             .into());
         }
-        req.set_payload(Payload::from(body));
     }
+    req.set_payload(Payload::from(body));
     next.call(req).await
 }
 
@@ -299,7 +304,7 @@ fn same_origin(req: &HttpRequest) -> bool {
 /// The signed-in consultant: every inbox page and action takes one, so
 /// none runs without a live session.
 pub struct Consultant {
-    /// Who is signed in (`inbox.user`).
+    /// Who is signed in (`consultant.name`).
     pub who: String,
     /// The session's CSRF token, for the page's forms.
     pub csrf: String,

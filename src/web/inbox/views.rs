@@ -7,22 +7,29 @@ use std::time::{Duration, UNIX_EPOCH};
 use handoff_scrub::FindingKind;
 use handoff_triage::{Handoff, Route, Rules};
 
+use crate::deliver::email::Letterhead;
 use crate::store::{Entry, MailState, Status};
 
-/// A time as shown (`2026-11-30 07:12 UTC`) and as machine-read (RFC 3339).
+/// A time as shown (in `consultant.time_zone`) and as machine-read (RFC 3339, UTC).
 pub struct When {
-    /// For people.
+    /// For people: `Mon 30 Nov 2026, 08:12 CET`.
     pub shown: String,
-    /// For `<time datetime>` and exports.
+    /// For `<time datetime>`: `2026-11-30T07:12:00Z`.
     pub iso: String,
 }
 
-/// A stored time in milliseconds since the epoch.
-pub fn when(ms: i64) -> When {
+/// A stored time (milliseconds since the epoch) for a page.
+pub fn when(letterhead: &Letterhead, ms: i64) -> When {
+    When {
+        shown: letterhead.local_time(ms),
+        iso: iso(ms),
+    }
+}
+
+/// A stored time in RFC 3339 (UTC), as exports give it.
+pub fn iso(ms: i64) -> String {
     let time = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
-    let iso = humantime::format_rfc3339_seconds(time).to_string();
-    let shown = format!("{} UTC", iso[..16].replace('T', " "));
-    When { shown, iso }
+    humantime::format_rfc3339_seconds(time).to_string()
 }
 
 /// `systems audit` for `systems_audit`.
@@ -62,13 +69,13 @@ pub fn status_name(status: Status) -> &'static str {
 }
 
 /// Where an intake's email stands, in a few words.
-pub fn mail(entry: &Entry) -> String {
+pub fn mail(letterhead: &Letterhead, entry: &Entry) -> String {
     match &entry.mail {
         MailState::Waiting { attempts: 0, .. } => "waiting to be sent".to_owned(),
         MailState::Waiting { attempts, .. } => {
             format!("retrying after {attempts} failed attempt(s)")
         }
-        MailState::Sent { at_ms: Some(at) } => format!("sent {}", when(*at).shown),
+        MailState::Sent { at_ms: Some(at) } => format!("sent {}", letterhead.local_time(*at)),
         MailState::Sent { at_ms: None } => "sent".to_owned(),
         MailState::Failed { attempts, .. } => format!("failed after {attempts} attempt(s)"),
         MailState::Held => "held: not mailed until released".to_owned(),
@@ -114,10 +121,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn times_read_in_utc() {
-        let t = when(1_764_486_720_000);
-        assert_eq!(t.iso, "2025-11-30T07:12:00Z");
-        assert_eq!(t.shown, "2025-11-30 07:12 UTC");
+    fn times_are_exported_in_utc() {
+        assert_eq!(iso(1_764_486_720_000), "2025-11-30T07:12:00Z");
     }
 
     #[test]
