@@ -4,7 +4,7 @@
 //! public pages.
 //!
 //! Every route but the sign-in page takes a [`Consultant`] (a live
-//! session) and every change passes [`session::guard_changes`] (same origin,
+//! session) and every change passes `session::guard_changes` (same origin,
 //! CSRF token). Every value shown or exported is what the store holds:
 //! scrubbed text, kinds, counts and labels.
 
