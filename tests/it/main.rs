@@ -3,6 +3,7 @@
 
 mod browser;
 mod browser_door;
+mod browser_inbox;
 mod cases;
 mod cli_admin;
 mod cli_outbox;
@@ -11,6 +12,7 @@ mod cli_serve;
 mod cli_triage;
 mod corpus;
 mod inbox_client;
+mod inbox_train;
 mod kinds;
 mod pipeline;
 mod properties;

@@ -130,6 +130,29 @@ async fn changes_without_the_csrf_token_or_from_another_origin_are_refused() {
             "{fields:?} {headers:?}"
         );
     }
+    // Every other change, without its token, changes nothing either.
+    for change in [
+        format!("/inbox/{id}/answered"),
+        format!("/inbox/{id}/erase"),
+        "/inbox/logout".to_owned(),
+    ] {
+        let fields = [("answered", "yes"), ("confirm", "yes")];
+        let response = inbox.post_raw(&change, &fields, &[]).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "POST {change}");
+    }
+    let entry = app
+        .state
+        .store
+        .entry(&id)
+        .await
+        .unwrap()
+        .expect("not erased");
+    assert!(entry.answered.is_none());
+    assert_eq!(
+        inbox.get("/inbox").await.status(),
+        StatusCode::OK,
+        "still signed in"
+    );
     let login_elsewhere = inbox
         .post_raw(
             "/inbox/login",
@@ -480,11 +503,11 @@ async fn the_consultant_works_the_queue() {
     // Exports: the filtered queue as CSV, the labels as training lines.
     let csv = inbox.get("/inbox/export.csv?status=answered").await;
     assert_eq!(csv.status(), StatusCode::OK);
+    let disposition = csv.headers()["content-disposition"].to_str().unwrap();
     assert!(
-        csv.headers()["content-disposition"]
-            .to_str()
-            .unwrap()
-            .starts_with("attachment")
+        disposition.starts_with("attachment; filename=\"handoff-gate-queue-")
+            && disposition.ends_with(".csv\""),
+        "{disposition}"
     );
     let csv = csv.text().await.unwrap();
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
@@ -543,6 +566,75 @@ async fn the_consultant_works_the_queue() {
     )));
     assert!(metrics.contains("handoff_gate_inbox_time_to_answer_seconds_count 1"));
     assert!(metrics.contains("handoff_gate_inbox_actions_total{action=\"erased\"} 1"));
+    app.stop().await;
+}
+
+/// No inbox page, export or metric holds a value the scrubber removed: the
+/// values planted in [`crate::serve_leaks::PLANTED`] arrive in two API
+/// intakes (in every field), and every page the consultant can open (each tab, each
+/// route, a search, each intake, after answering and labelling) and both
+/// exports are searched for them.
+#[tokio::test]
+async fn no_inbox_page_or_export_holds_a_planted_value() {
+    let app = app_with_inbox(|_| {}).await;
+    let mut ids = vec![submit(&app, crate::serve_leaks::planted_request()).await];
+    ids.push(submit(
+        &app,
+        json!({
+            "message": "HubSpot form broken for dana.whitfield@client.test, card 4111111111111111, IBAN DE89370400440532013000",
+            "affected_tools": "HubSpot, AWS key AKIAZ7VRSQ4EXAMPLEKY",
+            "redacted_example": "the lead was ann@one.test, phone +1 415 555 0132",
+        }),
+    )
+    .await);
+    let mut inbox = Inbox::signed_in(&app).await;
+    for id in &ids {
+        inbox
+            .post(&format!("/inbox/{id}/answered"), &[("answered", "yes")])
+            .await;
+        inbox.page(&format!("/inbox/{id}")).await;
+        inbox
+            .post(
+                &format!("/inbox/{id}/label"),
+                &[("route", "repair"), ("handoffs", "payment_to_access")],
+            )
+            .await;
+    }
+    let mut paths: Vec<String> = vec!["/inbox".to_owned(), "/inbox?q=stripe".to_owned()];
+    for status in handoff_gate::store::Status::ALL {
+        paths.push(format!("/inbox?status={}", status.as_str()));
+    }
+    for route in handoff_triage::Route::ALL {
+        paths.push(format!("/inbox?route={}", route.as_str()));
+    }
+    paths.extend(ids.iter().map(|id| format!("/inbox/{id}")));
+    let mut sinks = Vec::new();
+    for path in &paths {
+        sinks.push((path.clone(), inbox.page(path).await));
+    }
+    for path in ["/inbox/export.csv", "/inbox/labels.jsonl"] {
+        let response = inbox.get(path).await;
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        sinks.push((path.to_owned(), response.text().await.unwrap()));
+    }
+    sinks.push((
+        "/metrics".to_owned(),
+        app.get("/metrics").await.text().await.unwrap(),
+    ));
+    for (path, text) in &sinks {
+        for value in crate::serve_leaks::PLANTED {
+            assert!(!text.contains(value), "{value} is in {path}");
+        }
+    }
+    // The pages did show the scrubbed story, placeholders and all.
+    let story = |path: &str| &sinks.iter().find(|(p, _)| p == path).unwrap().1;
+    assert!(story(&format!("/inbox/{}", ids[0])).contains("My client [PERSON]"));
+    assert!(
+        story("/inbox/export.csv").contains("[CARD]"),
+        "{}",
+        story("/inbox/export.csv")
+    );
+    assert_eq!(story("/inbox/labels.jsonl").lines().count(), 2);
     app.stop().await;
 }
 

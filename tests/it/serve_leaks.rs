@@ -13,7 +13,7 @@ use crate::support::{
 };
 
 /// Values that must never persist anywhere.
-const PLANTED: &[&str] = &[
+pub(crate) const PLANTED: &[&str] = &[
     "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
     "4111 1111 1111 1111",
     "4111111111111111",
@@ -32,6 +32,18 @@ const PLANTED: &[&str] = &[
     "idem-sk_live_51HqLyjWDarjtT1zdp7dcXYZ",
     "FILECONTENT-sk_live_99zz",
 ];
+
+/// One API request carrying most of [`PLANTED`] in every field.
+pub(crate) fn planted_request() -> serde_json::Value {
+    json!({
+        "message": "Stripe key sk_live_4eC39HqLyjWDarjtT1zdp7dc, card 4111 1111 1111 1111, IBAN DE89 3704 0044 0532 0130 00. My client Dana Whitfield (dana.whitfield@client.test, +1 415 555 0132) paid but got no Kajabi access.",
+        "affected_tools": "Stripe, Kajabi, AWS key AKIAZ7VRSQ4EXAMPLEKY",
+        "source_path": "https://hooks.slack.com/services/T07ABCDEF12/B07ABCDEF12/abcdefghijklmnopQRSTUVWX",
+        "redacted_example": "login admin / password: Tr0ub4dor&3x at https://admin:Sup3rS3cretPw@crm.example.test, token eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+        "contact_email": "me@mybiz.test",
+        "consent": true
+    })
+}
 
 fn every_sink(dir: &Path, maildir: Option<&Path>) -> Vec<(String, String)> {
     let mut sinks = Vec::new();
@@ -93,14 +105,7 @@ async fn planted_private_values_reach_no_sink() {
     let accepted = client
         .post(&api)
         .header("Idempotency-Key", "idem-sk_live_51HqLyjWDarjtT1zdp7dcXYZ")
-        .json(&json!({
-            "message": "Stripe key sk_live_4eC39HqLyjWDarjtT1zdp7dc, card 4111 1111 1111 1111, IBAN DE89 3704 0044 0532 0130 00. My client Dana Whitfield (dana.whitfield@client.test, +1 415 555 0132) paid but got no Kajabi access.",
-            "affected_tools": "Stripe, Kajabi, AWS key AKIAZ7VRSQ4EXAMPLEKY",
-            "source_path": "https://hooks.slack.com/services/T07ABCDEF12/B07ABCDEF12/abcdefghijklmnopQRSTUVWX",
-            "redacted_example": "login admin / password: Tr0ub4dor&3x at https://admin:Sup3rS3cretPw@crm.example.test, token eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
-            "contact_email": "me@mybiz.test",
-            "consent": true
-        }))
+        .json(&planted_request())
         .send()
         .await
         .unwrap();

@@ -92,13 +92,14 @@ fn csv_row(entry: &Entry) -> Vec<String> {
     ]
 }
 
-fn attachment(content_type: &str, name: &str, body: Vec<u8>) -> HttpResponse {
+/// A download named `handoff-gate-{stem}-{day}.{extension}`.
+fn attachment(content_type: &str, stem: &str, extension: &str, body: Vec<u8>) -> HttpResponse {
     let day = &views::iso(now_ms())[..10];
     HttpResponse::Ok()
         .content_type(content_type)
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"handoff-gate-{name}-{day}\""),
+            format!("attachment; filename=\"handoff-gate-{stem}-{day}.{extension}\""),
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(body)
@@ -127,7 +128,7 @@ pub async fn queue_csv(
         .inbox_actions
         .with_label_values(&["exported_csv"])
         .inc();
-    Ok(attachment("text/csv; charset=utf-8", "queue.csv", body))
+    Ok(attachment("text/csv; charset=utf-8", "queue", "csv", body))
 }
 
 /// One labelled intake in the routing dev format:
@@ -185,7 +186,8 @@ pub async fn labels_jsonl(
         .inc();
     Ok(attachment(
         "application/jsonl; charset=utf-8",
-        "labels.jsonl",
+        "labels",
+        "jsonl",
         body,
     ))
 }
