@@ -20,7 +20,7 @@ This folder holds handoff-gate's SQLite store (the file named like this one,
 without `.marker`). While this marker exists and that file does not,
 `handoff-gate serve` refuses to start instead of starting empty: restore the
 database from a backup, or run `handoff-gate serve --init` once to start with
-an empty store. See docs/operations.md, \"When the store fails\".
+an empty store. See docs/operations.md, \"When something fails\".
 ";
 
 /// The marker next to a database file: `handoff-gate.db.marker`.

@@ -19,6 +19,8 @@ const INTAKES: usize = 600;
 /// Every 20th intake's email takes the relay this long: longer than the lease.
 const SLOW_RELAY: Duration = Duration::from_millis(2_500);
 const LEASE_SECONDS: &str = "1";
+/// Every this many intakes, a client retries later on a third replica.
+const RETRY_EVERY: usize = 7;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_replicas_and_a_relay_slower_than_the_lease_mail_each_intake_exactly_once() {
@@ -96,6 +98,51 @@ async fn three_replicas_and_a_relay_slower_than_the_lease_mail_each_intake_exact
         }
     }
     assert_eq!(ids.len(), INTAKES);
+
+    // Clients whose answer was lost retry later on yet another replica: the
+    // first answer again, no second intake (while the mail is still draining).
+    let retries: Vec<(String, String, Value)> =
+        futures_util::stream::iter((0..INTAKES).step_by(RETRY_EVERY).map(|n| {
+            let client = client.clone();
+            let base = bases[(n + 2) % 3].clone();
+            let key = format!("replica-test-{n}");
+            let contact = if n % 20 == 0 {
+                "slow@relay.test"
+            } else {
+                "fast@relay.test"
+            };
+            let body = json!({
+                "message": format!("Replica test {n}: Typeform entries never reach HubSpot"),
+                "contact_email": contact,
+                "consent": true,
+            });
+            async move {
+                let response = client
+                    .post(format!("{base}/api/v1/intakes"))
+                    .header("Idempotency-Key", &key)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                let answer = format!(
+                    "{} replayed={:?}",
+                    response.status().as_u16(),
+                    response.headers().get("Idempotent-Replayed")
+                );
+                (key, answer, response.json::<Value>().await.unwrap())
+            }
+        }))
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    for (key, answer, body) in &retries {
+        assert_eq!(answer, "201 replayed=Some(\"true\")", "{key}: {body}");
+        assert_eq!(
+            body["id"].as_str(),
+            Some(ids[key].as_str()),
+            "{key} retried"
+        );
+    }
     let expected: BTreeSet<String> = ids
         .values()
         .map(|id| format!("<intake-{id}@localhost>"))
