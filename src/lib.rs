@@ -41,5 +41,6 @@ pub mod config;
 pub mod deliver;
 pub mod metrics;
 pub mod pipeline;
+pub mod private_files;
 pub mod store;
 pub mod web;

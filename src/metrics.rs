@@ -28,6 +28,9 @@ pub struct Metrics {
     pub findings: IntCounterVec,
     /// Form posts that filled the honeypot, dropped.
     pub bot_discards: IntCounter,
+    /// Form posts held back from the mail (sent faster than a person fills
+    /// a form): stored for the consultant to release.
+    pub held: IntCounter,
     /// Loads of the embedded form by pages not in `embed.allowed_origins`.
     pub embed_refused: IntCounter,
     /// Emails waiting.
@@ -151,6 +154,10 @@ impl Metrics {
             bot_discards: counter(
                 "bot_discards_total",
                 "form posts that filled the honeypot, dropped",
+            ),
+            held: counter(
+                "intakes_held_total",
+                "form posts sent faster than min_fill_seconds, stored but held from the mail until released",
             ),
             embed_refused: counter(
                 "embed_refused_total",

@@ -2,6 +2,8 @@
 
 mod admin;
 mod embed;
+mod held;
+mod mail;
 mod outbox;
 mod redact;
 mod rules;
@@ -68,6 +70,25 @@ The store is the one store.url names (run it where `serve` runs, with the same
 configuration). Exit status: 0 on success; 1 if an id given to requeue was not
 a dead email; 2 on a usage or store error.")]
     Outbox(outbox::OutboxArgs),
+    /// Intakes held back from the mail (sent faster than a person fills a
+    /// form): list them, release the ones a person wrote. Works beside a
+    /// running gateway.
+    #[command(after_help = "Examples:
+  handoff-gate held                            # the held intakes, oldest first
+  handoff-gate held list --json                # one JSON object per line
+  handoff-gate held release 01a20c3c-77cb-7345-b77e-cb4bbf003987
+  handoff-gate held release --all
+
+A form sent sooner than limits.min_fill_seconds after it loaded may be a bot,
+or a person who pasted and sent at once: it is stored, the person sees the
+usual thank-you, and its email waits here (and in the inbox's Held tab) until
+released. Unreleased, it is deleted after limits.held_days. Exit status: 0 on
+success; 1 if an id given to release was not held; 2 on a usage or store error.")]
+    Held(held::HeldArgs),
+    /// Prove the mail setup: send one test message through the configured
+    /// transport and print the relay's answer.
+    #[command(subcommand)]
+    Mail(mail::MailCommand),
     /// Scrub text from stdin: the clean text goes to stdout, a summary of what
     /// was removed (kinds and counts, never values) to stderr.
     #[command(after_help = "Examples:
@@ -174,6 +195,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config(cmd) => serve::config(&cmd),
         Command::Admin(cmd) => admin::run(&cmd),
         Command::Outbox(args) => outbox::run(&args),
+        Command::Held(args) => held::run(&args),
+        Command::Mail(cmd) => mail::run(&cmd),
         Command::Redact(args) => redact::run(&args),
         Command::Rules(cmd) => rules::run(&cmd),
         Command::Triage(args) => triage::run(&args),

@@ -97,6 +97,7 @@ async fn status(store: &Store, json: bool, limit: u32) -> anyhow::Result<ExitCod
                 "pending": lag.pending,
                 "sent": count("sent"),
                 "dead": lag.dead,
+                "held": count("held"),
                 "oldest_pending_seconds": lag.oldest_pending_seconds,
                 "dead_emails": dead,
             })
@@ -110,6 +111,12 @@ async fn status(store: &Store, json: bool, limit: u32) -> anyhow::Result<ExitCod
     );
     println!("sent     {:>8}", count("sent"));
     println!("dead     {:>8}", lag.dead);
+    if count("held") > 0 {
+        println!(
+            "held     {:>8}   (sent faster than a person types: see `handoff-gate held`)",
+            count("held")
+        );
+    }
     if dead.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }

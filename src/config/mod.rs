@@ -118,7 +118,9 @@ declare_config! {
         connections_per_ip: usize = 64
             => "open connections per client address (trusted proxies exempt), then 429; 0 disables the cap";
         min_fill_seconds: u64 = 3
-            => "a form sent sooner than this after loading is taken for a bot";
+            => "a form sent sooner than this after loading may be a bot: it is stored but held from the mail until released (`handoff-gate held`)";
+        held_days: u32 = 30
+            => "held intakes not released within this many days are deleted";
         form_token_hours: u64 = 24
             => "how long a loaded form stays valid";
     }

@@ -18,7 +18,7 @@ pub struct MailFolder {
 impl MailFolder {
     /// Use (and create) `dir`.
     pub fn create(dir: &Path) -> std::io::Result<MailFolder> {
-        std::fs::create_dir_all(dir)?;
+        crate::private_files::create_dir_all(dir)?;
         Ok(MailFolder {
             dir: dir.to_owned(),
         })
@@ -31,12 +31,23 @@ impl MailFolder {
 
     /// Write an intake's email, replacing an earlier copy.
     pub async fn write(&self, id: &IntakeId, message: &[u8]) -> std::io::Result<()> {
+        self.write_named(&id.to_string(), message).await.map(drop)
+    }
+
+    /// Write `{stem}.eml` (mode 0600), replacing an earlier copy; returns its path.
+    pub async fn write_named(&self, stem: &str, message: &[u8]) -> std::io::Result<PathBuf> {
         use tokio::io::AsyncWriteExt;
-        let partial = self.dir.join(format!(".{id}.eml.partial"));
-        let mut file = tokio::fs::File::create(&partial).await?;
+        let partial = self.dir.join(format!(".{stem}.eml.partial"));
+        let mut file = tokio::fs::OpenOptions::from(crate::private_files::file_options())
+            .create(true)
+            .truncate(true)
+            .open(&partial)
+            .await?;
         file.write_all(message).await?;
         file.sync_all().await?;
-        tokio::fs::rename(&partial, self.path_of(id)).await
+        let path = self.dir.join(format!("{stem}.eml"));
+        tokio::fs::rename(&partial, &path).await?;
+        Ok(path)
     }
 
     /// Remove an intake's email. Returns whether there was one.

@@ -150,6 +150,7 @@ pub struct Outbox {
     letterhead: email::Letterhead,
     delivery: config::Delivery,
     retention_days: u32,
+    held_days: u32,
     wake: Arc<Notify>,
     metrics: Metrics,
     /// One pass at a time per process, so a row is never sent twice concurrently.
@@ -188,6 +189,7 @@ impl Outbox {
             letterhead: email::Letterhead::from_config(config),
             delivery: config.delivery.clone(),
             retention_days: config.retention_days,
+            held_days: config.limits.held_days,
             wake: Arc::new(Notify::new()),
             metrics,
             pass: Arc::new(tokio::sync::Mutex::new(())),
@@ -418,10 +420,19 @@ impl Outbox {
     }
 
     /// Delete intakes older than `retention_days`, with their outbox rows
-    /// and mail files. Returns how many intakes.
+    /// and mail files, and held intakes older than `limits.held_days`.
+    /// Returns how many intakes.
     pub async fn apply_retention(&self) -> Result<u64, StoreError> {
+        let held_cutoff = now_ms() - i64::from(self.held_days) * 86_400_000;
+        let held = self.store.purge_held_before(held_cutoff).await?;
+        if held > 0 {
+            tracing::info!(
+                deleted = held,
+                "held intakes never released were deleted (limits.held_days)"
+            );
+        }
         let cutoff = now_ms() - i64::from(self.retention_days) * 86_400_000;
-        let deleted = self.store.purge_before(cutoff).await?;
+        let deleted = held + self.store.purge_before(cutoff).await?;
         if let Mailer::Files(folder) = &self.mailer {
             match folder.prune(cutoff).await {
                 Ok(0) => {}

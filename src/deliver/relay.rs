@@ -55,14 +55,25 @@ impl Relay {
         })
     }
 
-    /// Send one message. The error text is lettre's (or says what timed
-    /// out), never the message.
+    /// Send one message. The error text says which step failed (connect,
+    /// TLS, login, the message) with lettre's words, never the message.
     pub async fn send(&self, envelope: &Envelope, message: &[u8]) -> Result<(), String> {
+        self.send_answered(envelope, message).await.map(drop)
+    }
+
+    /// [`Relay::send`], returning the relay's answer to the message, e.g.
+    /// `250 2.0.0 Ok: queued as 4XyZ`.
+    pub async fn send_answered(
+        &self,
+        envelope: &Envelope,
+        message: &[u8],
+    ) -> Result<String, String> {
         let mut conn = self.connection().await?;
         match tokio::time::timeout(self.timeout, conn.send(envelope, message)).await {
-            Ok(Ok(_)) => {
+            Ok(Ok(response)) => {
                 *self.idle.lock().await = Some((conn, Instant::now()));
-                Ok(())
+                let lines: Vec<&str> = response.message().collect();
+                Ok(format!("{} {}", response.code(), lines.join(" ")))
             }
             // After any failure the connection is dropped: its state is unknown.
             Ok(Err(error)) => Err(error.to_string()),
@@ -98,7 +109,7 @@ impl Relay {
     }
 
     async fn connect(&self) -> Result<AsyncSmtpConnection, String> {
-        let smtp_error = |e: lettre::transport::smtp::Error| e.to_string();
+        let (host, port) = (&self.host, self.port);
         let mut conn = match &self.tls {
             Some((SmtpTls::Tls, parameters)) => AsyncSmtpConnection::connect_tokio1(
                 (self.host.as_str(), self.port),
@@ -108,28 +119,39 @@ impl Relay {
                 None,
             )
             .await
-            .map_err(smtp_error)?,
+            .map_err(|e| {
+                format!("the TLS connection to {host}:{port} failed (smtp.tls = \"tls\", port 465 style): {e}")
+            })?,
             _ => {
-                let stream = TcpStream::connect((self.host.as_str(), self.port))
+                let stream = TcpStream::connect((host.as_str(), port))
                     .await
-                    .map_err(|e| format!("cannot connect to {}:{}: {e}", self.host, self.port))?;
+                    .map_err(|e| {
+                        format!("cannot connect to {host}:{port}: {e} (is the relay running, and are smtp.host and smtp.port right?)")
+                    })?;
                 stream
                     .set_nodelay(true)
                     .map_err(|e| format!("cannot set TCP_NODELAY: {e}"))?;
                 AsyncSmtpConnection::connect_with_transport(Box::new(stream), &self.hello)
                     .await
-                    .map_err(smtp_error)?
+                    .map_err(|e| format!("{host}:{port} did not greet as an SMTP relay: {e}"))?
             }
         };
         if let Some((SmtpTls::Starttls, parameters)) = &self.tls {
+            if !conn.can_starttls() {
+                return Err(format!(
+                    "{host}:{port} does not offer STARTTLS, which smtp.tls = \"starttls\" needs: use the relay's submission port (587) or smtp.tls = \"tls\" (465); \"none\" only for a relay on this machine"
+                ));
+            }
             conn.starttls(parameters.clone(), &self.hello)
                 .await
-                .map_err(smtp_error)?;
+                .map_err(|e| format!("STARTTLS with {host}:{port} failed: {e}"))?;
         }
         if let Some(credentials) = &self.credentials {
             conn.auth(DEFAULT_MECHANISMS, credentials)
                 .await
-                .map_err(smtp_error)?;
+                .map_err(|e| {
+                    format!("{host}:{port} refused the login (check smtp.username and smtp.password): {e}")
+                })?;
         }
         Ok(conn)
     }

@@ -115,7 +115,10 @@ impl DatabaseFile {
         let marker = marker_path(path);
         if !marker.exists() {
             let write = || -> std::io::Result<()> {
-                let mut file = std::fs::File::create(&marker)?;
+                let mut file = crate::private_files::file_options()
+                    .create(true)
+                    .truncate(true)
+                    .open(&marker)?;
                 file.write_all(MARKER_TEXT.as_bytes())?;
                 file.sync_all()
             };

@@ -12,7 +12,9 @@
 //! under a lease with a token (`FOR UPDATE SKIP LOCKED` on PostgreSQL), and
 //! only the token's holder changes them ([`Lease`]).
 
+mod connect;
 mod file;
+mod held;
 mod inbox;
 mod outbox;
 mod record;
@@ -49,6 +51,14 @@ pub enum StoreError {
         url: String,
         /// What went wrong.
         source: sqlx::Error,
+    },
+    /// The database server could not be reached or refused the login.
+    #[error("cannot open the store at {url}: {why}")]
+    Unreachable {
+        /// The configured URL (password masked).
+        url: String,
+        /// What went wrong and what to check.
+        why: String,
     },
     /// A query failed.
     #[error("store query failed while {doing}: {source}")]
@@ -227,11 +237,19 @@ impl Store {
             Opener::Gateway => {
                 file::refuse_lost(path)?;
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(parent).map_err(|source| StoreError::Folder {
-                        folder: parent.display().to_string(),
-                        source,
+                    crate::private_files::create_dir_all(parent).map_err(|source| {
+                        StoreError::Folder {
+                            folder: parent.display().to_string(),
+                            source,
+                        }
                     })?;
                 }
+                // Mode 0600 before SQLite sees it: its -wal and -shm files
+                // take the database's mode.
+                crate::private_files::create_file(path).map_err(|source| StoreError::Folder {
+                    folder: path.display().to_string(),
+                    source,
+                })?;
                 // Created here once; the pools open it read-write only, so a
                 // replaced writer connection never makes a new, empty file.
                 sqlx::AnyConnection::connect_with(&options("rwc")?)
@@ -299,10 +317,12 @@ impl Store {
             url: crate::config::redact_url(url),
             source,
         };
+        let options = AnyConnectOptions::from_str(url).map_err(open_error)?;
+        connect::check_postgres(url, &options).await?;
         let pool = AnyPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
-            .connect_with(AnyConnectOptions::from_str(url).map_err(open_error)?)
+            .connect_with(options)
             .await
             .map_err(open_error)?;
         // Replicas starting together: PostgreSQL's advisory lock inside sqlx's
@@ -372,10 +392,21 @@ impl Store {
         triage: &Triage,
         idempotency: Option<&Idempotency>,
     ) -> Result<Inserted, StoreError> {
+        self.insert_as(intake, triage, idempotency, OutboxStart::Pending)
+            .await
+    }
+
+    async fn insert_as(
+        &self,
+        intake: &ScrubbedIntake,
+        triage: &Triage,
+        idempotency: Option<&Idempotency>,
+        start: OutboxStart,
+    ) -> Result<Inserted, StoreError> {
         let record = IntakeRecord::new(intake, triage, now_ms());
         let written = async {
             let mut write = self.write("storing an intake", Durability::Full).await?;
-            let written = insert_rows(write.conn(), &record, idempotency).await;
+            let written = insert_rows(write.conn(), &record, idempotency, start).await;
             write.commit(written).await
         };
         if !self.health.note(written.await)? {
@@ -477,12 +508,22 @@ fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("stored values serialize to JSON")
 }
 
+/// The state a new intake's outbox row starts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OutboxStart {
+    /// Due at once.
+    Pending,
+    /// Not mailed until the consultant releases it.
+    Held,
+}
+
 /// The intake row and its outbox row. Returns `false` (and writes nothing)
 /// when the idempotency key is already stored.
 async fn insert_rows(
     conn: &mut sqlx::AnyConnection,
     record: &IntakeRecord,
     idempotency: Option<&Idempotency>,
+    start: OutboxStart,
 ) -> Result<bool, sqlx::Error> {
     let written = sqlx::query(
         "INSERT INTO intakes (id, created_at_ms, channel, route, handoffs, privacy, removed,
@@ -515,10 +556,14 @@ async fn insert_rows(
         return Ok(false);
     }
     sqlx::query(
-        "INSERT INTO outbox (intake_id, next_attempt_ms, created_at_ms) VALUES ($1, $2, $2)",
+        "INSERT INTO outbox (intake_id, next_attempt_ms, created_at_ms, state) VALUES ($1, $2, $2, $3)",
     )
     .bind(record.id.as_str())
     .bind(record.created_at_ms)
+    .bind(match start {
+        OutboxStart::Pending => "pending",
+        OutboxStart::Held => "held",
+    })
     .execute(conn)
     .await?;
     Ok(true)

@@ -80,7 +80,7 @@ pub async fn create_intake(
     match submit::review(&state, intake) {
         Ok(reviewed) => {
             let Stored { record, replayed } =
-                submit::store(&state, &reviewed, idempotency.as_ref()).await?;
+                submit::store(&state, &reviewed, idempotency.as_ref(), submit::Mail::Now).await?;
             let mut step = next_step(&state, &record).to_owned();
             if record.exposed_credentials {
                 step = format!("{step} {ROTATE}");
@@ -249,6 +249,18 @@ pub async fn erase_intake(
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
+    admin(&req, &state)?;
+    let id = IntakeId::parse(&id).ok_or(ApiError::NotFound)?;
+    if state.outbox.erase(&id).await? {
+        tracing::info!(intake = %id, "intake erased on request");
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// Refuse a request without the admin token (`Authorization: Bearer …`).
+pub(super) fn admin(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     let presented = req
         .headers()
         .get(AUTHORIZATION)
@@ -260,13 +272,7 @@ pub async fn erase_intake(
     {
         return Err(ApiError::Unauthorized);
     }
-    let id = IntakeId::parse(&id).ok_or(ApiError::NotFound)?;
-    if state.outbox.erase(&id).await? {
-        tracing::info!(intake = %id, "intake erased on request");
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(ApiError::NotFound)
-    }
+    Ok(())
 }
 
 /// A token for a form in your own markup.
@@ -276,7 +282,8 @@ pub struct FormToken {
     form_token: String,
     /// A field to hide from people; filled, the post is taken for a bot.
     honeypot_field: &'static str,
-    /// Posts sooner than this after the token was fetched are taken for bots.
+    /// Posts sooner than this after the token was fetched are stored but held
+    /// from the mail until the consultant releases them.
     min_fill_seconds: u64,
     /// How long the token stays valid.
     expires_in_seconds: u64,

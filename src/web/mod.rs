@@ -21,6 +21,7 @@ mod embed;
 mod error;
 mod guard;
 mod health;
+mod held;
 pub mod inbox;
 mod openapi;
 mod pages;
@@ -37,6 +38,7 @@ use actix_web::{App as ActixApp, HttpServer, web};
 
 pub use api::ROTATE;
 pub use error::ApiError;
+pub(crate) use held::rfc3339;
 pub use openapi::ApiDoc;
 pub use token::{TokenCheck, TokenKey};
 
@@ -281,6 +283,8 @@ fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
                 .wrap(embed::cors(allowed))
                 .route("/intakes", web::post().to(api::create_intake))
                 .route("/intakes/{id}", web::delete().to(api::erase_intake))
+                .route("/held", web::get().to(held::list))
+                .route("/held/{id}/release", web::post().to(held::release))
                 .route("/triage", web::post().to(api::triage_batch))
                 .route("/form-token", web::get().to(api::form_token))
                 .route("/rules.json", web::get().to(api::rules))
@@ -307,11 +311,9 @@ async fn keep_secret(
         path: path.display().to_string(),
         source,
     };
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    crate::private_files::create_dir_all(dir).map_err(fail)?;
+    let mut options = crate::private_files::file_options();
+    options.create_new(true);
     match options.open(&path) {
         Ok(mut file) => {
             let value = generate();

@@ -5,7 +5,7 @@ use actix_web::HttpResponse;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{api, health};
+use super::{api, health, held};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -17,6 +17,8 @@ use super::{api, health};
     paths(
         api::create_intake,
         api::erase_intake,
+        held::list,
+        held::release,
         api::triage_batch,
         api::form_token,
         api::rules,
@@ -26,7 +28,7 @@ use super::{api, health};
     ),
     modifiers(&AdminToken),
     tags(
-        (name = "intakes", description = "Submit and erase intakes"),
+        (name = "intakes", description = "Submit, erase and release held intakes"),
         (name = "triage", description = "Triage without storing"),
         (name = "embed", description = "For the widget and your own form markup"),
         (name = "operations", description = "Health, readiness, metrics"),

@@ -13,7 +13,7 @@ use super::body::{self, FormFields};
 use super::embed::{Chrome, EmbedContext, page_address, query_pairs, refused_framer};
 use super::error::{ApiError, PageError};
 use super::guard::spend_quota;
-use super::submit;
+use super::submit::{self, Mail};
 use super::thanks::ThanksPage;
 use super::token::{TokenCheck, TokenKey};
 use handoff_intake::{FIELD_NAMES, Intake, IntakeField, ScrubbedField};
@@ -383,12 +383,9 @@ pub async fn submit(
     });
     let contact = posted.intake.contact_email.clone().unwrap_or_default();
     let consent = posted.intake.consent.unwrap_or(false);
-    if posted.honeypot || check == TokenCheck::TooFast {
+    if posted.honeypot {
         state.metrics.bot_discards.inc();
-        tracing::info!(
-            honeypot = posted.honeypot,
-            "submission taken for a bot and dropped"
-        );
+        tracing::info!("a post filled the honeypot: taken for a bot and dropped");
         return render(
             &ThanksPage::unstored(chrome, &state.config, &contact, consent),
             StatusCode::OK,
@@ -456,7 +453,15 @@ pub async fn submit(
             return form_page(&state, chrome, shown, StatusCode::UNPROCESSABLE_ENTITY);
         }
     };
-    match submit::store(&state, &reviewed, Some(&TokenKey::once(&token))).await {
+    // Sent faster than a person fills a form: perhaps a bot, perhaps a
+    // person who pasted and sent at once. Stored, held from the mail until
+    // the consultant releases it; the person sees the normal thank-you.
+    let mail = if check == TokenCheck::TooFast {
+        Mail::Held
+    } else {
+        Mail::Now
+    };
+    match submit::store(&state, &reviewed, Some(&TokenKey::once(&token)), mail).await {
         Ok(stored) => Ok(HttpResponse::SeeOther()
             .insert_header((header::LOCATION, chrome.thanks_link(&stored.record.id)))
             .finish()),

@@ -36,25 +36,41 @@ pub fn review(state: &AppState, intake: Intake) -> Result<Reviewed, Rejection> {
     Ok(reviewed)
 }
 
+/// Whether a stored intake is mailed at once or held for the consultant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mail {
+    /// Mailed at once.
+    Now,
+    /// Held back (it tripped a bot heuristic): stored, not mailed until
+    /// the consultant releases it.
+    Held,
+}
+
 /// Store a reviewed submission with its outbox row, and wake the outbox.
 pub async fn store(
     state: &AppState,
     reviewed: &Reviewed,
     idempotency: Option<&Idempotency>,
+    mail: Mail,
 ) -> Result<Stored, ApiError> {
-    match state
-        .store
-        .insert(&reviewed.intake, &reviewed.triage, idempotency)
-        .await?
-    {
+    let (intake, triage) = (&reviewed.intake, &reviewed.triage);
+    let inserted = match mail {
+        Mail::Now => state.store.insert(intake, triage, idempotency).await?,
+        Mail::Held => state.store.insert_held(intake, triage, idempotency).await?,
+    };
+    match inserted {
         Inserted::Created(record) => {
-            state.outbox.wake();
             state.metrics.intake_stored(&record);
+            match mail {
+                Mail::Now => state.outbox.wake(),
+                Mail::Held => state.metrics.held.inc(),
+            }
             tracing::info!(
                 intake = %record.id,
                 route = record.route.as_str(),
                 privacy = record.privacy.as_str(),
                 removed = ?record.removed,
+                held = mail == Mail::Held,
                 "intake stored"
             );
             Ok(Stored {

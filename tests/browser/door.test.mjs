@@ -2,17 +2,20 @@
 // Debian's /usr/bin/chromium). Started by tests/it/browser_door.rs, which
 // runs the gateway and checks what this prints. Environment:
 //   GATE          the gateway's base URL (http://127.0.0.1:PORT)
+//   HASTY_GATE    a gateway whose time trap (limits.min_fill_seconds) is a minute
 //   HOST_PORT     a free port for a host page whose origin is allowed
 //   STRANGER_PORT a free port for a host page whose origin is not
 //   SCREENSHOTS   folder for screenshots
 //   CHROMIUM      the browser binary
-// Prints `intake <id>` for each intake it stored; exits 1 with a message on failure.
+// Prints `intake <id>` for each intake it stored and `held <id>` for each
+// one the time trap held; exits 1 with a message on failure.
 
 import { createServer } from 'node:http';
 import { mkdirSync } from 'node:fs';
 import { chromium } from 'playwright-core';
 
 const GATE = process.env.GATE;
+const HASTY_GATE = process.env.HASTY_GATE;
 const HOST = `http://localhost:${process.env.HOST_PORT}`;
 const STRANGER = `http://127.0.0.1:${process.env.STRANGER_PORT}`;
 const SHOTS = process.env.SCREENSHOTS;
@@ -153,6 +156,23 @@ async function run() {
     check(text.includes('my key is [API_KEY]') && !text.includes('sk_live'), `the copy holds the placeholder: ${text}`);
     check(pageErrors.length === 0, `no error responses: ${pageErrors.join(', ')}`);
     console.log(`intake ${p.url().match(/\/thanks\/([0-9a-f-]{36})/)[1]}`);
+  });
+
+  // 5. Pasted and sent at once, sooner than the time trap allows: the
+  //    person sees the normal thank-you (with the copy), and the intake is
+  //    held for the consultant rather than dropped.
+  await shootBoth('held-thanks', async (p) => {
+    const pageErrors = watchErrors(p);
+    await p.goto(`${HASTY_GATE}/`);
+    await p.fill('textarea#message', 'Typeform answers never reach the HubSpot contact, since Monday.');
+    await p.click('button[type=submit]');
+    await p.waitForSelector('text=Thanks, your question was received', { timeout: 10000 });
+    const text = await p.textContent('main');
+    check(text.includes('What happens next') && text.includes('Typeform answers never reach the HubSpot contact'),
+      `the held sender gets the normal thank-you with the copy: ${text}`);
+    check(!/bot|held|spam/i.test(text), `nothing tells them they were taken for a bot: ${text}`);
+    check(pageErrors.length === 0, `no error responses: ${pageErrors.join(', ')}`);
+    console.log(`held ${p.url().match(/\/thanks\/([0-9a-f-]{36})/)[1]}`);
   });
 }
 

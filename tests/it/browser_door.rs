@@ -4,7 +4,8 @@
 //! parameters, nothing prefilled and the optional sections closed; a
 //! refusal keeps the question; the thank-you page says what happens next,
 //! who answers and when, and shows what the consultant will read; no page
-//! load ends in an error (the favicon included). Runs
+//! load ends in an error (the favicon included); a form sent at once sees
+//! the normal thank-you and is held for the consultant, not dropped. Runs
 //! `tests/browser/door.test.mjs`; screenshots land in `target/screenshots/`.
 
 use std::process::Command;
@@ -33,12 +34,15 @@ async fn nobody_is_lost_at_the_door_in_chromium() {
         c.consultant.reply_time = Some("within two working days".to_owned());
     })
     .await;
+    let hasty = TestApp::spawn(|c| c.limits.min_fill_seconds = 60).await;
     let output = tokio::task::spawn_blocking({
         let base = app.base.clone();
+        let hasty_base = hasty.base.clone();
         move || {
             Command::new("node")
                 .arg(root().join("tests/browser/door.test.mjs"))
                 .env("GATE", base)
+                .env("HASTY_GATE", hasty_base)
                 .env("HOST_PORT", host_port.to_string())
                 .env("STRANGER_PORT", stranger_port.to_string())
                 .env("SCREENSHOTS", root().join("target/screenshots"))
@@ -62,11 +66,20 @@ async fn nobody_is_lost_at_the_door_in_chromium() {
         .collect();
     assert_eq!(stored.len(), 3, "{stdout}");
     assert_eq!(app.intake_count().await, 3);
-    for shot in ["embed-fallback", "thanks-copy"] {
+    let held: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("held "))
+        .collect();
+    assert_eq!(held.len(), 2, "{stdout}");
+    assert_eq!(hasty.state.store.held_count().await.unwrap(), 2);
+    hasty.drain().await;
+    assert!(hasty.mail_files().is_empty(), "held intakes are not mailed");
+    for shot in ["embed-fallback", "thanks-copy", "held-thanks"] {
         for width in ["desktop", "mobile"] {
             let path = root().join(format!("target/screenshots/{shot}-{width}.png"));
             assert!(path.exists(), "{} was not saved", path.display());
         }
     }
     app.stop().await;
+    hasty.stop().await;
 }

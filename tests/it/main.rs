@@ -11,6 +11,7 @@ mod cli_redact;
 mod cli_serve;
 mod cli_triage;
 mod corpus;
+mod door_setup;
 mod inbox_client;
 mod inbox_train;
 mod kinds;

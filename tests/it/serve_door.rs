@@ -3,7 +3,9 @@
 //! undeliverable addresses are answered with what to change, every refusal
 //! keeps the person's words, the thank-you page says what happens next and
 //! shows what the consultant will read, and the consultant's email is
-//! written for them. (The browser side is in `browser.rs`.)
+//! written for them; a form sent at once is held for the consultant (admin
+//! API, inbox, `handoff-gate held`), never dropped. (The browser side is in
+//! `browser_door.rs`.)
 
 use std::time::Duration;
 
@@ -442,4 +444,225 @@ fn embed_check_prints_what_is_allowed_and_the_line_to_add() {
     assert!(out.contains("OK: https://shop.example may embed the form."));
     let (code, _) = run("shop.example");
     assert_eq!(code, 2);
+}
+
+/// Post the form with a token issued just now: sooner than `min_fill_seconds`.
+async fn post_at_once(app: &TestApp, message: &str) -> String {
+    let response = app.post_form(&[("message", message)]).await;
+    assert_eq!(response.status(), 303, "a fast post gets the thank-you");
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    location.rsplit('/').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_person_who_sends_at_once_is_held_for_the_consultant_not_lost() {
+    use crate::inbox_client::{Inbox, password_hash};
+    let app = TestApp::spawn(|c| {
+        c.limits.min_fill_seconds = 30;
+        c.admin.token = Some(handoff_gate::config::Secret::new("s3cret-admin"));
+        c.inbox.password_hash = Some(password_hash());
+    })
+    .await;
+    let first = post_at_once(&app, "Stripe paid but Kajabi never unlocks the course").await;
+    let second = post_at_once(&app, "Typeform answers never reach the HubSpot contact").await;
+    app.drain().await;
+    assert!(app.mail_files().is_empty(), "held intakes are not mailed");
+
+    // The admin API lists them, oldest first, and only with the token.
+    let list = app
+        .client
+        .get(app.url("/api/v1/held"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status(), 401);
+    let list: serde_json::Value = app
+        .client
+        .get(app.url("/api/v1/held"))
+        .bearer_auth("s3cret-admin")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["total"], 2);
+    assert_eq!(list["held"][0]["id"], first.as_str());
+    assert_eq!(list["held"][0]["channel"], "form");
+    assert!(
+        list["held"][0]["fields"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Kajabi")
+    );
+
+    // Released through the API: mailed like any other intake, once.
+    let release = |id: &str| {
+        app.client
+            .post(app.url(&format!("/api/v1/held/{id}/release")))
+            .bearer_auth("s3cret-admin")
+            .send()
+    };
+    let released = release(&first).await.unwrap();
+    assert_eq!(released.status(), 200);
+    assert_eq!(release(&first).await.unwrap().status(), 404);
+    app.drain().await;
+    let mail = app.mail_files();
+    assert_eq!(mail.len(), 1);
+    assert!(mail[0].contains("Kajabi"));
+
+    // The inbox shows the other one as held and releases it.
+    let mut inbox = Inbox::signed_in(&app).await;
+    let held_tab = inbox.page("/inbox?status=held").await;
+    assert!(held_tab.contains(&second), "the Held tab lists it");
+    let page = inbox.page(&format!("/inbox/{second}")).await;
+    assert!(page.contains("Release to the mail"), "{page}");
+    let response = inbox.post(&format!("/inbox/{second}/release"), &[]).await;
+    assert_eq!(response.status(), 303);
+    assert!(
+        !inbox
+            .page(&format!("/inbox/{second}"))
+            .await
+            .contains("Release to the mail")
+    );
+    app.drain().await;
+    assert_eq!(app.mail_files().len(), 2);
+    assert_eq!(app.state.store.held_count().await.unwrap(), 0);
+    assert_eq!(app.state.metrics.held.get(), 2);
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn held_intakes_never_released_are_deleted_after_held_days() {
+    let app = TestApp::spawn(|c| {
+        c.limits.min_fill_seconds = 30;
+        c.limits.held_days = 0;
+    })
+    .await;
+    post_at_once(&app, "Stripe paid but Kajabi never unlocks the course").await;
+    let kept = app
+        .post_json(
+            "/api/v1/intakes",
+            &json!({"message": "Calendly bookings never reach the Pipedrive deal"}),
+        )
+        .await;
+    assert_eq!(kept.status(), 201);
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    // (The worker's own pass at start may have come first.)
+    app.state.outbox.apply_retention().await.unwrap();
+    assert_eq!(app.state.store.held_count().await.unwrap(), 0);
+    assert_eq!(app.intake_count().await, 1, "only the held one goes");
+    app.stop().await;
+}
+
+/// Run `handoff-gate ARGS` on `app`'s store, off the runtime thread: exit
+/// code, stdout, stderr.
+async fn gate_cli(app: &TestApp, args: &[&str]) -> (i32, String, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_handoff-gate"));
+    command
+        .args(args)
+        .current_dir(app.dir.path())
+        .env("HANDOFF_GATE__STORE__URL", &app.state.config.store.url)
+        .env("HANDOFF_GATE__MAIL__DIR", &app.state.config.mail.dir);
+    let output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn handoff_gate_held_lists_and_releases_beside_a_running_gateway() {
+    let app = TestApp::spawn(|c| c.limits.min_fill_seconds = 30).await;
+    let (code, text, _) = gate_cli(&app, &["held"]).await;
+    assert_eq!((code, text.trim()), (0, "no intake is held"));
+    let first = post_at_once(&app, "Stripe paid but Kajabi never unlocks the course").await;
+    let second = post_at_once(&app, "Typeform answers never reach the HubSpot contact").await;
+    let (code, text, _) = gate_cli(&app, &["held", "list"]).await;
+    assert_eq!(code, 0);
+    assert!(text.starts_with("2 intake(s) held from the mail"), "{text}");
+    assert!(
+        text.contains(&first) && text.contains("Kajabi never unlocks"),
+        "{text}"
+    );
+    assert!(text.contains("handoff-gate held release"), "{text}");
+    let (_, json, _) = gate_cli(&app, &["held", "list", "--json"]).await;
+    let lines: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["id"], second.as_str());
+    let (code, text, _) = gate_cli(&app, &["held", "release", &first]).await;
+    assert_eq!(code, 0, "{text}");
+    let (code, _, err) = gate_cli(&app, &["held", "release", &first]).await;
+    assert_eq!(code, 1);
+    assert!(err.contains("is not held"), "{err}");
+    app.drain().await;
+    assert_eq!(app.mail_files().len(), 1);
+    let (code, text, _) = gate_cli(&app, &["held", "release", "--all"]).await;
+    assert_eq!(
+        (code, text.contains("released 1 held")),
+        (0, true),
+        "{text}"
+    );
+    app.drain().await;
+    assert_eq!(app.mail_files().len(), 2);
+    app.stop().await;
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn data_files_are_created_0600_and_folders_0700() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = TestApp::spawn(|c| {
+        c.store.url = c.store.url.replace("gate.db", "store/db/gate.db");
+        c.data_dir = c.data_dir.join("secrets");
+    })
+    .await;
+    let created = app
+        .post_json(
+            "/api/v1/intakes",
+            &json!({"message": "Stripe paid but Kajabi never unlocks the course"}),
+        )
+        .await;
+    assert_eq!(created.status(), 201);
+    app.drain().await;
+    let root = app.dir.path();
+    let mode = |relative: &str| {
+        let path = root.join(relative);
+        let metadata =
+            std::fs::metadata(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        metadata.permissions().mode() & 0o777
+    };
+    for folder in ["store", "store/db", "mail", "data", "data/secrets"] {
+        assert_eq!(mode(folder), 0o700, "{folder}");
+    }
+    let mail = std::fs::read_dir(root.join("mail"))
+        .unwrap()
+        .map(|e| format!("mail/{}", e.unwrap().file_name().to_string_lossy()))
+        .collect::<Vec<_>>();
+    assert_eq!(mail.len(), 1);
+    let mut files = vec![
+        "store/db/gate.db".to_owned(),
+        "store/db/gate.db-wal".to_owned(),
+        "store/db/gate.db-shm".to_owned(),
+        "store/db/gate.db.marker".to_owned(),
+    ];
+    files.extend(mail);
+    for file in std::fs::read_dir(root.join("data/secrets")).unwrap() {
+        files.push(format!(
+            "data/secrets/{}",
+            file.unwrap().file_name().to_string_lossy()
+        ));
+    }
+    assert!(files.len() >= 6, "{files:?}");
+    for file in &files {
+        assert_eq!(mode(file), 0o600, "{file}");
+    }
+    app.stop().await;
 }

@@ -174,20 +174,24 @@ async fn a_pasted_export_re_renders_the_form_with_placeholders_and_stores_nothin
 }
 
 #[tokio::test]
-async fn bots_get_a_normal_answer_and_nothing_is_stored() {
+async fn a_fast_post_is_held_not_dropped_and_only_the_honeypot_is_dropped() {
     let app = TestApp::spawn(|c| c.limits.min_fill_seconds = 30).await;
-    // Too fast: the token was issued a moment ago.
+    // Too fast (the token was issued a moment ago): perhaps a person who
+    // pasted and sent at once. Stored and held, with the normal thank-you.
     let fast = app
-        .post_form(&[("message", "Buy cheap followers now")])
+        .post_form(&[("message", "Zapier stopped passing the UTM to HubSpot")])
         .await;
-    assert_eq!(fast.status(), 200);
-    assert!(
-        fast.text()
-            .await
-            .unwrap()
-            .contains("Thanks, your question was received")
-    );
-    // The honeypot, filled.
+    assert_eq!(fast.status(), 303);
+    let thanks = app
+        .get(fast.headers()["location"].to_str().unwrap())
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(thanks.contains("Thanks, your question was received"));
+    assert_eq!(app.intake_count().await, 1);
+    assert_eq!(app.state.store.held_count().await.unwrap(), 1);
+    // The honeypot, filled: dropped, counted, answered like a person.
     let token = app
         .state
         .token_key
@@ -204,20 +208,35 @@ async fn bots_get_a_normal_answer_and_nothing_is_stored() {
         .await
         .unwrap();
     assert_eq!(trapped.status(), 200);
-    assert_eq!(app.intake_count().await, 0);
-    assert_eq!(app.state.metrics.bot_discards.get(), 2);
-    // A person who took their time gets through.
+    assert!(
+        trapped
+            .text()
+            .await
+            .unwrap()
+            .contains("Thanks, your question was received")
+    );
+    assert_eq!(app.intake_count().await, 1);
+    assert_eq!(app.state.metrics.bot_discards.get(), 1);
+    assert_eq!(app.state.metrics.held.get(), 1);
+    // A person who took their time gets through, and only they are mailed.
     let person = app
         .client
         .post(app.url("/intake"))
         .form(&[
-            ("message", "Zapier stopped passing the UTM to HubSpot"),
+            (
+                "message",
+                "Calendly bookings never reach the Pipedrive deal",
+            ),
             ("form_token", &token),
         ])
         .send()
         .await
         .unwrap();
     assert_eq!(person.status(), 303);
+    app.drain().await;
+    let mail = app.mail_files();
+    assert_eq!(mail.len(), 1, "the held intake is not mailed");
+    assert!(mail[0].contains("Pipedrive"));
     app.stop().await;
 }
 

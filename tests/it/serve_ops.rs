@@ -17,8 +17,9 @@ async fn metrics_count_routes_kinds_and_delivery_never_values() {
         )
         .await;
     assert_eq!(created.status(), 201);
-    let bot = app.post_form(&[("message", "cheap SEO")]).await;
-    assert_eq!(bot.status(), 200);
+    // Sent at once: held for the consultant, counted apart.
+    let fast = app.post_form(&[("message", "cheap SEO")]).await;
+    assert_eq!(fast.status(), 303);
     app.drain().await;
     let response = app.get("/metrics").await;
     assert!(
@@ -33,14 +34,15 @@ async fn metrics_count_routes_kinds_and_delivery_never_values() {
         "handoff_gate_intake_handoffs_total{handoff=\"payment_to_access\"} 1",
         "handoff_gate_findings_total{kind=\"api_key\"} 1",
         "handoff_gate_findings_total{kind=\"email\"} 1",
-        "handoff_gate_bot_discards_total 1",
+        "handoff_gate_bot_discards_total 0",
+        "handoff_gate_intakes_held_total 1",
         "handoff_gate_http_requests_total{route=\"/api/v1/intakes\",status=\"201\"} 1",
         "handoff_gate_outbox_pending 0",
         "handoff_gate_outbox_dead 0",
         "handoff_gate_outbox_oldest_pending_seconds 0",
         "handoff_gate_email_send_failures_total 0",
-        "handoff_gate_scrub_seconds_count 1",
-        "handoff_gate_triage_seconds_count 1",
+        "handoff_gate_scrub_seconds_count 2",
+        "handoff_gate_triage_seconds_count 2",
     ] {
         assert!(text.contains(line), "missing `{line}` in\n{text}");
     }

@@ -2,7 +2,7 @@
 //! handoffs with their reasons, what the consultant gave instead, the
 //! fields worth asking for, where its mail stands, a reply link when the
 //! person consented; and the actions: mark answered, confirm or correct the
-//! route and handoffs, erase every copy.
+//! route and handoffs, release one held from the mail, erase every copy.
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -67,6 +67,7 @@ struct IntakePage {
     rotate: bool,
     tools: String,
     deliveries: Vec<Delivery>,
+    held: bool,
     reply: Option<(String, String)>,
     answered: Option<(String, When)>,
     routes: Vec<Choice>,
@@ -165,6 +166,7 @@ pub async fn page(
                 _ => None,
             },
         }],
+        held: entry.mail == MailState::Held,
         reply,
         answered: entry
             .answered
@@ -249,6 +251,31 @@ pub async fn answered(
         consultant.flash("Marked not answered: it is back among the new intakes.")?;
     }
     Ok(see_other(&format!("/inbox/{}", record.id)))
+}
+
+/// `POST /inbox/{id}/release`: a held intake's email goes out like any other.
+pub async fn release(
+    req: HttpRequest,
+    payload: web::Payload,
+    id: web::Path<String>,
+    consultant: Consultant,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, InboxError> {
+    form(&req, payload).await?;
+    let id = IntakeId::parse(&id).ok_or(InboxError::NotFound)?;
+    if state.store.release_held(&id).await? {
+        state.outbox.wake();
+        tracing::info!(intake = %id, "held intake released from the inbox");
+        state
+            .metrics
+            .inbox_actions
+            .with_label_values(&["released"])
+            .inc();
+        consultant.flash("Released: its email is on its way.")?;
+    } else {
+        consultant.flash("It was not held (released already?): nothing changed.")?;
+    }
+    Ok(see_other(&format!("/inbox/{id}")))
 }
 
 /// `POST /inbox/{id}/label` with `route` and any number of `handoffs`.

@@ -158,6 +158,7 @@ pub fn routes(cfg: &mut web::ServiceConfig, state: &super::AppState) {
             .route("/{id}/answered", web::post().to(intake::answered))
             .route("/{id}/label", web::post().to(intake::label))
             .route("/{id}/erase", web::post().to(intake::erase))
+            .route("/{id}/release", web::post().to(intake::release))
             .default_service(web::to(not_found)),
     );
 }

@@ -1,0 +1,168 @@
+//! Setup that tells the truth: `handoff-gate mail test` sends one message
+//! through the configured transport (a real aiosmtpd relay, or the mail
+//! folder) and prints the relay's answer; when the relay or PostgreSQL
+//! cannot be used, the message says the real cause (refused connection,
+//! missing STARTTLS, a refused user, a missing database), not a timeout.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::{SmtpServer, free_port, skipped, smtp_available};
+
+/// Run `handoff-gate ARGS` in `dir` with `env`: exit code, stdout, stderr.
+fn gate(dir: &Path, args: &[&str], env: &[(&str, String)]) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_handoff-gate"))
+        .args(args)
+        .current_dir(dir)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// The environment of a gateway that mails through plain SMTP on `port`.
+fn smtp_env(port: u16, tls: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("HANDOFF_GATE__SMTP__HOST", "127.0.0.1".to_owned()),
+        ("HANDOFF_GATE__SMTP__PORT", port.to_string()),
+        ("HANDOFF_GATE__SMTP__TLS", tls.to_owned()),
+        ("HANDOFF_GATE__SMTP__TIMEOUT_SECONDS", "3".to_owned()),
+        (
+            "HANDOFF_GATE__MAIL__FROM",
+            "Gate <gate@mybiz.example>".to_owned(),
+        ),
+        ("HANDOFF_GATE__MAIL__TO", "owner@mybiz.example".to_owned()),
+    ]
+}
+
+#[test]
+fn mail_test_sends_through_the_relay_and_prints_its_answer() {
+    if !smtp_available("mail_test_sends_through_the_relay_and_prints_its_answer") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let relay = SmtpServer::start(port, dir.path());
+    let env = smtp_env(port, "none");
+    let (code, out, err) = gate(
+        dir.path(),
+        &["mail", "test", "--to", "me@elsewhere.example"],
+        &env,
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!("SMTP 127.0.0.1:{port}")),
+        "names the transport: {out}"
+    );
+    assert!(out.contains("The relay answered: 250"), "{out}");
+    let messages = relay.messages();
+    assert_eq!(messages.len(), 1);
+    assert!(
+        messages[0].contains("To: me@elsewhere.example"),
+        "{}",
+        messages[0]
+    );
+    assert!(messages[0].contains("Subject: handoff-gate test message"));
+    // Without --to it goes to mail.to.
+    let (code, out, _) = gate(dir.path(), &["mail", "test"], &env);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("owner@mybiz.example"), "{out}");
+    assert_eq!(relay.messages().len(), 2);
+}
+
+#[test]
+fn mail_test_says_why_the_relay_cannot_be_used() {
+    if !smtp_available("mail_test_says_why_the_relay_cannot_be_used") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    // Nothing listens yet.
+    let (code, _, err) = gate(dir.path(), &["mail", "test"], &smtp_env(port, "none"));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(&format!("cannot connect to 127.0.0.1:{port}"))
+            && err.to_lowercase().contains("refused"),
+        "{err}"
+    );
+    assert!(err.contains("smtp.host and smtp.port"), "{err}");
+    // A relay without STARTTLS, asked for it.
+    let _relay = SmtpServer::start(port, dir.path());
+    let (code, _, err) = gate(dir.path(), &["mail", "test"], &smtp_env(port, "starttls"));
+    assert_eq!(code, 1);
+    assert!(err.contains("does not offer STARTTLS"), "{err}");
+}
+
+#[test]
+fn mail_test_without_a_relay_writes_the_file_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, err) = gate(dir.path(), &["mail", "test"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Written to data/mail/test-"), "{out}");
+    assert!(out.contains("set smtp.host"), "{out}");
+    assert!(
+        err.contains("mail.to") && err.contains("consultant@localhost"),
+        "warns that mail.to is nobody's inbox: {err}"
+    );
+    let files: Vec<_> = std::fs::read_dir(dir.path().join("data/mail"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1);
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(text.contains("Subject: handoff-gate test message"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&files[0]).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let (code, _, err) = gate(dir.path(), &["mail", "test", "--to", "not an address"], &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("not an address mail can go to"), "{err}");
+}
+
+#[test]
+fn postgres_connection_errors_say_the_real_cause() {
+    let Ok(admin) = std::env::var("TEST_DATABASE_URL") else {
+        skipped(
+            "postgres_connection_errors_say_the_real_cause",
+            "TEST_DATABASE_URL is not set",
+            "TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres; .ci/run sets it",
+        );
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    let open = |url: String| {
+        let (code, _, err) = gate(
+            dir.path(),
+            &["outbox"],
+            &[("HANDOFF_GATE__STORE__URL", url)],
+        );
+        assert_eq!(code, 2, "{err}");
+        assert!(!err.contains("pool timed out"), "{err}");
+        err
+    };
+    let port = free_port();
+    let err = open(format!("postgres://postgres:hunter2@127.0.0.1:{port}/x"));
+    assert!(
+        err.contains(&format!("PostgreSQL is unreachable at 127.0.0.1:{port}"))
+            && err.contains("refused"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "the password is masked: {err}");
+    let err = open(format!("{base}/hg_no_such_database_here"));
+    assert!(
+        err.contains("the database hg_no_such_database_here does not exist")
+            && err.contains("createdb"),
+        "{err}"
+    );
+    let host = base.rsplit_once('@').map_or("127.0.0.1:5432", |(_, h)| h);
+    let err = open(format!("postgres://nobody_here_at_all@{host}/postgres"));
+    assert!(err.contains("refused user nobody_here_at_all"), "{err}");
+}
