@@ -76,6 +76,11 @@ impl Relay {
                 Ok(format!("{} {}", response.code(), lines.join(" ")))
             }
             // After any failure the connection is dropped: its state is unknown.
+            Ok(Err(error)) if error.status().is_some_and(|c| c.to_string() == "530") => {
+                Err(format!(
+                    "{error} (the relay takes mail only after a login: set smtp.username and smtp.password)"
+                ))
+            }
             Ok(Err(error)) => Err(error.to_string()),
             Err(_) => Err(format!(
                 "the relay did not finish the message within {} s (smtp.timeout_seconds)",

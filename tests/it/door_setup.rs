@@ -166,3 +166,61 @@ fn postgres_connection_errors_say_the_real_cause() {
     let err = open(format!("postgres://nobody_here_at_all@{host}/postgres"));
     assert!(err.contains("refused user nobody_here_at_all"), "{err}");
 }
+
+#[test]
+fn mail_test_says_when_the_relay_refuses_the_login_or_wants_one() {
+    if !smtp_available("mail_test_says_when_the_relay_refuses_the_login_or_wants_one") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let relay = SmtpServer::start_with_login(port, dir.path(), "gate", "right-password");
+    let mut env = smtp_env(port, "none");
+    // No login configured: the relay refuses the mail and says why.
+    let (code, _, err) = gate(dir.path(), &["mail", "test"], &env);
+    assert_eq!(code, 1);
+    assert!(err.contains("set smtp.username and smtp.password"), "{err}");
+    // A wrong password: the login is refused, and the password never printed.
+    env.push(("HANDOFF_GATE__SMTP__USERNAME", "gate".to_owned()));
+    env.push(("HANDOFF_GATE__SMTP__PASSWORD", "wrong-password".to_owned()));
+    let (code, out, err) = gate(dir.path(), &["mail", "test"], &env);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(&format!(
+            "127.0.0.1:{port} refused the login (check smtp.username and smtp.password)"
+        )),
+        "{err}"
+    );
+    assert!(!format!("{out}{err}").contains("wrong-password"));
+    env.pop();
+    env.push(("HANDOFF_GATE__SMTP__PASSWORD", "right-password".to_owned()));
+    let (code, out, err) = gate(dir.path(), &["mail", "test"], &env);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("The relay answered: 250"), "{out}");
+    assert_eq!(relay.messages().len(), 1);
+}
+
+#[test]
+fn the_readme_keeps_the_smtp_password_out_of_the_toml_and_out_of_git() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("```toml\n# handoff-gate.toml")
+        .expect("the SMTP example");
+    let example = &readme[start..start + readme[start..].find("\n```\n").unwrap()];
+    let password = example
+        .lines()
+        .find(|l| l.trim_start().starts_with("password"))
+        .expect("the example sets the password");
+    assert!(
+        password.contains("{ file = ") || password.contains("{ env = "),
+        "the password comes from a file or the environment: {password}"
+    );
+    let ignore = readme
+        .lines()
+        .find(|l| l.contains(">> .gitignore"))
+        .expect("the README adds the secrets to .gitignore");
+    for path in ["/handoff-gate.toml", "/secrets/", "/data/"] {
+        assert!(ignore.contains(path), "{path} in {ignore}");
+    }
+}

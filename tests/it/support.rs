@@ -251,16 +251,38 @@ impl SmtpServer {
         )
     }
 
+    /// Like [`SmtpServer::start`], but mail is taken only after a login
+    /// as `user` with `password` (`tests/smtp/login_relay.py`).
+    pub fn start_with_login(port: u16, dir: &Path, user: &str, password: &str) -> SmtpServer {
+        let maildir = dir.join("Maildir");
+        let mut command = Command::new("python3");
+        command
+            .arg(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/tests/smtp/login_relay.py"
+            ))
+            .arg(port.to_string())
+            .arg(&maildir)
+            .args([user, password]);
+        SmtpServer::run(command, port, maildir)
+    }
+
     fn spawn(port: u16, dir: &Path, handler: &[&str], extra: &[&str]) -> SmtpServer {
         // aiosmtpd creates the Maildir only when the folder does not exist yet.
         let maildir = dir.join("Maildir");
-        let child = Command::new("python3")
+        let mut command = Command::new("python3");
+        command
             .args(["-m", "aiosmtpd", "-n", "-l"])
             .arg(format!("127.0.0.1:{port}"))
             .arg("-c")
             .args(handler)
             .arg(&maildir)
-            .args(extra)
+            .args(extra);
+        SmtpServer::run(command, port, maildir)
+    }
+
+    fn run(mut command: Command, port: u16, maildir: PathBuf) -> SmtpServer {
+        let child = command
             .env(
                 "PYTHONPATH",
                 concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp"),
