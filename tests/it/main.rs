@@ -33,6 +33,7 @@ mod serve_slow_clients;
 mod store_contract;
 mod store_inbox;
 mod support;
+mod tagger_model;
 mod triage_accuracy;
 mod triage_model;
 mod triage_rules;

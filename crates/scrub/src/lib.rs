@@ -79,6 +79,7 @@ mod recognize;
 mod render;
 mod shape;
 mod table;
+mod tagger;
 mod validate;
 
 use std::collections::BTreeMap;
@@ -94,6 +95,10 @@ pub use policy::{Action, Policy};
 pub use recognize::{Candidate, Gate, Memo, Origin, Recognizer, Source, Span};
 pub use render::{Rendered, Replacement};
 pub use table::{DEFAULT_TABLE, DetectorSpec, DetectorTable};
+pub use tagger::{
+    DEFAULT_TAGGER_MODEL, ModelError as TaggerModelError, Tagger, TrainingSequence,
+    training_sequences,
+};
 pub use validate::Validator;
 
 /// Text that has been through the scrubber. Only [`scrub`] can make one, so

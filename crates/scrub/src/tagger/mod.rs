@@ -1,0 +1,302 @@
+//! A sequence tagger for person names, street addresses and dates of birth:
+//! a linear-chain CRF over hashed token features, trained on generated text
+//! by `models/tagger/` and embedded in the crate.
+//!
+//! It runs only where it can matter: a [`Gate`] opens regions around
+//! capitalised or non-ASCII words and around birth and name cue words
+//! ("born", "client", "regards", …), and the tagger labels each token of a
+//! region `O`, `PER`, `ADR` or `DOB` (Viterbi). A run of tokens with one
+//! label becomes a [`Candidate`] of that kind.
+//!
+//! Limits: it knows the name and street vocabularies of Faker's European
+//! and American locales and the shapes it was trained on; a lower-case name
+//! with no cue before it is outside every region; names in scripts other
+//! than Latin were never in its training data.
+
+mod features;
+mod model;
+
+use std::sync::{Arc, LazyLock};
+
+use features::{Scratch, Token, gate_cues, tokenize};
+pub use model::ModelError;
+use model::{L, Model};
+
+use crate::kind::FindingKind;
+use crate::recognize::{Candidate, Gate, Memo, Origin, Recognizer, Span};
+
+/// The embedded model, trained by `models/tagger/train.py`.
+pub const DEFAULT_TAGGER_MODEL: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../models/tagger/tagger.model"
+));
+
+/// How far (bytes) a gate region reaches either side of the word that opened it.
+const RADIUS: usize = 40;
+
+/// The label numbers, as in the model.
+const PER: u8 = 1;
+const ADR: u8 = 2;
+const DOB: u8 = 3;
+
+/// The CRF tagger as a [`Recognizer`].
+#[derive(Debug)]
+pub struct Tagger {
+    model: Model,
+    gate: Gate,
+}
+
+static DEFAULT: LazyLock<Arc<Tagger>> = LazyLock::new(|| {
+    Arc::new(
+        Tagger::from_bytes(DEFAULT_TAGGER_MODEL)
+            .expect("the embedded tagger model reads (checked by tests)"),
+    )
+});
+
+impl Tagger {
+    /// Read a model file (the format `models/tagger/train.py` exports).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ModelError> {
+        Ok(Tagger {
+            model: Model::parse(bytes)?,
+            gate: Gate::new(gate_cues(), RADIUS),
+        })
+    }
+
+    /// The embedded model, read once and shared.
+    pub fn embedded() -> Arc<Tagger> {
+        Arc::clone(&DEFAULT)
+    }
+}
+
+/// Reused buffers of one scan.
+#[derive(Default)]
+struct Buffers {
+    tokens: Vec<Token>,
+    scratch: Scratch,
+    features: Vec<u32>,
+    offsets: Vec<usize>,
+    scores: Vec<[f32; L]>,
+    back: Vec<[u8; L]>,
+    labels: Vec<u8>,
+}
+
+fn kind_of(label: u8) -> Option<(FindingKind, &'static str)> {
+    match label {
+        PER => Some((FindingKind::Person, "person")),
+        ADR => Some((FindingKind::Address, "address")),
+        DOB => Some((FindingKind::Dob, "dob")),
+        _ => None,
+    }
+}
+
+/// Whether a run of tokens can be a value of its kind: a name holds a
+/// letter, an address a letter and a digit, a birth date a digit.
+fn plausible(text: &str, label: u8) -> bool {
+    let letters = text.chars().filter(|c| c.is_alphabetic()).count();
+    let digit = text.bytes().any(|b| b.is_ascii_digit());
+    match label {
+        PER => letters >= 2 && !digit,
+        ADR => letters >= 2 && digit,
+        DOB => digit,
+        _ => false,
+    }
+}
+
+impl Tagger {
+    fn tag_region(&self, text: &str, region: Span, b: &mut Buffers, out: &mut Vec<Candidate>) {
+        let part = &text[region.start..region.end];
+        b.tokens.clear();
+        tokenize(part, &mut b.tokens);
+        b.features.clear();
+        features::features(
+            part,
+            &b.tokens,
+            &mut b.scratch,
+            &mut b.features,
+            &mut b.offsets,
+        );
+        self.model.viterbi(
+            &b.features,
+            &b.offsets,
+            &mut b.scores,
+            &mut b.back,
+            &mut b.labels,
+        );
+        let mut i = 0;
+        while i < b.tokens.len() {
+            let label = b.labels[i];
+            if label == 0 || b.tokens[i].placeholder {
+                i += 1;
+                continue;
+            }
+            let first = i;
+            while i + 1 < b.tokens.len() && b.labels[i + 1] == label && !b.tokens[i + 1].placeholder
+            {
+                i += 1;
+            }
+            // A run never ends on punctuation.
+            let mut last = i;
+            while last > first && !part[b.tokens[last].start..].starts_with(char::is_alphanumeric) {
+                last -= 1;
+            }
+            let span = Span::new(b.tokens[first].start, b.tokens[last].end);
+            if let Some((kind, rule)) = kind_of(label)
+                && plausible(&part[span.start..span.end], label)
+            {
+                out.push(Candidate {
+                    span: span.shifted(region.start),
+                    kind,
+                    origin: Origin::Recognizer {
+                        name: "tagger",
+                        rule,
+                    },
+                    confidence: 0.6,
+                });
+            }
+            i += 1;
+        }
+    }
+}
+
+impl Recognizer for Tagger {
+    fn scan(&self, text: &str, out: &mut Vec<Candidate>) -> Memo {
+        let mut buffers = Buffers::default();
+        for region in self.gate.regions(text) {
+            self.tag_region(text, region, &mut buffers, out);
+        }
+        Memo::none()
+    }
+}
+
+/// One labelled token sequence for training: each token's feature ids and
+/// its label number (0 `O`, 1 `PER`, 2 `ADR`, 3 `DOB`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrainingSequence {
+    /// Per token, its feature ids.
+    pub features: Vec<Vec<u32>>,
+    /// Per token, its label number.
+    pub labels: Vec<u8>,
+}
+
+/// The sequences the tagger would see in `text` (one per gate region), with
+/// every token that starts inside one of `spans` labelled by its kind
+/// (person, address, dob; other kinds are ignored). Used by the training
+/// pipeline (`models/tagger/`), so that training and inference share one
+/// gate, one tokenizer and one feature set.
+pub fn training_sequences(text: &str, spans: &[(Span, FindingKind)]) -> Vec<TrainingSequence> {
+    static GATE: LazyLock<Gate> = LazyLock::new(|| Gate::new(gate_cues(), RADIUS));
+    let gate = &*GATE;
+    let mut b = Buffers::default();
+    let mut out = Vec::new();
+    for region in gate.regions(text) {
+        let part = &text[region.start..region.end];
+        b.tokens.clear();
+        tokenize(part, &mut b.tokens);
+        b.features.clear();
+        features::features(
+            part,
+            &b.tokens,
+            &mut b.scratch,
+            &mut b.features,
+            &mut b.offsets,
+        );
+        let labels = b
+            .tokens
+            .iter()
+            .map(|t| {
+                let at = region.start + t.start;
+                spans
+                    .iter()
+                    .find(|(s, _)| s.start <= at && at < s.end)
+                    .map_or(0, |(_, kind)| match kind {
+                        FindingKind::Person => PER,
+                        FindingKind::Address => ADR,
+                        FindingKind::Dob => DOB,
+                        _ => 0,
+                    })
+            })
+            .collect();
+        let features = b
+            .offsets
+            .windows(2)
+            .map(|w| b.features[w[0]..w[1]].to_vec())
+            .collect();
+        out.push(TrainingSequence { features, labels });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(text: &str) -> Vec<(FindingKind, &str)> {
+        let mut out = Vec::new();
+        Tagger::embedded().scan(text, &mut out);
+        out.iter()
+            .map(|c| (c.kind, &text[c.span.start..c.span.end]))
+            .collect()
+    }
+
+    #[test]
+    fn the_embedded_model_finds_names_addresses_and_birth_dates() {
+        let text =
+            "my client Lara Ibañez (born 12 March 1987) lives at Hauptstraße 5, 10115 Berlin";
+        let got = found(text);
+        assert!(
+            got.contains(&(FindingKind::Person, "Lara Ibañez")),
+            "{got:?}"
+        );
+        assert!(
+            got.contains(&(FindingKind::Dob, "12 March 1987")),
+            "{got:?}"
+        );
+        assert!(
+            got.iter()
+                .any(|(k, v)| *k == FindingKind::Address && v.contains("Hauptstraße 5")),
+            "{got:?}"
+        );
+    }
+
+    #[test]
+    fn tool_names_and_lower_case_prose_are_left_alone() {
+        assert_eq!(
+            found(
+                "Our Google Sheets to Active Campaign zap in Make stopped after the Find Contact step"
+            ),
+            vec![]
+        );
+        assert_eq!(found("nothing capitalised here, 42 runs"), vec![]);
+    }
+
+    #[test]
+    fn placeholders_are_never_tagged() {
+        for (kind, value) in found("Thanks,\n[PERSON]\n[ADDRESS]") {
+            assert!(!value.contains('['), "{kind}: {value}");
+        }
+    }
+
+    #[test]
+    fn a_bad_model_file_is_refused() {
+        assert_eq!(
+            Tagger::from_bytes(b"nope").unwrap_err(),
+            ModelError::Truncated
+        );
+        assert_eq!(
+            Tagger::from_bytes(b"HGTAG\0\0\x02xxxxxxxx").unwrap_err(),
+            ModelError::Magic
+        );
+        let mut short = DEFAULT_TAGGER_MODEL.to_vec();
+        short.pop();
+        assert_eq!(
+            Tagger::from_bytes(&short).unwrap_err(),
+            ModelError::Truncated
+        );
+        let mut long = DEFAULT_TAGGER_MODEL.to_vec();
+        long.push(0);
+        assert_eq!(
+            Tagger::from_bytes(&long).unwrap_err(),
+            ModelError::Trailing(1)
+        );
+    }
+}

@@ -1,0 +1,195 @@
+//! The tagger's model file: a linear-chain CRF's weights, as exported by
+//! `models/tagger/train.py` from a python-crfsuite model, and Viterbi
+//! decoding over them.
+//!
+//! Format (little-endian): the magic `HGTAG\0\0\x01`; `u32` label count
+//! `L`, each label as a `u8` length and its bytes; `L × L` `f32`
+//! transition weights (from, to); `u32` feature count `N`; `N` sorted `u32`
+//! feature ids; `N × L` `f32` state weights.
+
+use thiserror::Error;
+
+/// Why a model file could not be read.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ModelError {
+    /// The file does not start with the tagger's magic bytes.
+    #[error("not a tagger model (bad magic bytes)")]
+    Magic,
+    /// The file ends before its header says it should.
+    #[error("the tagger model is truncated")]
+    Truncated,
+    /// The labels are not the ones the tagger knows.
+    #[error("the tagger model's labels are {0:?}, expected O, PER, ADR, DOB")]
+    Labels(Vec<String>),
+    /// Bytes follow the last weight.
+    #[error("the tagger model has {0} trailing bytes")]
+    Trailing(usize),
+}
+
+const MAGIC: &[u8; 8] = b"HGTAG\0\0\x01";
+
+/// The labels, in the model's order.
+pub(crate) const LABELS: [&str; 4] = ["O", "PER", "ADR", "DOB"];
+pub(crate) const L: usize = LABELS.len();
+
+/// The weights, with an open-addressing table from feature id to row.
+#[derive(Debug)]
+pub(crate) struct Model {
+    transitions: [[f32; L]; L],
+    /// Slot → feature id (`u32::MAX` free) and the row of its weights.
+    slots: Vec<(u32, u32)>,
+    weights: Vec<[f32; L]>,
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], ModelError> {
+        if self.0.len() < n {
+            return Err(ModelError::Truncated);
+        }
+        let (head, tail) = self.0.split_at(n);
+        self.0 = tail;
+        Ok(head)
+    }
+
+    fn u32(&mut self) -> Result<u32, ModelError> {
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
+    }
+
+    fn f32(&mut self) -> Result<f32, ModelError> {
+        Ok(f32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
+    }
+}
+
+fn slot_of(id: u32, mask: usize) -> usize {
+    (id.wrapping_mul(0x9e37_79b9) as usize) & mask
+}
+
+impl Model {
+    /// Read a model file.
+    pub(crate) fn parse(bytes: &[u8]) -> Result<Self, ModelError> {
+        let mut r = Reader(bytes);
+        if r.take(MAGIC.len())? != MAGIC {
+            return Err(ModelError::Magic);
+        }
+        let n_labels = r.u32()? as usize;
+        let mut labels = Vec::new();
+        for _ in 0..n_labels.min(64) {
+            let len = r.take(1)?[0] as usize;
+            labels.push(String::from_utf8_lossy(r.take(len)?).into_owned());
+        }
+        if labels != LABELS {
+            return Err(ModelError::Labels(labels));
+        }
+        let mut transitions = [[0.0; L]; L];
+        for row in &mut transitions {
+            for w in row.iter_mut() {
+                *w = r.f32()?;
+            }
+        }
+        let n = r.u32()? as usize;
+        if r.0.len() < n.saturating_mul(4 + 4 * L) {
+            return Err(ModelError::Truncated);
+        }
+        let ids: Vec<u32> = (0..n).map(|_| r.u32()).collect::<Result<_, _>>()?;
+        let mut weights = Vec::with_capacity(n);
+        for _ in 0..n {
+            let mut row = [0.0; L];
+            for w in &mut row {
+                *w = r.f32()?;
+            }
+            weights.push(row);
+        }
+        if !r.0.is_empty() {
+            return Err(ModelError::Trailing(r.0.len()));
+        }
+        let capacity = (n * 2).next_power_of_two().max(16);
+        let mask = capacity - 1;
+        let mut slots = vec![(u32::MAX, 0); capacity];
+        for (row, &id) in ids.iter().enumerate() {
+            let mut s = slot_of(id, mask);
+            while slots[s].0 != u32::MAX {
+                s = (s + 1) & mask;
+            }
+            slots[s] = (id, row as u32);
+        }
+        Ok(Model {
+            transitions,
+            slots,
+            weights,
+        })
+    }
+
+    fn weights(&self, id: u32) -> Option<&[f32; L]> {
+        let mask = self.slots.len() - 1;
+        let mut s = slot_of(id, mask);
+        loop {
+            let (key, row) = self.slots[s];
+            if key == id {
+                return Some(&self.weights[row as usize]);
+            }
+            if key == u32::MAX {
+                return None;
+            }
+            s = (s + 1) & mask;
+        }
+    }
+
+    /// The best label sequence for tokens whose features are
+    /// `features[offsets[i]..offsets[i + 1]]`, written to `labels`.
+    pub(crate) fn viterbi(
+        &self,
+        features: &[u32],
+        offsets: &[usize],
+        scores: &mut Vec<[f32; L]>,
+        back: &mut Vec<[u8; L]>,
+        labels: &mut Vec<u8>,
+    ) {
+        let n = offsets.len().saturating_sub(1);
+        labels.clear();
+        scores.clear();
+        back.clear();
+        if n == 0 {
+            return;
+        }
+        for i in 0..n {
+            let mut state = [0.0f32; L];
+            for &id in &features[offsets[i]..offsets[i + 1]] {
+                if let Some(w) = self.weights(id) {
+                    for (s, w) in state.iter_mut().zip(w) {
+                        *s += w;
+                    }
+                }
+            }
+            if i == 0 {
+                scores.push(state);
+                back.push([0; L]);
+                continue;
+            }
+            let prev = scores[i - 1];
+            let mut here = [0.0f32; L];
+            let mut from = [0u8; L];
+            for to in 0..L {
+                let (best, arg) = (0..L)
+                    .map(|f| (prev[f] + self.transitions[f][to], f))
+                    .fold((f32::NEG_INFINITY, 0), |a, b| if b.0 > a.0 { b } else { a });
+                here[to] = best + state[to];
+                from[to] = arg as u8;
+            }
+            scores.push(here);
+            back.push(from);
+        }
+        let last = scores[n - 1];
+        let mut label = (0..L).fold(0, |a, b| if last[b] > last[a] { b } else { a });
+        labels.resize(n, 0);
+        for i in (0..n).rev() {
+            labels[i] = label as u8;
+            label = back[i][label] as usize;
+        }
+    }
+}

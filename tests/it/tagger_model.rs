@@ -1,0 +1,60 @@
+//! The embedded name/address/birth-date tagger model is rebuilt byte for
+//! byte by `models/tagger/train.py` from the committed generator, the dev
+//! corpus generator beside the repository and the pinned packages of
+//! `models/tagger/requirements.txt`.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::support::{skipped, skipped_without_shared};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+#[test]
+fn retraining_reproduces_the_embedded_tagger_model() {
+    const TEST: &str = "tagger_model::retraining_reproduces_the_embedded_tagger_model";
+    if !Path::new(ROOT)
+        .join("../shared/corpora/dev/gen_dev.py")
+        .exists()
+    {
+        skipped_without_shared(TEST, "../shared/corpora/dev/gen_dev.py");
+        return;
+    }
+    let pinned = Command::new("python3")
+        .args([
+            "-c",
+            "import faker, pycrfsuite, sys; sys.exit(faker.VERSION != '40.63.0')",
+        ])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !pinned {
+        skipped(
+            TEST,
+            "python3 with Faker 40.63.0 and python-crfsuite is not installed",
+            "python3 -m pip install -r models/tagger/requirements.txt",
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("tagger.model");
+    let run = Command::new("python3")
+        .args(["models/tagger/train.py", "-o"])
+        .arg(&out)
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{report}\n{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let committed = std::fs::read(Path::new(ROOT).join("models/tagger/tagger.model")).unwrap();
+    assert!(
+        std::fs::read(&out).unwrap() == committed,
+        "the committed tagger model differs from a retrain: the generator, the features or \
+         the vocabularies changed. Rebuild it with\n  python3 models/tagger/train.py\nand \
+         commit models/tagger/tagger.model.\n{report}"
+    );
+    assert_eq!(committed, handoff_scrub::DEFAULT_TAGGER_MODEL);
+}
