@@ -56,6 +56,9 @@ pub struct Metrics {
     pub inbox_handoff_corrections: IntCounterVec,
     /// From an intake's arrival to its first "answered".
     pub inbox_time_to_answer: Histogram,
+    /// Webhook delivery attempts by endpoint name and outcome: sent,
+    /// retry, dead.
+    pub webhook_deliveries: IntCounterVec,
 }
 
 const FAST_BUCKETS: &[f64] = &[
@@ -189,6 +192,11 @@ impl Metrics {
                 &["handoff", "change"],
             ),
             inbox_time_to_answer,
+            webhook_deliveries: counter_vec(
+                "webhook_deliveries_total",
+                "webhook delivery attempts by endpoint name and outcome (sent, retry, dead)",
+                &["endpoint", "outcome"],
+            ),
             registry,
         }
     }

@@ -36,7 +36,7 @@ mod warn;
 
 pub use declare::Key;
 use declare::declare_config;
-pub use types::{LogFormat, Origin, ProxyNet, Secret, SmtpTls};
+pub use types::{LogFormat, Origin, ProxyNet, Secret, SmtpTls, WebhookEndpoint};
 pub use warn::Warning;
 
 declare_config! {
@@ -158,6 +158,15 @@ declare_config! {
             => "sign-in attempts per client address per hour, then 429 until one is earned back";
         page_size: u32 = 25
             => "intakes per page of the queue";
+    }
+
+    /// `[webhooks]`: signed POSTs of each stored intake (Slack, Zapier, Make, a CRM).
+    [webhooks] pub struct Webhooks {
+        endpoints: Vec<WebhookEndpoint> = Vec::new()
+            => "where each stored intake is POSTed as scrubbed JSON, signed per Standard Webhooks: `[[webhooks.endpoints]]` tables with `name`, `url` and `secret` (`whsec_` + base64 of 24 to 64 bytes; a string, { file = \"PATH\" } or { env = \"VARIABLE\" }); in the configuration file only",
+            shown: "none";
+        timeout_seconds: u64 = 10
+            => "how long one webhook POST may take before it counts as failed and is retried (a claimed delivery is leased for at least twice this)";
     }
 
     /// `[embed]`: the sites that may embed the form.
@@ -359,6 +368,46 @@ impl Config {
                 return Err(fail(key, format!("{key} must be at least 1")));
             }
         }
+        let mut names = std::collections::HashSet::new();
+        for (nth, endpoint) in self.webhooks.endpoints.iter().enumerate() {
+            let name = &endpoint.name;
+            let (field, message) = if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                (
+                    "name",
+                    format!(
+                        "the name {name:?} must be letters, digits, `-` or `_`, e.g. \"zapier\""
+                    ),
+                )
+            } else if !names.insert(name.as_str()) {
+                (
+                    "name",
+                    format!("the name {name:?} is used twice; each endpoint needs its own"),
+                )
+            } else if !matches!(endpoint.url.scheme(), "http" | "https")
+                || endpoint.url.host().is_none()
+            {
+                (
+                    "url",
+                    format!(
+                        "`{name}`: the url must be an http(s) address such as https://hooks.zapier.com/hooks/catch/…"
+                    ),
+                )
+            } else if let Err(problem) =
+                crate::deliver::webhook::secret_key(endpoint.secret.expose())
+            {
+                ("secret", format!("`{name}`: {problem}"))
+            } else {
+                continue;
+            };
+            return Err(ConfigError {
+                origin: origin_of_nth(&format!("webhooks.endpoints.{field}"), nth, file),
+                message: format!("webhooks.endpoints {message}"),
+            });
+        }
         if self.delivery.max_attempts == 0 || self.delivery.poll_ms == 0 {
             return Err(fail(
                 "delivery.max_attempts",
@@ -367,6 +416,7 @@ impl Config {
         }
         for (key, seconds) in [
             ("delivery.lease_seconds", self.delivery.lease_seconds),
+            ("webhooks.timeout_seconds", self.webhooks.timeout_seconds),
             (
                 "limits.header_timeout_seconds",
                 self.limits.header_timeout_seconds,
@@ -581,6 +631,12 @@ fn from_figment(error: &figment::Error, file: Option<&Path>) -> ConfigError {
 
 /// Where a key's value came from: an environment variable, a file line, or the defaults.
 fn origin_of(key: &str, file: Option<&Path>) -> String {
+    origin_of_nth(key, 0, file)
+}
+
+/// Like [`origin_of`], for the `nth` (0-based) setting of `key` in an
+/// array of tables such as `[[webhooks.endpoints]]`.
+fn origin_of_nth(key: &str, nth: usize, file: Option<&Path>) -> String {
     let var = format!("{ENV_PREFIX}{}", key.to_uppercase().replace('.', "__"));
     if std::env::var_os(&var).is_some() {
         return format!("environment {var}");
@@ -588,7 +644,7 @@ fn origin_of(key: &str, file: Option<&Path>) -> String {
     if let Some(path) = file {
         if let Some(line) = std::fs::read_to_string(path)
             .ok()
-            .and_then(|text| line_of(&text, key))
+            .and_then(|text| line_of_nth(&text, key, nth))
         {
             return format!("{}:{line}", path.display());
         }
@@ -599,11 +655,17 @@ fn origin_of(key: &str, file: Option<&Path>) -> String {
 
 /// The 1-based line on which a dotted key is set in a TOML text.
 pub fn line_of(text: &str, key: &str) -> Option<usize> {
+    line_of_nth(text, key, 0)
+}
+
+/// The 1-based line of the `nth` (0-based) setting of a dotted key; a
+/// `[[table]]` header counts as a section.
+fn line_of_nth(text: &str, key: &str, mut nth: usize) -> Option<usize> {
     let mut section = String::new();
     for (number, line) in text.lines().enumerate() {
         let line = line.trim();
         if let Some(header) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            section = header.trim().to_owned();
+            section = header.trim_matches(['[', ']']).trim().to_owned();
             continue;
         }
         let Some((name, _)) = line.split_once('=') else {
@@ -616,7 +678,10 @@ pub fn line_of(text: &str, key: &str) -> Option<usize> {
             format!("{section}.{name}")
         };
         if full == key {
-            return Some(number + 1);
+            if nth == 0 {
+                return Some(number + 1);
+            }
+            nth -= 1;
         }
     }
     None

@@ -80,6 +80,21 @@ impl Serialize for Secret {
     }
 }
 
+/// One webhook endpoint: `[[webhooks.endpoints]]` with a `name` (in logs,
+/// metrics and the inbox), the `url` each intake is POSTed to, and the
+/// `secret` it is signed with (`whsec_` and base64, as Standard Webhooks
+/// receivers expect; a string, `{ file = "PATH" }` or `{ env = "VARIABLE" }`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookEndpoint {
+    /// Its name: letters, digits, `-` and `_`.
+    pub name: String,
+    /// Where intakes are POSTed (http or https).
+    pub url: url::Url,
+    /// The signing secret.
+    pub secret: Secret,
+}
+
 /// How log lines are written to stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -13,6 +13,7 @@
 pub mod email;
 mod mail_folder;
 mod relay;
+pub mod webhook;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};

@@ -19,6 +19,7 @@ mod inbox;
 mod outbox;
 mod record;
 mod sessions;
+mod webhooks;
 mod write;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +35,7 @@ pub use inbox::{Entry, Label, Labelled, MailState, QueueCounts, QueueFilter, Sta
 pub use outbox::{DeadEmail, Delivery, DueEmail, Lease, LeaseToken, OutboxLag, Requeue};
 pub use record::{IntakeId, IntakeRecord};
 pub use sessions::{SessionClock, SessionLookup};
+pub use webhooks::{DueWebhook, WebhookLease, WebhookState, WebhookToken};
 
 use file::DatabaseFile;
 use write::{Durability, Health};

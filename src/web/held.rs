@@ -130,6 +130,7 @@ pub async fn release(
         return Err(ApiError::NotFound);
     }
     state.outbox.wake();
+    state.webhooks.wake();
     tracing::info!(intake = %id, "held intake released to the mail");
     Ok(HttpResponse::Ok().json(Released {
         id,

@@ -43,6 +43,7 @@ pub use openapi::ApiDoc;
 pub use token::{TokenCheck, TokenKey};
 
 use crate::config::{Config, Secret};
+use crate::deliver::webhook::{WebhookError, Webhooks};
 use crate::deliver::{DeliverError, Mailer, Outbox};
 use crate::metrics::Metrics;
 use crate::pipeline::{Pipeline, PipelineError};
@@ -60,6 +61,9 @@ pub enum StartError {
     /// The mailer could not be set up.
     #[error(transparent)]
     Deliver(#[from] DeliverError),
+    /// The webhooks could not be set up.
+    #[error(transparent)]
+    Webhooks(#[from] WebhookError),
     /// The listen address is taken or not ours.
     #[error("cannot listen on {address}: {source}")]
     Listen {
@@ -88,6 +92,8 @@ pub struct AppState {
     pub store: Store,
     /// The outbox worker (woken after each stored intake).
     pub outbox: Outbox,
+    /// The webhook worker (woken after each stored intake; idle without endpoints).
+    pub webhooks: Webhooks,
     /// Signs form tokens.
     pub token_key: TokenKey,
     /// The admin bearer token.
@@ -133,17 +139,27 @@ impl App {
     /// end, the outbox finishes the email it is sending.
     pub async fn run(self) -> std::io::Result<()> {
         let worker = tokio::spawn(self.state.outbox.clone().run());
+        let hooks = tokio::spawn(self.state.webhooks.clone().run());
         let forgetting = tokio::spawn(forget_quiet_clients(self.state.clone()));
         let result = self.server.await;
         // Let the worker finish the email it is sending, so a stop never
         // repeats one; a relay that hangs is cut off after its timeout.
         self.state.outbox.stop();
+        self.state.webhooks.stop();
         let grace = Duration::from_secs(self.state.config.smtp.timeout_seconds + 5);
         let mut worker = worker;
         if tokio::time::timeout(grace, &mut worker).await.is_err() {
             worker.abort();
         }
         forgetting.abort();
+        let grace = Duration::from_secs(self.state.config.webhooks.timeout_seconds + 1);
+        let mut hooks = hooks;
+        if tokio::time::timeout(grace, &mut hooks).await.is_err() {
+            hooks.abort();
+            tracing::warn!(
+                "a webhook delivery was cut off at the stop; it is retried after its lease"
+            );
+        }
         self.state.store.close().await;
         result
     }
@@ -183,6 +199,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         pipeline.rules().clone(),
         metrics.clone(),
     )?;
+    let webhooks = Webhooks::start(&config, store.clone(), metrics.clone()).await?;
     let key_hex = keep_secret(&config.data_dir, "form-token.key", || {
         TokenKey::random().to_hex()
     })
@@ -224,6 +241,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         pipeline,
         store,
         outbox,
+        webhooks,
         token_key,
         admin_token,
         metrics,

@@ -62,7 +62,10 @@ pub async fn store(
         Inserted::Created(record) => {
             state.metrics.intake_stored(&record);
             match mail {
-                Mail::Now => state.outbox.wake(),
+                Mail::Now => {
+                    state.outbox.wake();
+                    state.webhooks.wake();
+                }
                 Mail::Held => state.metrics.held.inc(),
             }
             tracing::info!(

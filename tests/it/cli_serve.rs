@@ -251,3 +251,53 @@ fn store_urls_with_a_password_parameter_are_masked() {
     assert!(out.contains("password=[REDACTED]&sslmode=require"), "{out}");
     assert!(!out.contains("pg-s3cret") && !err.contains("pg-s3cret"));
 }
+
+#[test]
+fn webhook_endpoints_are_checked_and_their_secrets_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gate.toml");
+    let good = "[[webhooks.endpoints]]\nname = \"zapier\"\nurl = \"https://hooks.zapier.example/catch/1\"\nsecret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\n";
+    std::fs::write(&file, good).unwrap();
+    let (code, out, err) = gate(dir.path(), &["config", "check", "-c", "gate.toml"], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("zapier") && out.contains("[REDACTED]"),
+        "{out}"
+    );
+    assert!(!out.contains("MfKQ9r8G"), "the secret is masked: {out}");
+
+    for (toml, expected) in [
+        (
+            good.replace(
+                "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            ),
+            "gate.toml:4: webhooks.endpoints `zapier`: a webhook secret starts with `whsec_`",
+        ),
+        (
+            good.replace("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "c2hvcnQ="),
+            "holds 24 to 64 bytes (this one 5)",
+        ),
+        (
+            good.replace("https://", "ftp://"),
+            "gate.toml:3: webhooks.endpoints `zapier`: the url must be an http(s) address",
+        ),
+        (
+            format!("{good}{good}"),
+            "gate.toml:6: webhooks.endpoints the name \"zapier\" is used twice",
+        ),
+        (
+            good.replace("name = \"zapier\"", "name = \"my hook\""),
+            "gate.toml:2: webhooks.endpoints the name \"my hook\" must be letters, digits",
+        ),
+    ] {
+        std::fs::write(&file, &toml).unwrap();
+        let (code, _, err) = gate(dir.path(), &["config", "check", "-c", "gate.toml"], &[]);
+        assert_eq!(code, 2, "{toml}");
+        assert!(err.contains(expected), "{expected} in {err}");
+        assert!(
+            !err.contains("MfKQ9r8G") && !err.contains("c2hvcnQ"),
+            "{err}"
+        );
+    }
+}

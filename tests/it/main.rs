@@ -30,6 +30,7 @@ mod serve_leaks;
 mod serve_openapi;
 mod serve_ops;
 mod serve_slow_clients;
+mod serve_webhooks;
 mod store_contract;
 mod store_inbox;
 mod support;

@@ -1,6 +1,7 @@
 //! The inbox's store functions, run against a real SQLite file and a real
 //! PostgreSQL database: the queue, its counts, answering, labels, the
-//! labelled export, the router model's start, and sessions.
+//! labelled export, the router model's start, sessions, and the webhook
+//! deliveries written with each intake.
 
 use handoff_gate::store::{
     Delivery, Inserted, Label, MailState, QueueFilter, SessionClock, SessionLookup, Stamp, Status,
@@ -297,6 +298,101 @@ async fn session_contract(store: Store) {
     assert!(!store.session_update("hash-one", "{}", now).await.unwrap());
 }
 
+/// Each intake stored after an endpoint is known gets one delivery row for
+/// it, in the intake's own transaction; claims take each row once; a
+/// failed attempt waits; a dropped endpoint loses what it had waiting; an
+/// erased intake takes its rows.
+async fn webhook_contract(store: Store) {
+    let before = insert(&store, "stored before any endpoint").await;
+    let names = ["crm".to_owned(), "slack".to_owned()];
+    assert_eq!(
+        store.set_webhook_endpoints(&names, now_ms()).await.unwrap(),
+        0
+    );
+    let one = insert(&store, "Stripe paid, Kajabi locked").await;
+    let two = insert(&store, "Typeform never reaches HubSpot").await;
+    assert!(store.webhook_states(&before.id).await.unwrap().is_empty());
+    assert_eq!(store.webhook_states(&one.id).await.unwrap().len(), 2);
+
+    let lease = store
+        .claim_due_webhooks(now_ms(), 60_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(lease.due.len(), 4, "{:?}", lease.due);
+    assert_eq!(lease.due[0].intake_id, one.id, "oldest first");
+    let again = store
+        .claim_due_webhooks(now_ms(), 60_000, 10)
+        .await
+        .unwrap();
+    assert!(again.due.is_empty(), "a leased row is not claimed twice");
+    for due in &lease.due {
+        let outcome = if due.intake_id == one.id && due.endpoint == "crm" {
+            Delivery::Retry {
+                at_ms: now_ms() + 60_000,
+                error: "the endpoint answered 503",
+            }
+        } else {
+            Delivery::Sent
+        };
+        assert!(
+            store
+                .record_webhook(&lease.token, due, outcome)
+                .await
+                .unwrap()
+        );
+    }
+    assert!(
+        !store
+            .record_webhook(&lease.token, &lease.due[0], Delivery::Sent)
+            .await
+            .unwrap(),
+        "recorded once"
+    );
+    let states = store.webhook_states(&one.id).await.unwrap();
+    assert_eq!(
+        (
+            states[0].endpoint.as_str(),
+            states[0].state.as_str(),
+            states[0].attempts
+        ),
+        ("crm", "pending", 1)
+    );
+    assert_eq!(
+        states[0].last_error.as_deref(),
+        Some("the endpoint answered 503")
+    );
+    assert_eq!(states[1].state, "sent");
+    assert!(
+        store
+            .claim_due_webhooks(now_ms(), 60_000, 10)
+            .await
+            .unwrap()
+            .due
+            .is_empty(),
+        "not due yet"
+    );
+
+    // The CRM is no longer configured: its waiting delivery goes, new intakes get none.
+    assert_eq!(
+        store
+            .set_webhook_endpoints(&names[1..], now_ms())
+            .await
+            .unwrap(),
+        1
+    );
+    let three = insert(&store, "Calendly never creates the deal").await;
+    let states = store.webhook_states(&three.id).await.unwrap();
+    assert_eq!(states.len(), 1);
+    assert_eq!(states[0].endpoint, "slack");
+    assert!(store.erase(&three.id).await.unwrap());
+    assert!(store.webhook_states(&three.id).await.unwrap().is_empty());
+    assert_eq!(
+        store.webhook_states(&two.id).await.unwrap().len(),
+        2,
+        "the rest stay"
+    );
+}
+
 #[tokio::test]
 async fn the_inbox_store_holds_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
@@ -308,6 +404,7 @@ async fn the_inbox_store_holds_on_sqlite() {
     .unwrap();
     queue_contract(store.clone()).await;
     session_contract(store.clone()).await;
+    webhook_contract(store.clone()).await;
     store.close().await;
 }
 
@@ -319,6 +416,7 @@ async fn the_inbox_store_holds_on_postgres() {
     let store = Store::open(&db.url).await.unwrap();
     queue_contract(store.clone()).await;
     session_contract(store.clone()).await;
+    webhook_contract(store.clone()).await;
     store.close().await;
     db.drop_database().await;
 }

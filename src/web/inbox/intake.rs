@@ -34,7 +34,7 @@ struct Why {
 
 /// One way the intake is delivered; webhooks and the autoresponse add rows.
 struct Delivery {
-    what: &'static str,
+    what: String,
     state: String,
     detail: Option<String>,
 }
@@ -129,6 +129,7 @@ pub async fn page(
             )
         });
     let (route, handoffs) = (entry.route(), entry.handoffs().to_vec());
+    let webhooks = state.store.webhook_states(&record.id).await?;
     let page_view = IntakePage {
         chrome: Chrome::of(&consultant),
         id: record.id.to_string(),
@@ -156,8 +157,8 @@ pub async fn page(
             .collect(),
         rotate: record.exposed_credentials,
         tools: record.tools.join(", "),
-        deliveries: vec![Delivery {
-            what: "Email to the consultant",
+        deliveries: std::iter::once(Delivery {
+            what: "Email to the consultant".to_owned(),
             state: views::mail(letterhead, &entry),
             detail: match &entry.mail {
                 MailState::Waiting { last_error, .. } | MailState::Failed { last_error, .. } => {
@@ -165,7 +166,19 @@ pub async fn page(
                 }
                 _ => None,
             },
-        }],
+        })
+        .chain(webhooks.into_iter().map(|hook| Delivery {
+            what: format!("Webhook {}", hook.endpoint),
+            state: match hook.state.as_str() {
+                "sent" => "delivered".to_owned(),
+                "dead" => format!("given up after {} attempts", hook.attempts),
+                "held" => "held: posted when released".to_owned(),
+                _ if hook.attempts == 0 => "waiting".to_owned(),
+                _ => format!("retrying ({} attempts so far)", hook.attempts),
+            },
+            detail: hook.last_error.filter(|_| hook.state != "sent"),
+        }))
+        .collect(),
         held: entry.mail == MailState::Held,
         reply,
         answered: entry
@@ -265,6 +278,7 @@ pub async fn release(
     let id = IntakeId::parse(&id).ok_or(InboxError::NotFound)?;
     if state.store.release_held(&id).await? {
         state.outbox.wake();
+        state.webhooks.wake();
         tracing::info!(intake = %id, "held intake released from the inbox");
         state
             .metrics
