@@ -98,7 +98,7 @@ async function run() {
   await page.click('nav[aria-label=Route] a:has-text("Any route")');
   await page.click('nav[aria-label=Status] a:has-text("All")');
   const all = await page.locator('table.queue tbody tr').count();
-  check(all === 4, `four intakes listed: ${all}`);
+  check(all === 5, `five intakes listed: ${all}`);
   await page.fill('#q', 'kajabi');
   await page.click('form.search button');
   await page.waitForURL(/q=kajabi/);
@@ -124,9 +124,10 @@ async function run() {
   // Release a held intake (it is then mailed).
   if (HELD) {
     await page.goto(`${GATE}/inbox?status=held`);
+    check(await page.locator('table.queue tbody tr').count() === 1, 'the Held tab lists the held intake');
     await page.click(`a[href="/inbox/${HELD}"]`);
-    await page.click('button:has-text("Release")');
-    await page.waitForSelector('[role=status]');
+    await page.click('button:has-text("Release to the mail")');
+    await page.waitForSelector('[role=status]:has-text("Released")');
     check(!(await page.textContent('.meta')).includes('Held'), 'no longer held');
     console.log(`released ${HELD}`);
   }

@@ -1,6 +1,7 @@
 //! The consultant's inbox in real headless Chromium: sign in (a wrong
 //! password first), filter by tab and search, open an intake and correct
-//! its route and handoffs, erase one, download both exports, sign out (a
+//! its route and handoffs, release a held intake (it is then mailed), erase
+//! one, download both exports, sign out (a
 //! copy of the old cookie is then refused); axe-core finds nothing serious
 //! on the sign-in page, the queue and an intake; Tab reaches the search and
 //! the intakes. Runs `tests/browser/inbox.test.mjs`; screenshots of the
@@ -65,9 +66,30 @@ async fn the_consultant_works_the_inbox_in_chromium() {
         json!({"message": "Typeform answers never land in the HubSpot budget field", "affected_tools": "Typeform, HubSpot"}),
     )
     .await;
+    // A person who pasted and sent at once: held back from the mail.
+    let raw = handoff_intake::Intake::from_json(
+        json!({"message": "Zapier stopped moving Calendly bookings into Pipedrive last week"}),
+    )
+    .unwrap();
+    let scrubbed = handoff_intake::ScrubbedIntake::review(
+        raw,
+        handoff_intake::Channel::Form,
+        &handoff_scrub::Policy::default(),
+    )
+    .unwrap();
+    let triage = handoff_triage::Triager::default().triage(&scrubbed);
+    let handoff_gate::store::Inserted::Created(held) = app
+        .state
+        .store
+        .insert_held(&scrubbed, &triage, None)
+        .await
+        .unwrap()
+    else {
+        panic!("stored");
+    };
     let output = tokio::task::spawn_blocking({
         let base = app.base.clone();
-        let (comment, spam) = (comment.to_string(), spam.to_string());
+        let (comment, spam, held) = (comment.to_string(), spam.to_string(), held.id.to_string());
         move || {
             Command::new("node")
                 .arg(root().join("tests/browser/inbox.test.mjs"))
@@ -75,6 +97,7 @@ async fn the_consultant_works_the_inbox_in_chromium() {
                 .env("PASSWORD", PASSWORD)
                 .env("CORRECT", comment)
                 .env("ERASE", spam)
+                .env("HELD", held)
                 .env("SCREENSHOTS", root().join("target/screenshots"))
                 .env("CHROMIUM", chromium)
                 .output()
@@ -105,10 +128,22 @@ async fn the_consultant_works_the_inbox_in_chromium() {
     assert_eq!(label.route, handoff_triage::Route::Checklist);
     assert_eq!(label.stamp.by, "Alex Rivera");
     assert!(stdout.contains(&format!("erased {spam}")));
+    assert!(stdout.contains(&format!("released {}", held.id)));
+    assert!(
+        app.state.store.held(10).await.unwrap().is_empty(),
+        "released"
+    );
+    app.drain().await;
+    assert!(
+        app.mail_files()
+            .iter()
+            .any(|m| m.contains(&format!("intake-{}@", held.id))),
+        "the released intake was mailed"
+    );
     assert!(app.state.store.intake(&spam).await.unwrap().is_none());
     assert!(app.state.store.intake(&paid).await.unwrap().is_some());
     assert!(
-        stdout.contains("csv 3") && stdout.contains("jsonl 1"),
+        stdout.contains("csv 4") && stdout.contains("jsonl 1"),
         "{stdout}"
     );
     for shot in ["inbox-queue", "inbox-intake"] {

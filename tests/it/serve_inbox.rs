@@ -70,6 +70,7 @@ async fn every_inbox_route_refuses_without_a_session() {
         format!("/inbox/{id}/answered"),
         format!("/inbox/{id}/label"),
         format!("/inbox/{id}/erase"),
+        format!("/inbox/{id}/release"),
         "/inbox/logout".to_owned(),
     ] {
         let fields = [
@@ -134,6 +135,7 @@ async fn changes_without_the_csrf_token_or_from_another_origin_are_refused() {
     for change in [
         format!("/inbox/{id}/answered"),
         format!("/inbox/{id}/erase"),
+        format!("/inbox/{id}/release"),
         "/inbox/logout".to_owned(),
     ] {
         let fields = [("answered", "yes"), ("confirm", "yes")];

@@ -391,6 +391,34 @@ async fn webhook_contract(store: Store) {
         2,
         "the rest stay"
     );
+
+    // A held intake's deliveries are held, and released with its email.
+    let raw = Intake::from_json(json!({"message": "pasted and sent at once"})).unwrap();
+    let scrubbed = ScrubbedIntake::review(raw, Channel::Form, &Policy::default()).unwrap();
+    let triage = Triager::default().triage(&scrubbed);
+    let Inserted::Created(held) = store.insert_held(&scrubbed, &triage, None).await.unwrap() else {
+        panic!("created");
+    };
+    assert_eq!(
+        store.webhook_states(&held.id).await.unwrap()[0].state,
+        "held"
+    );
+    assert!(
+        store
+            .claim_due_webhooks(now_ms(), 60_000, 10)
+            .await
+            .unwrap()
+            .due
+            .is_empty(),
+        "held back"
+    );
+    assert!(store.release_held(&held.id).await.unwrap());
+    let lease = store
+        .claim_due_webhooks(now_ms(), 60_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(lease.due.len(), 1);
+    assert_eq!(lease.due[0].intake_id, held.id);
 }
 
 #[tokio::test]
