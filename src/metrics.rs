@@ -1,5 +1,5 @@
 //! Prometheus metrics: counts of requests, intakes, handoffs and finding
-//! kinds (never values), bot discards, delivery health, and the time scrub
+//! kinds (never values), bot discards and held intakes, delivery health, and the time scrub
 //! and triage take. One registry per app, rendered at `GET /metrics`.
 
 use prometheus::{

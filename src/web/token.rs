@@ -2,7 +2,8 @@
 //!
 //! It is the CSRF token of the form and the spam clock at once: a token
 //! that is not ours is refused, one sent sooner than `min_fill_seconds`
-//! after the form was loaded marks a bot, and one older than
+//! after the form was loaded may be a bot (its intake is stored but held
+//! from the mail until the consultant releases it), and one older than
 //! `form_token_hours` asks the person to send the form again.
 
 use hmac::{Hmac, Mac};
@@ -28,7 +29,7 @@ impl std::fmt::Debug for TokenKey {
 pub enum TokenCheck {
     /// Loaded by a person long enough ago, and recently enough.
     Fresh,
-    /// Sent faster than a person fills a form.
+    /// Sent faster than a person usually fills a form: held, not mailed.
     TooFast,
     /// Loaded too long ago.
     Expired,

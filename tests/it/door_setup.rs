@@ -224,3 +224,44 @@ fn the_readme_keeps_the_smtp_password_out_of_the_toml_and_out_of_git() {
         assert!(ignore.contains(path), "{path} in {ignore}");
     }
 }
+
+#[test]
+fn a_skipped_test_says_so_in_the_test_output_and_fails_under_ci() {
+    // This test binary again, running only a test that needs PostgreSQL,
+    // without TEST_DATABASE_URL: outside CI it passes and says SKIPPED where
+    // `cargo test` shows it; under CI=1 it fails.
+    let run = |ci: bool| {
+        let mut command = Command::new(std::env::current_exe().unwrap());
+        command
+            .args([
+                "--exact",
+                "door_setup::postgres_connection_errors_say_the_real_cause",
+            ])
+            .env_remove("TEST_DATABASE_URL")
+            .env_remove("CI");
+        if ci {
+            command.env("CI", "1");
+        }
+        let output = command.output().unwrap();
+        (
+            output.status.success(),
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stdout),
+                String::from_utf8_lossy(&output.stderr)
+            ),
+        )
+    };
+    let (passed, text) = run(false);
+    assert!(passed, "{text}");
+    assert!(
+        text.contains(
+            "SKIPPED postgres_connection_errors_say_the_real_cause: TEST_DATABASE_URL is not set"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("1 passed"), "{text}");
+    let (passed, text) = run(true);
+    assert!(!passed, "under CI a skip fails: {text}");
+    assert!(text.contains("CI must run it"), "{text}");
+}
