@@ -37,6 +37,8 @@ pub struct Metrics {
     pub outbox_pending: IntGauge,
     /// Emails given up on.
     pub outbox_dead: IntGauge,
+    /// Emails held until their intakes are released.
+    pub outbox_held: IntGauge,
     /// Age of the oldest waiting email.
     pub outbox_oldest: IntGauge,
     /// Failed send attempts.
@@ -168,6 +170,10 @@ impl Metrics {
             ),
             outbox_pending: gauge("outbox_pending", "emails waiting to be sent"),
             outbox_dead: gauge("outbox_dead", "emails given up on after the last attempt"),
+            outbox_held: gauge(
+                "outbox_held",
+                "emails of held intakes, waiting for the consultant to release them (handoff-gate held)",
+            ),
             outbox_oldest: gauge(
                 "outbox_oldest_pending_seconds",
                 "age of the oldest waiting email",
@@ -226,6 +232,7 @@ impl Metrics {
         if let Some(lag) = lag {
             self.outbox_pending.set(lag.pending as i64);
             self.outbox_dead.set(lag.dead as i64);
+            self.outbox_held.set(lag.held as i64);
             self.outbox_oldest.set(lag.oldest_pending_seconds as i64);
         }
         let mut out = Vec::new();

@@ -65,6 +65,8 @@ pub struct OutboxLag {
     pub pending: u64,
     /// Emails given up on.
     pub dead: u64,
+    /// Emails held until the consultant releases their intakes.
+    pub held: u64,
     /// Age of the oldest waiting email, in seconds.
     pub oldest_pending_seconds: u64,
 }
@@ -281,6 +283,7 @@ impl Store {
             "SELECT
                 COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0) AS pending,
                 COALESCE(SUM(CASE WHEN state = 'dead' THEN 1 ELSE 0 END), 0) AS dead,
+                COALESCE(SUM(CASE WHEN state = 'held' THEN 1 ELSE 0 END), 0) AS held,
                 MIN(CASE WHEN state = 'pending' THEN created_at_ms END) AS oldest
              FROM outbox",
         )
@@ -291,6 +294,7 @@ impl Store {
         Ok(OutboxLag {
             pending: count(row.get("pending")),
             dead: count(row.get("dead")),
+            held: count(row.get("held")),
             oldest_pending_seconds: oldest.map_or(0, |t| count((now_ms() - t) / 1000)),
         })
     }

@@ -39,6 +39,7 @@ async fn metrics_count_routes_kinds_and_delivery_never_values() {
         "handoff_gate_http_requests_total{route=\"/api/v1/intakes\",status=\"201\"} 1",
         "handoff_gate_outbox_pending 0",
         "handoff_gate_outbox_dead 0",
+        "handoff_gate_outbox_held 1",
         "handoff_gate_outbox_oldest_pending_seconds 0",
         "handoff_gate_email_send_failures_total 0",
         "handoff_gate_scrub_seconds_count 2",
