@@ -150,6 +150,43 @@ async fn contract(store: Store) {
     assert_eq!(store.purge_sent_before(now_ms() + 1).await.unwrap(), 1);
     assert_eq!(store.outbox_states().await.unwrap().get("sent"), None);
 
+    // Held intakes: never claimed until released, listed, released once;
+    // the ones never released are purged.
+    let (held, held_triage) = intake("Typeform answers never reach the HubSpot contact");
+    let Inserted::Created(held) = store.insert_held(&held, &held_triage, None).await.unwrap()
+    else {
+        panic!("a held intake is created")
+    };
+    let (stale, stale_triage) = intake("ConvertKit never adds the tag after the quiz");
+    let Inserted::Created(stale) = store
+        .insert_held(&stale, &stale_triage, None)
+        .await
+        .unwrap()
+    else {
+        panic!("a held intake is created")
+    };
+    let claimed = store.claim_due(now_ms() + 1, 60_000, 10).await.unwrap();
+    assert!(claimed.emails.is_empty(), "held emails are never claimed");
+    assert_eq!(store.held_count().await.unwrap(), 2);
+    assert_eq!(store.outbox_lag().await.unwrap().held, 2);
+    let listed = store.held(10).await.unwrap();
+    assert!(
+        listed.contains(&held) && listed.contains(&stale),
+        "{listed:?}"
+    );
+    assert_eq!(store.held(1).await.unwrap().len(), 1);
+    assert!(store.release_held(&held.id).await.unwrap());
+    assert!(
+        !store.release_held(&held.id).await.unwrap(),
+        "released once"
+    );
+    let claimed = store.claim_due(now_ms() + 1, 60_000, 10).await.unwrap();
+    assert_eq!(claimed.emails.len(), 1);
+    assert_eq!(claimed.emails[0].intake_id, held.id);
+    assert_eq!(store.purge_held_before(now_ms() + 1).await.unwrap(), 1);
+    assert!(store.intake(&stale.id).await.unwrap().is_none());
+    assert!(store.erase(&held.id).await.unwrap());
+
     // Erasure and retention.
     assert!(store.erase(&record.id).await.unwrap());
     assert!(!store.erase(&record.id).await.unwrap());
