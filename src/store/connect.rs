@@ -10,6 +10,38 @@ use sqlx::any::AnyConnectOptions;
 
 use super::StoreError;
 
+/// What it takes to connect to PostgreSQL again, to learn why the pool
+/// cannot: the URL (for messages) and the options.
+#[derive(Debug)]
+pub(super) struct Reconnect {
+    url: String,
+    options: AnyConnectOptions,
+}
+
+impl Reconnect {
+    pub(super) fn new(url: &str, options: AnyConnectOptions) -> Reconnect {
+        Reconnect {
+            url: url.to_owned(),
+            options,
+        }
+    }
+
+    /// A pool that timed out hides why it could not connect: connect once
+    /// directly, and if that fails, its cause replaces the timeout.
+    pub(super) async fn explain(&self, error: StoreError) -> StoreError {
+        match error {
+            StoreError::Query {
+                source: sqlx::Error::PoolTimedOut,
+                ..
+            } => match check_postgres(&self.url, &self.options).await {
+                Err(cause) => cause,
+                Ok(()) => error,
+            },
+            other => other,
+        }
+    }
+}
+
 /// How long the first connection may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -187,6 +187,8 @@ pub struct Store {
     /// SQLite: the file opened, checked before and after every write.
     file: Option<Arc<DatabaseFile>>,
     health: Arc<Health>,
+    /// PostgreSQL: how to learn why the pool cannot connect.
+    reconnect: Option<Arc<connect::Reconnect>>,
 }
 
 impl Store {
@@ -301,6 +303,7 @@ impl Store {
             reader,
             file: Some(Arc::new(database)),
             health: Arc::default(),
+            reconnect: None,
         };
         if opener == Opener::Gateway {
             let reclaimed = store.reclaim_own_leases().await?;
@@ -321,6 +324,7 @@ impl Store {
         };
         let options = AnyConnectOptions::from_str(url).map_err(open_error)?;
         connect::check_postgres(url, &options).await?;
+        let reconnect = connect::Reconnect::new(url, options.clone());
         let pool = AnyPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
@@ -339,6 +343,7 @@ impl Store {
             reader: pool,
             file: None,
             health: Arc::default(),
+            reconnect: Some(Arc::new(reconnect)),
         })
     }
 
@@ -350,7 +355,17 @@ impl Store {
     /// Whether the store can take an intake now: on SQLite the file is
     /// still the one opened and its folder takes writes; a commit went
     /// through lately (else one is tried: a one-row update); reads answer.
+    /// On PostgreSQL, a pool that timed out is followed by one direct
+    /// connection, whose failure (refused, login, database gone) is the error.
     pub async fn readiness(&self) -> Result<(), StoreError> {
+        let checked = self.check_ready().await;
+        match (checked, &self.reconnect) {
+            (Err(error), Some(reconnect)) => Err(reconnect.explain(error).await),
+            (checked, _) => checked,
+        }
+    }
+
+    async fn check_ready(&self) -> Result<(), StoreError> {
         if let Some(file) = &self.file {
             file.check()?;
             file::check_writable(file.folder())?;

@@ -1,8 +1,9 @@
 //! Setup that tells the truth: `handoff-gate mail test` sends one message
 //! through the configured transport (a real aiosmtpd relay, or the mail
 //! folder) and prints the relay's answer; when the relay or PostgreSQL
-//! cannot be used, the message says the real cause (refused connection,
-//! missing STARTTLS, a refused user, a missing database), not a timeout.
+//! cannot be used, at start or later, the message says the real cause
+//! (refused connection, missing STARTTLS, a refused login or user, a
+//! missing database), not a timeout.
 
 use std::path::Path;
 use std::process::Command;
@@ -264,4 +265,53 @@ fn a_skipped_test_says_so_in_the_test_output_and_fails_under_ci() {
     let (passed, text) = run(true);
     assert!(!passed, "under CI a skip fails: {text}");
     assert!(text.contains("CI must run it"), "{text}");
+}
+
+/// A TCP relay on a loopback port to `target`, until the returned handle
+/// is dropped: then its port refuses connections and every relayed one closes.
+async fn tcp_relay(target: String) -> (u16, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let mut links = tokio::task::JoinSet::new();
+        loop {
+            let Ok((mut inbound, _)) = listener.accept().await else {
+                return;
+            };
+            let target = target.clone();
+            links.spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    (port, task)
+}
+
+#[tokio::test]
+async fn postgres_lost_at_run_time_is_named_not_a_pool_timeout() {
+    let Some(db) =
+        crate::support::PgDatabase::create("postgres_lost_at_run_time_is_named_not_a_pool_timeout")
+            .await
+    else {
+        return;
+    };
+    let authority = db.url.split('@').nth(1).unwrap().split('/').next().unwrap();
+    let (port, relay) = tcp_relay(authority.to_owned()).await;
+    let url = db.url.replace(authority, &format!("127.0.0.1:{port}"));
+    let store = handoff_gate::store::Store::open(&url).await.unwrap();
+    store.readiness().await.unwrap();
+    // The server goes away: connections close, new ones are refused.
+    relay.abort();
+    let _ = relay.await;
+    let err = store.readiness().await.unwrap_err().to_string();
+    assert!(
+        err.contains(&format!("PostgreSQL is unreachable at 127.0.0.1:{port}"))
+            && err.contains("refused"),
+        "{err}"
+    );
+    assert!(!err.contains("pool timed out"), "{err}");
+    store.close().await;
+    db.drop_database().await;
 }
