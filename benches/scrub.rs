@@ -3,6 +3,11 @@
 //! with a sprinkling of emails, phones, keys, cards, names, URLs, non-ASCII
 //! text and emoji, roughly the mix a contact form receives.
 //!
+//! A second group scans the development corpus (`../shared/corpora/dev/`,
+//! when it is beside the repository) record by record, with the default
+//! policy (rules and the name/address/birth-date tagger) and with the rules
+//! alone, back to back, so the tagger's cost reads off directly.
+//!
 //! Run with `cargo bench --bench scrub`; criterion reports MB/s.
 
 use std::hint::black_box;
@@ -106,5 +111,45 @@ fn bench_scrub(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_scrub);
+/// The dev corpus texts, one per record, if the corpus is beside the repository.
+fn dev_corpus() -> Option<Vec<String>> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/corpora/dev/dev.jsonl"
+    );
+    let data = std::fs::read_to_string(path).ok()?;
+    Some(
+        data.lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter_map(|v| v["text"].as_str().map(str::to_owned))
+            .collect(),
+    )
+}
+
+fn bench_dev_corpus(c: &mut Criterion) {
+    let Some(records) = dev_corpus() else {
+        eprintln!("dev corpus not found beside the repository; its bench is skipped");
+        return;
+    };
+    let bytes: usize = records.iter().map(String::len).sum();
+    let mut group = c.benchmark_group("dev_corpus_records");
+    group.throughput(Throughput::Bytes(bytes as u64));
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(10));
+    for (label, policy) in [
+        ("rules_only", Policy::rules_only()),
+        ("with_tagger", Policy::default()),
+    ] {
+        group.bench_function(label, |b| {
+            b.iter(|| {
+                for text in &records {
+                    black_box(scrub(black_box(text), &policy));
+                }
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_scrub, bench_dev_corpus);
 criterion_main!(benches);

@@ -1,4 +1,5 @@
-//! Fuzz `scrub` with arbitrary UTF-8: it must not panic, its findings must be
+//! Fuzz `scrub` (the default policy: the detector table and the name/address/birth-date
+//! tagger) with arbitrary UTF-8: it must not panic, its findings must be
 //! sorted, non-overlapping and on char boundaries, the output must be the
 //! input with each finding replaced by its placeholder, and scrubbing the
 //! output again must change nothing and find nothing.

@@ -86,6 +86,14 @@ FIELDS = ["First Name", "Last Name", "Full Name", "Company Name", "Street Addres
 CITIES = ["Berlin", "Paris", "Madrid", "London", "Dublin", "Sydney", "Toronto", "Vienna", "Zurich",
           "Lisbon", "Amsterdam", "Warsaw", "Stockholm", "Copenhagen", "Helsinki", "Prague", "Istanbul",
           "Oslo", "Rome", "Milan", "Austin", "Denver", "Chicago", "Mexico City", "São Paulo", "Munich"]
+COURSES = ["Confident Speaker Academy", "Garden Design Basics", "Wealth Habits Bootcamp", "Sourdough Mastery",
+           "Yoga for Runners", "Copywriting Sprint", "Freelance Launchpad", "Mindful Money Club",
+           "Photography Foundations", "Keto Kitchen Reset", "Piano in 30 Days", "Brand Story Lab",
+           "Grant Writing Intensive", "Strength Over Forty", "Calm Parenting Circle", "Inbox Freedom",
+           "Podcast Growth Engine", "Sales Call Mastery", "Watercolour Weekends", "Agency Scale Kit",
+           "Spanish for Travellers", "Notion Second Brain", "Bookkeeping Made Simple", "Vegan Baking 101"]
+PRICES = ["$497", "$1,997", "€297", "£49/month", "3 x $199", "R$ 297,00", "MX$1,499", "CHF 390", "$12.99",
+          "€ 1.200", "499 zł", "2.500 kr", "$2,000", "AU$89"]
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December"]
 BIRTH_CUES = ["born", "DOB", "date of birth", "birthday", "b-day", "Geburtsdatum", "geboren am",
@@ -168,6 +176,10 @@ def pick(r, xs):
 
 
 POSITIVE = [
+    "{P} 09:14\nthe {T} thing is broken again, she paid {PR} for {CO}\n\n{P2} 09:20\nI checked the {T} hook",
+    "On {E}, {P} <support@example.com> wrote:\n> I bought {CO} ({PR}) and never got the login",
+    "[{E}, 10:42] {P}: did you check the zap?\n[{E}, 10:43] Me: yes, {CO} buyers get nothing",
+    "customer {P} paid {PR} for {CO}, billing address {A}",
     # (template, slots) -- {P} person, {A} address, {D} dob; {T} tool, {L} plan, {S} step, {G} tag, {C} city, {E} event date
     "Hi, {P} here. Our {T} zap stopped sending leads to {T} after the {S} step.",
     "The contact {P} never got the {L} welcome email, the {G} tag was added though.",
@@ -206,6 +218,14 @@ POSITIVE = [
 ]
 
 NEGATIVE = [
+    "she paid {PR} for {CO} and still has no access",
+    "the customer paid {PR} for {CO}\n\nwe refunded {PR} for {CO} on {E}",
+    "Billing: {T} only copies billing, Shipping: {T} copies nothing",
+    "Product: {CO}\nPrice: {PR}\nTool: {T}\nLaunch: {E}",
+    "On {E}, support@{T} wrote:\n> We re-sent the invite from {T}.",
+    "bought {CO} ({PR}, order R-{N}) and {CO} ({PR})",
+    "[{E}, 10:42] Me: the {T} thing again\n[{E}, 10:43] Me: 3 people paid for {CO} and got nothing",
+    "affected_tools: {T}, {T}, {T}\naccess_expectation: {CO}\ndeadline: {E}",
     "Our {T} to {T} zap stopped after the {S} step on {E}.",
     "the {L} includes {T}, {T} and {T}; which one should own the {G} tag?",
     "We launch in {C}, {C} and {C} on {E} with the {L}.",
@@ -256,12 +276,14 @@ def render(g: Gen, tpl: str):
     while "{D}" in out:
         fill("D", g.dob(), "dob")
     for key, pool in (("T", TOOLS), ("L", PLANS), ("S", STEPS), ("G", TAGS), ("C", CITIES),
-                      ("F", FIELDS), ("BC", BIRTH_CUES)):
+                      ("F", FIELDS), ("BC", BIRTH_CUES), ("CO", COURSES), ("PR", PRICES)):
         while "{" + key + "}" in out:
             v = pick(r, pool)
             if r.random() < 0.1:
                 v = v.lower()
             fill(key, v)
+    while "{N}" in out:
+        fill("N", str(r.randrange(100000, 999999)))
     while "{E}" in out:
         fill("E", g.event_date())
     if r.random() < 0.15:

@@ -326,9 +326,9 @@ const DEV_KIND_FLOORS: &[(FindingKind, f64)] = &[
     (FindingKind::BankAccount, 0.638),
     (FindingKind::Email, 0.993),
     (FindingKind::Phone, 0.997),
-    (FindingKind::Person, 0.348),
-    (FindingKind::Address, 0.239),
-    (FindingKind::Dob, 0.314),
+    (FindingKind::Person, 0.98),
+    (FindingKind::Address, 0.99),
+    (FindingKind::Dob, 0.97),
     (FindingKind::Ssn, 0.983),
     (FindingKind::Ip, 1.0),
     (FindingKind::ImageData, 1.0),
@@ -336,7 +336,7 @@ const DEV_KIND_FLOORS: &[(FindingKind, f64)] = &[
     (FindingKind::AccountExport, 1.0),
 ];
 const DEV_GROUP_FLOORS: &[(Category, f64)] = &[
-    (Category::Personal, 0.708),
+    (Category::Personal, 0.989),
     (Category::Credential, 0.877),
     (Category::Payment, 0.822),
     (Category::Screenshot, 0.992),

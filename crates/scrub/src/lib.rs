@@ -246,14 +246,29 @@ impl Scrubbed {
 /// longest (then the most confident) of them.
 pub fn scrub(text: &str, policy: &Policy) -> Scrubbed {
     let mut candidates = Vec::new();
+    let mut table_candidates = 0;
     let memos: Vec<Memo> = policy
         .recognizers()
-        .map(|r| r.scan(text, &mut candidates))
+        .enumerate()
+        .map(|(i, r)| {
+            let memo = r.scan(text, &mut candidates);
+            if i == 0 {
+                table_candidates = candidates.len();
+            }
+            memo
+        })
         .collect();
-    // Records are read from the merged findings: an address inside a
-    // database URL is part of a credential, not a customer.
+    // Records are read from the detector table's merged findings: an
+    // address inside a database URL is part of a credential, not a
+    // customer, and a statistical guess never turns a question into a
+    // rejected export.
+    let others = candidates.split_off(table_candidates);
     let mut merged = render::merge(candidates);
     let exports = export::find_exports(text, &merged);
+    if !others.is_empty() {
+        merged.extend(others);
+        merged = render::merge(merged);
+    }
     if !exports.is_empty() {
         merged.extend(exports.into_iter().map(|span| Candidate {
             span,

@@ -9,6 +9,7 @@ use super::engine::{DetectorSet, RulesError, parse_table};
 use super::kind::FindingKind;
 use super::recognize::{Origin, Recognizer, Source};
 use super::table::DEFAULT_TABLE;
+use super::tagger::Tagger;
 
 /// What happens to a submission in which a kind is found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
@@ -42,8 +43,17 @@ static DEFAULT_DETECTORS: LazyLock<Arc<DetectorSet>> = LazyLock::new(|| {
 });
 
 impl Default for Policy {
-    /// The embedded detector table; `account_export` rejects, everything else redacts.
+    /// The embedded detector table and the embedded name/address/birth-date
+    /// [`Tagger`]; `account_export` rejects, everything else redacts.
     fn default() -> Self {
+        Policy::rules_only().with_recognizer(Tagger::embedded())
+    }
+}
+
+impl Policy {
+    /// The embedded detector table alone, without the tagger: the default
+    /// policy as it was before the tagger, for comparison.
+    pub fn rules_only() -> Self {
         let mut actions: BTreeMap<FindingKind, Action> = FindingKind::ALL
             .iter()
             .copied()

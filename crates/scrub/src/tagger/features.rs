@@ -120,6 +120,42 @@ pub(crate) fn gate_cues() -> Vec<&'static str> {
     cues
 }
 
+/// Whether `text` holds a street word ("Straße", "Rd", "ulica") or a
+/// run of four or more digits (a postcode, a house and flat number).
+pub(crate) fn looks_like_address(text: &str) -> bool {
+    let mut digits = 0;
+    let mut word = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_digit() {
+            digits += 1;
+            if digits >= 4 {
+                return true;
+            }
+        } else {
+            digits = 0;
+        }
+        if c.is_alphabetic() {
+            word.extend(c.to_lowercase());
+        } else if !word.is_empty() {
+            if has(&STREET, &word) {
+                return true;
+            }
+            // "Hauptstraße", "Kungsgatan", "Bakkevej": a street word as suffix.
+            if [
+                "straße", "strasse", "gasse", "gatan", "vägen", "vej", "weg", "straat", "laan",
+                "katu", "tie", "allee", "platz", "plein", "gade",
+            ]
+            .iter()
+            .any(|s| word.len() > s.len() && word.ends_with(s))
+            {
+                return true;
+            }
+            word.clear();
+        }
+    }
+    false
+}
+
 fn has(list: &[&str], word: &str) -> bool {
     list.binary_search(&word).is_ok()
 }

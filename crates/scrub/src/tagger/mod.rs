@@ -96,10 +96,18 @@ fn plausible(text: &str, label: u8) -> bool {
     let digit = text.bytes().any(|b| b.is_ascii_digit());
     match label {
         PER => letters >= 2 && !digit,
-        ADR => letters >= 2 && digit,
+        ADR => letters >= 2 && digit && features::looks_like_address(text),
         DOB => digit,
         _ => false,
     }
+}
+
+/// Whether the gap between two tokens of one label keeps them in one
+/// value: a name or a birth date stays on its line, an address may run over
+/// lines (a signature) but not over a blank one.
+fn joins(gap: &str, label: u8) -> bool {
+    let breaks = gap.bytes().filter(|&b| b == b'\n').count();
+    breaks == 0 || (label == ADR && breaks == 1)
 }
 
 impl Tagger {
@@ -130,7 +138,10 @@ impl Tagger {
                 continue;
             }
             let first = i;
-            while i + 1 < b.tokens.len() && b.labels[i + 1] == label && !b.tokens[i + 1].placeholder
+            while i + 1 < b.tokens.len()
+                && b.labels[i + 1] == label
+                && !b.tokens[i + 1].placeholder
+                && joins(&part[b.tokens[i].end..b.tokens[i + 1].start], label)
             {
                 i += 1;
             }
