@@ -590,6 +590,18 @@ async fn handoff_gate_held_lists_and_releases_beside_a_running_gateway() {
         "{text}"
     );
     assert!(text.contains("handoff-gate held release"), "{text}");
+    let (_, status, _) = gate_cli(&app, &["outbox"]).await;
+    assert!(
+        status
+            .lines()
+            .any(|l| l.split_whitespace().take(2).eq(["held", "2"])),
+        "outbox status counts them: {status}"
+    );
+    let (_, status, _) = gate_cli(&app, &["outbox", "status", "--json"]).await;
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&status).unwrap()["held"],
+        2
+    );
     let (_, json, _) = gate_cli(&app, &["held", "list", "--json"]).await;
     let lines: Vec<serde_json::Value> = json
         .lines()
