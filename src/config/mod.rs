@@ -160,6 +160,14 @@ declare_config! {
             => "intakes per page of the queue";
     }
 
+    /// `[autoresponse]`: one email to the person who asked (off by default).
+    [autoresponse] pub struct Autoresponse {
+        enabled: bool = false
+            => "send one email to a person who agreed to be contacted and gave an address: thanks, the next step, what was removed (kinds only), \"rotate that key\" after a pasted credential, consultant.reply_time; never their text";
+        per_address_per_day: u32 = 1
+            => "autoresponses to one address within 24 hours; more intakes from it get none";
+    }
+
     /// `[webhooks]`: signed POSTs of each stored intake (Slack, Zapier, Make, a CRM).
     [webhooks] pub struct Webhooks {
         endpoints: Vec<WebhookEndpoint> = Vec::new()

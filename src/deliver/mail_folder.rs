@@ -50,13 +50,21 @@ impl MailFolder {
         Ok(path)
     }
 
-    /// Remove an intake's email. Returns whether there was one.
+    /// Remove an intake's email (and its autoresponse). Returns whether
+    /// there was one.
     pub async fn remove(&self, id: &IntakeId) -> std::io::Result<bool> {
-        match tokio::fs::remove_file(self.path_of(id)).await {
-            Ok(()) => Ok(true),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(e),
+        let mut removed = false;
+        for path in [
+            self.path_of(id),
+            self.dir.join(format!("{id}-autoresponse.eml")),
+        ] {
+            match tokio::fs::remove_file(path).await {
+                Ok(()) => removed = true,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
         }
+        Ok(removed)
     }
 
     /// Remove the emails of intakes created before `cutoff_ms` (the time

@@ -10,6 +10,7 @@
 //! holds. Each send is recorded before the next starts, so a crash can
 //! repeat only the one message in flight (with the same `Message-ID`).
 
+pub mod autoresponse;
 pub mod email;
 mod mail_folder;
 mod relay;
@@ -108,6 +109,19 @@ impl Mailer {
             Mailer::Files(folder) => folder
                 .write(id, &message.formatted())
                 .await
+                .map_err(|e| format!("cannot write the mail file: {e}")),
+        }
+    }
+
+    /// Send another message about an intake (the autoresponse); in the mail
+    /// folder it is `{stem}.eml`.
+    async fn send_as(&self, stem: &str, message: &Message) -> Result<(), String> {
+        match self {
+            Mailer::Smtp(relay) => relay.send(message.envelope(), &message.formatted()).await,
+            Mailer::Files(folder) => folder
+                .write_named(stem, &message.formatted())
+                .await
+                .map(drop)
                 .map_err(|e| format!("cannot write the mail file: {e}")),
         }
     }

@@ -35,7 +35,9 @@ pub use inbox::{Entry, Label, Labelled, MailState, QueueCounts, QueueFilter, Sta
 pub use outbox::{DeadEmail, Delivery, DueEmail, Lease, LeaseToken, OutboxLag, Requeue};
 pub use record::{IntakeId, IntakeRecord};
 pub use sessions::{SessionClock, SessionLookup};
-pub use webhooks::{DueWebhook, WebhookLease, WebhookState, WebhookToken};
+pub use webhooks::{
+    AUTORESPONSE, DeliveryKind, DueWebhook, WebhookLease, WebhookState, WebhookToken,
+};
 
 use file::DatabaseFile;
 use write::{Durability, Health};

@@ -11,6 +11,19 @@ use sqlx::Row;
 use super::write::Durability;
 use super::{Backend, Delivery, IntakeId, Store, StoreError, query};
 
+/// The delivery row of the autoresponse (migration 0006): a reserved
+/// endpoint name no webhook can have.
+pub const AUTORESPONSE: &str = "@autoresponse";
+
+/// Which delivery rows a claim takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryKind {
+    /// The configured webhook endpoints.
+    Webhooks,
+    /// The autoresponse to the person.
+    Autoresponse,
+}
+
 /// The token a claim of webhook deliveries wrote into its rows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookToken(String);
@@ -117,29 +130,40 @@ impl Store {
         lease_ms: i64,
         limit: u32,
     ) -> Result<WebhookLease, StoreError> {
-        macro_rules! claim {
-            ($lock:literal) => {
-                concat!(
-                    "UPDATE webhook_deliveries SET next_attempt_ms = $2, lease_token = $4 ",
-                    "WHERE (intake_id, endpoint) IN (",
-                    "SELECT intake_id, endpoint FROM webhook_deliveries ",
-                    "WHERE state = 'pending' AND next_attempt_ms <= $1 ",
-                    "ORDER BY next_attempt_ms LIMIT $3 ",
-                    $lock,
-                    ") RETURNING intake_id, endpoint, attempts, created_at_ms"
-                )
-            };
-        }
-        let sql = match self.backend {
-            Backend::Postgres => claim!("FOR UPDATE SKIP LOCKED"),
-            Backend::Sqlite => claim!(""),
+        self.claim_due_deliveries(DeliveryKind::Webhooks, now_ms, lease_ms, limit)
+            .await
+    }
+
+    /// Claim up to `limit` due rows of one kind, oldest first, for `lease_ms`.
+    pub async fn claim_due_deliveries(
+        &self,
+        kind: DeliveryKind,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<WebhookLease, StoreError> {
+        let lock = match self.backend {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
         };
+        let which = match kind {
+            DeliveryKind::Webhooks => "<>",
+            DeliveryKind::Autoresponse => "=",
+        };
+        let sql = format!(
+            "UPDATE webhook_deliveries SET next_attempt_ms = $2, lease_token = $4 \
+             WHERE (intake_id, endpoint) IN (\
+             SELECT intake_id, endpoint FROM webhook_deliveries \
+             WHERE state = 'pending' AND next_attempt_ms <= $1 AND endpoint {which} '{AUTORESPONSE}' \
+             ORDER BY next_attempt_ms LIMIT $3 {lock}\
+             ) RETURNING intake_id, endpoint, attempts, created_at_ms"
+        );
         let token = WebhookToken::generate();
         let until_ms = now_ms + lease_ms;
         let mut write = self
             .write("claiming due webhooks", Durability::Deferred)
             .await?;
-        let rows = sqlx::query(sql)
+        let rows = sqlx::query(&sql)
             .bind(now_ms)
             .bind(until_ms)
             .bind(i64::from(limit))
@@ -217,6 +241,68 @@ impl Store {
         .execute(write.conn())
         .await;
         Ok(write.commit(done).await?.rows_affected() == 1)
+    }
+
+    /// Give up on a delivery `token` holds without sending it (the
+    /// autoresponse over its per-address limit): state `skipped`.
+    pub async fn skip_delivery(
+        &self,
+        token: &WebhookToken,
+        due: &DueWebhook,
+        why: &str,
+    ) -> Result<bool, StoreError> {
+        let mut write = self
+            .write("skipping a delivery", Durability::Deferred)
+            .await?;
+        let done = sqlx::query(
+            "UPDATE webhook_deliveries SET state = 'skipped', last_error = $4, lease_token = NULL
+             WHERE intake_id = $1 AND endpoint = $2 AND lease_token = $3",
+        )
+        .bind(due.intake_id.as_str())
+        .bind(&due.endpoint)
+        .bind(token.as_str())
+        .bind(why)
+        .execute(write.conn())
+        .await;
+        Ok(write.commit(done).await?.rows_affected() == 1)
+    }
+
+    /// Autoresponses sent since `since_ms` to the reply address of `id`'s
+    /// intake (the address is compared in the database, never returned).
+    pub async fn autoresponses_to_same_address(
+        &self,
+        id: &IntakeId,
+        since_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n FROM webhook_deliveries d
+             JOIN intakes i ON i.id = d.intake_id
+             WHERE d.endpoint = $1 AND d.state = 'sent' AND d.sent_at_ms >= $2
+               AND i.contact_email = (SELECT contact_email FROM intakes WHERE id = $3)",
+        )
+        .bind(AUTORESPONSE)
+        .bind(since_ms)
+        .bind(id.as_str())
+        .fetch_one(&self.reader)
+        .await
+        .map_err(query("counting autoresponses to an address"))?;
+        Ok(u64::try_from(row.get::<i64, _>("n")).unwrap_or(0))
+    }
+
+    /// Turn the autoresponse on or off for intakes stored from now on.
+    pub async fn set_autoresponse(&self, enabled: bool, now_ms: i64) -> Result<(), StoreError> {
+        let mut write = self
+            .write("setting the autoresponse", Durability::Full)
+            .await?;
+        let done = sqlx::query(
+            "INSERT INTO autoresponse_settings (id, enabled, changed_at_ms) VALUES (1, $1, $2)
+             ON CONFLICT (id) DO UPDATE SET enabled = $1, changed_at_ms = $2",
+        )
+        .bind(i64::from(enabled))
+        .bind(now_ms)
+        .execute(write.conn())
+        .await;
+        write.commit(done).await.map(drop)
     }
 
     /// Where each of an intake's webhook deliveries stands, by endpoint.

@@ -131,6 +131,7 @@ pub async fn release(
     }
     state.outbox.wake();
     state.webhooks.wake();
+    state.autoresponder.wake();
     tracing::info!(intake = %id, "held intake released to the mail");
     Ok(HttpResponse::Ok().json(Released {
         id,

@@ -36,13 +36,14 @@ use std::time::Duration;
 use actix_web::middleware::from_fn;
 use actix_web::{App as ActixApp, HttpServer, web};
 
-pub use api::ROTATE;
+pub use api::{NEXT_STEP_FALLBACK, ROTATE};
 pub use error::ApiError;
 pub(crate) use held::rfc3339;
 pub use openapi::ApiDoc;
 pub use token::{TokenCheck, TokenKey};
 
 use crate::config::{Config, Secret};
+use crate::deliver::autoresponse::{Autoresponder, AutoresponseError};
 use crate::deliver::webhook::{WebhookError, Webhooks};
 use crate::deliver::{DeliverError, Mailer, Outbox};
 use crate::metrics::Metrics;
@@ -61,6 +62,9 @@ pub enum StartError {
     /// The mailer could not be set up.
     #[error(transparent)]
     Deliver(#[from] DeliverError),
+    /// The autoresponse could not be set up.
+    #[error(transparent)]
+    Autoresponse(#[from] AutoresponseError),
     /// The webhooks could not be set up.
     #[error(transparent)]
     Webhooks(#[from] WebhookError),
@@ -94,6 +98,8 @@ pub struct AppState {
     pub outbox: Outbox,
     /// The webhook worker (woken after each stored intake; idle without endpoints).
     pub webhooks: Webhooks,
+    /// The autoresponse worker (idle while `autoresponse.enabled` is off).
+    pub autoresponder: Autoresponder,
     /// Signs form tokens.
     pub token_key: TokenKey,
     /// The admin bearer token.
@@ -140,12 +146,14 @@ impl App {
     pub async fn run(self) -> std::io::Result<()> {
         let worker = tokio::spawn(self.state.outbox.clone().run());
         let hooks = tokio::spawn(self.state.webhooks.clone().run());
+        let autoresponses = tokio::spawn(self.state.autoresponder.clone().run());
         let forgetting = tokio::spawn(forget_quiet_clients(self.state.clone()));
         let result = self.server.await;
         // Let the worker finish the email it is sending, so a stop never
         // repeats one; a relay that hangs is cut off after its timeout.
         self.state.outbox.stop();
         self.state.webhooks.stop();
+        self.state.autoresponder.stop();
         let grace = Duration::from_secs(self.state.config.smtp.timeout_seconds + 5);
         let mut worker = worker;
         if tokio::time::timeout(grace, &mut worker).await.is_err() {
@@ -159,6 +167,14 @@ impl App {
             tracing::warn!(
                 "a webhook delivery was cut off at the stop; it is retried after its lease"
             );
+        }
+        let grace = Duration::from_secs(self.state.config.smtp.timeout_seconds + 1);
+        let mut autoresponses = autoresponses;
+        if tokio::time::timeout(grace, &mut autoresponses)
+            .await
+            .is_err()
+        {
+            autoresponses.abort();
         }
         self.state.store.close().await;
         result
@@ -192,6 +208,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
     .await?;
     let mailer = Mailer::from_config(&config)?;
     let metrics = Metrics::new();
+    let autoresponse_mailer = mailer.clone();
     let outbox = Outbox::new(
         &config,
         store.clone(),
@@ -200,6 +217,14 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         metrics.clone(),
     )?;
     let webhooks = Webhooks::start(&config, store.clone(), metrics.clone()).await?;
+    let autoresponder = Autoresponder::start(
+        &config,
+        store.clone(),
+        autoresponse_mailer,
+        pipeline.rules().clone(),
+        metrics.clone(),
+    )
+    .await?;
     let key_hex = keep_secret(&config.data_dir, "form-token.key", || {
         TokenKey::random().to_hex()
     })
@@ -242,6 +267,7 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         store,
         outbox,
         webhooks,
+        autoresponder,
         token_key,
         admin_token,
         metrics,

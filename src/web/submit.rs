@@ -65,6 +65,7 @@ pub async fn store(
                 Mail::Now => {
                     state.outbox.wake();
                     state.webhooks.wake();
+                    state.autoresponder.wake();
                 }
                 Mail::Held => state.metrics.held.inc(),
             }

@@ -19,6 +19,7 @@ mod pipeline;
 mod properties;
 mod replicas;
 mod serve_api;
+mod serve_autoresponse;
 mod serve_delivery;
 mod serve_door;
 mod serve_durability;

@@ -4,8 +4,8 @@
 //! deliveries written with each intake.
 
 use handoff_gate::store::{
-    Delivery, Inserted, Label, MailState, QueueFilter, SessionClock, SessionLookup, Stamp, Status,
-    Store, now_ms,
+    AUTORESPONSE, Delivery, DeliveryKind, Inserted, Label, MailState, QueueFilter, SessionClock,
+    SessionLookup, Stamp, Status, Store, now_ms,
 };
 use handoff_intake::{Channel, Intake, ScrubbedIntake};
 use handoff_scrub::Policy;
@@ -419,6 +419,61 @@ async fn webhook_contract(store: Store) {
         .unwrap();
     assert_eq!(lease.due.len(), 1);
     assert_eq!(lease.due[0].intake_id, held.id);
+
+    // The autoresponse row: only while it is on, only with consent and an
+    // address, and only the autoresponse claim takes it.
+    store.set_autoresponse(true, now_ms()).await.unwrap();
+    let raw = Intake::from_json(
+        json!({"message": "Kajabi locked", "contact_email": "me@mybiz.test", "consent": true}),
+    )
+    .unwrap();
+    let scrubbed = ScrubbedIntake::review(raw, Channel::Form, &Policy::default()).unwrap();
+    let triage = Triager::default().triage(&scrubbed);
+    let Inserted::Created(asked) = store.insert(&scrubbed, &triage, None).await.unwrap() else {
+        panic!("created");
+    };
+    let without = insert(&store, "no address given").await;
+    assert!(
+        !store
+            .webhook_states(&without.id)
+            .await
+            .unwrap()
+            .iter()
+            .any(|s| s.endpoint == AUTORESPONSE)
+    );
+    let hooks = store
+        .claim_due_webhooks(now_ms(), 60_000, 10)
+        .await
+        .unwrap();
+    assert!(hooks.due.iter().all(|d| d.endpoint != AUTORESPONSE));
+    let lease = store
+        .claim_due_deliveries(DeliveryKind::Autoresponse, now_ms(), 60_000, 10)
+        .await
+        .unwrap();
+    assert_eq!(lease.due.len(), 1);
+    assert_eq!(
+        (&lease.due[0].intake_id, lease.due[0].endpoint.as_str()),
+        (&asked.id, AUTORESPONSE)
+    );
+    assert_eq!(
+        store
+            .autoresponses_to_same_address(&asked.id, 0)
+            .await
+            .unwrap(),
+        0
+    );
+    store
+        .record_webhook(&lease.token, &lease.due[0], Delivery::Sent)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .autoresponses_to_same_address(&asked.id, 0)
+            .await
+            .unwrap(),
+        1
+    );
+    store.set_autoresponse(false, now_ms()).await.unwrap();
 }
 
 #[tokio::test]

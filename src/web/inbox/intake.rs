@@ -10,7 +10,7 @@ use askama::Template;
 
 use super::views::{self, When};
 use super::{Chrome, Consultant, InboxError, render, see_other};
-use crate::store::{Entry, IntakeId, Label, MailState, Stamp, now_ms};
+use crate::store::{AUTORESPONSE, Entry, IntakeId, Label, MailState, Stamp, now_ms};
 use crate::web::AppState;
 use crate::web::body;
 use handoff_intake::IntakeField;
@@ -168,11 +168,16 @@ pub async fn page(
             },
         })
         .chain(webhooks.into_iter().map(|hook| Delivery {
-            what: format!("Webhook {}", hook.endpoint),
+            what: if hook.endpoint == AUTORESPONSE {
+                "Automatic reply to them".to_owned()
+            } else {
+                format!("Webhook {}", hook.endpoint)
+            },
             state: match hook.state.as_str() {
                 "sent" => "delivered".to_owned(),
                 "dead" => format!("given up after {} attempts", hook.attempts),
-                "held" => "held: posted when released".to_owned(),
+                "held" => "held: sent when released".to_owned(),
+                "skipped" => "not sent (one a day to an address)".to_owned(),
                 _ if hook.attempts == 0 => "waiting".to_owned(),
                 _ => format!("retrying ({} attempts so far)", hook.attempts),
             },
@@ -279,6 +284,7 @@ pub async fn release(
     if state.store.release_held(&id).await? {
         state.outbox.wake();
         state.webhooks.wake();
+        state.autoresponder.wake();
         tracing::info!(intake = %id, "held intake released from the inbox");
         state
             .metrics
