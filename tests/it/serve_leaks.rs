@@ -1,6 +1,7 @@
 //! Zero leaks: plant private values in every way a request can carry them,
 //! through the real binary with debug logging, then search every sink (the
-//! SQLite file with its WAL, the mail written or received, the logs) for them.
+//! SQLite file with its WAL, the mail written or received (the autoresponse
+//! to the person included), the logs) for them.
 
 use std::path::Path;
 use std::time::Duration;
@@ -89,7 +90,8 @@ async fn planted_private_values_reach_no_sink() {
     let maildir = tempfile::tempdir().unwrap();
     let smtp = smtp_available("planted_private_values_reach_no_sink (SMTP part)")
         .then(|| SmtpServer::start(free_port(), maildir.path()));
-    let mut env = Vec::new();
+    // The autoresponse is on, so the email to the person is searched too.
+    let mut env = vec![("HANDOFF_GATE__AUTORESPONSE__ENABLED", "true".to_owned())];
     if let Some(smtp) = &smtp {
         env.push(("HANDOFF_GATE__SMTP__HOST", "127.0.0.1".to_owned()));
         env.push(("HANDOFF_GATE__SMTP__PORT", smtp.port.to_string()));
@@ -174,11 +176,12 @@ async fn planted_private_values_reach_no_sink() {
         }
     }
 
-    // Let the outbox deliver both intakes, then stop the gateway so the WAL is settled.
-    eventually(Duration::from_secs(20), "both emails", || async {
+    // Let the outbox deliver, then stop the gateway so the WAL is settled.
+    // Two emails to the consultant and the autoresponse to the person who consented.
+    eventually(Duration::from_secs(20), "all three emails", || async {
         match &smtp {
-            Some(smtp) => smtp.messages().len() == 2,
-            None => read_dir_texts(&dir.path().join("data/mail")).len() == 2,
+            Some(smtp) => smtp.messages().len() == 3,
+            None => read_dir_texts(&dir.path().join("data/mail")).len() == 3,
         }
     })
     .await;
