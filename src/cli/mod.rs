@@ -2,6 +2,7 @@
 
 mod admin;
 mod embed;
+mod encoding;
 mod held;
 mod mail;
 mod outbox;

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::LineError;
 use super::PolicyArgs;
+use super::encoding;
 use handoff_scrub::{FindingKind, Policy, Scrubbed, scrub, scrub_json};
 
 /// Arguments of `handoff-gate redact`.
@@ -25,31 +26,62 @@ pub struct RedactArgs {
 /// Run `redact`.
 pub fn run(args: &RedactArgs) -> anyhow::Result<ExitCode> {
     let policy = args.policy.policy()?;
-    let stdin = io::stdin().lock();
+    let mut stdin = io::stdin().lock();
     let stdout = BufWriter::new(io::stdout().lock());
-    if args.jsonl {
-        Ok(super::jsonl_exit(redact_jsonl(stdin, stdout, &policy)?))
-    } else {
-        redact_text(stdin, stdout, io::stderr().lock(), &policy)?;
-        Ok(ExitCode::SUCCESS)
+    if !args.jsonl {
+        return redact_text(stdin, stdout, io::stderr().lock(), &policy);
     }
+    let head = stdin.fill_buf()?;
+    if encoding::utf16_bom(head).is_some() {
+        // UTF-16 lines are transcoded as a whole, then streamed as UTF-8.
+        let mut bytes = Vec::new();
+        stdin.read_to_end(&mut bytes)?;
+        return match encoding::decode(bytes) {
+            Ok(text) => Ok(super::jsonl_exit(redact_jsonl(
+                io::Cursor::new(text.into_bytes()),
+                stdout,
+                &policy,
+            )?)),
+            Err(not_text) => {
+                eprintln!("handoff-gate redact: {not_text}");
+                Ok(ExitCode::from(EXIT_BAD_INPUT))
+            }
+        };
+    }
+    if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        stdin.consume(3);
+    }
+    Ok(super::jsonl_exit(redact_jsonl(stdin, stdout, &policy)?))
 }
 
-/// Scrub all of `input` as one text; write a summary of what was removed to `report`.
+/// The exit code for input that is not text (as `triage` uses for a CSV
+/// it cannot read).
+const EXIT_BAD_INPUT: u8 = 3;
+
+/// Scrub all of `input` as one text (UTF-8, or UTF-16 with a byte-order
+/// mark); write a summary of what was removed to `report`. Input in any
+/// other encoding is refused (exit code 3) with the line and byte where it
+/// stops being UTF-8, and nothing is written to `output`.
 pub fn redact_text(
     mut input: impl Read,
     mut output: impl Write,
     mut report: impl Write,
     policy: &Policy,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<ExitCode> {
     let mut bytes = Vec::new();
     input.read_to_end(&mut bytes)?;
-    let text = String::from_utf8_lossy(&bytes);
+    let text = match encoding::decode(bytes) {
+        Ok(text) => text,
+        Err(not_text) => {
+            writeln!(report, "handoff-gate redact: {not_text}")?;
+            return Ok(ExitCode::from(EXIT_BAD_INPUT));
+        }
+    };
     let out = scrub(&text, policy);
     output.write_all(out.text().as_str().as_bytes())?;
     output.flush()?;
     writeln!(report, "{}", summary(&out))?;
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `clean: nothing removed`, or `redacted: removed 2 api_key, 1 email`.

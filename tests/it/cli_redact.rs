@@ -3,7 +3,7 @@
 //! holds a value), `redact --jsonl` (order kept, ids of every JSON type echoed,
 //! malformed lines turned into `{"line", "error"}` records that never quote
 //! the line, exit status 1 at the end), `rules check` on good and bad tables,
-//! and `--help`.
+//! and `--help`; UTF-16 input is transcoded, other encodings refused.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -354,4 +354,47 @@ fn help_examples_fit_80_columns_unbroken() {
         redact.contains(r#""findings":[{"kind":"card","start":5,"end":24}]}"#),
         "{redact}"
     );
+}
+
+/// `text` as UTF-16 little-endian with its byte-order mark.
+fn utf16le(text: &str) -> Vec<u8> {
+    let mut out = vec![0xFF, 0xFE];
+    for unit in text.encode_utf16() {
+        out.extend(unit.to_le_bytes());
+    }
+    out
+}
+
+#[test]
+fn utf16_input_is_transcoded_and_scrubbed_and_other_encodings_are_refused() {
+    // Text mode: a UTF-16 paste (Windows Notepad, PowerShell) is scrubbed
+    // like UTF-8, and the secret never passes through as interleaved bytes.
+    let out = run(
+        &["redact"],
+        &utf16le(&format!("key {STRIPE_KEY}\nLara Ibañez, {EMAIL}\n")),
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(text(&out.stdout), "key [API_KEY]\n[PERSON], [EMAIL]\n");
+
+    // JSON lines in UTF-16, and a UTF-8 byte-order mark, read as UTF-8.
+    let line = format!("{{\"id\": 1, \"text\": \"key {STRIPE_KEY}\"}}\n");
+    for input in [
+        utf16le(&line),
+        [&b"\xEF\xBB\xBF"[..], line.as_bytes()].concat(),
+    ] {
+        let out = run(&["redact", "--jsonl"], &input);
+        assert!(out.status.success(), "{out:?}");
+        let record: Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+        assert_eq!(record["text"], "key [API_KEY]");
+    }
+
+    // Latin-1: refused with the line and byte, exit code 3, nothing echoed.
+    let mut latin1 = format!("fine\nkey {STRIPE_KEY} caf").into_bytes();
+    latin1.push(0xE9);
+    let out = run(&["redact"], &latin1);
+    assert_eq!(out.status.code(), Some(3), "{out:?}");
+    assert!(out.stdout.is_empty());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("line 2, byte 45"), "{stderr}");
+    assert!(!stderr.contains(STRIPE_KEY), "{stderr}");
 }
