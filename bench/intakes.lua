@@ -20,3 +20,29 @@ request = function()
   wrk.headers["X-Forwarded-For"] = ip
   return wrk.format(nil, nil, nil, bodies[math.random(#bodies)])
 end
+
+-- Count the 201s over all threads, so the harness can check that every
+-- acknowledged intake is in the store ("created N" after wrk's report).
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  created = 0
+end
+
+function response(status, headers, body)
+  if status == 201 then
+    created = created + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do
+    total = total + thread:get("created")
+  end
+  io.write(string.format("created %d\n", total))
+end

@@ -76,7 +76,8 @@ pub struct KeysArgs {
 /// Start the gateway and serve until Ctrl-C.
 pub fn serve(args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(args.config.config.as_deref())?;
-    init_logging(config.log.format);
+    // Lines still queued are written when this guard drops, at the end.
+    let _log_writer = init_logging(config.log.format);
     if args.init && crate::store::forget_lost_database(&config.store.url)? {
         tracing::warn!("--init: the store's database was missing; starting with an empty one");
     }
@@ -158,7 +159,12 @@ pub fn config(cmd: &ConfigCommand) -> anyhow::Result<ExitCode> {
 /// Logs to stderr, as JSON lines (each request's lines carry its
 /// `request_id`) or text; `RUST_LOG` filters (default `info`). Handlers log
 /// ids, routes, kinds and counts, never submitted text.
-fn init_logging(format: LogFormat) {
+///
+/// Request threads only queue their lines: one thread writes them to
+/// stderr, so a slow terminal or log pipe never holds up a request. If the
+/// queue fills (128,000 lines behind), further lines are dropped rather
+/// than waited for.
+fn init_logging(format: LogFormat) -> tracing_appender::non_blocking::WorkerGuard {
     use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -167,9 +173,11 @@ fn init_logging(format: LogFormat) {
         LogFormat::Text => false,
         LogFormat::Auto => !std::io::stderr().is_terminal(),
     };
+    let (writer, guard) = tracing_appender::non_blocking(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer)
+        .with_ansi(!json && std::io::stderr().is_terminal());
     if json {
         builder
             .json()
@@ -179,4 +187,5 @@ fn init_logging(format: LogFormat) {
     } else {
         builder.init();
     }
+    guard
 }

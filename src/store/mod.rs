@@ -5,13 +5,16 @@
 //! Only a [`ScrubbedIntake`] and its [`Triage`] can be written, so nothing
 //! unscrubbed reaches the database. An intake and its outbox row are
 //! written in one transaction that is on disk before the submitter gets an
-//! answer; a write that fails in any way is rolled back and its connection
+//! answer: intakes queued together share that transaction and its fsync
+//! (group commit, [`commit`]), and a batch that fails acknowledges none of
+//! them. A write that fails in any way is rolled back and its connection
 //! replaced. On SQLite the store also refuses writes once its
 //! file is deleted or replaced, and refuses to start on a folder that held
 //! a database and lost it ([`marker_path`]). The outbox worker claims due rows
 //! under a lease with a token (`FOR UPDATE SKIP LOCKED` on PostgreSQL), and
 //! only the token's holder changes them ([`Lease`]).
 
+mod commit;
 mod connect;
 mod file;
 mod held;
@@ -93,6 +96,12 @@ pub enum StoreError {
         /// The marker file.
         marker: String,
     },
+    /// A group commit failed: each intake in it gets the batch's error.
+    #[error("{0}")]
+    Batch(Arc<StoreError>),
+    /// The store was closed while an intake waited for its commit.
+    #[error("the store is closed")]
+    Closed,
     /// The database's folder (or a file in it) cannot be written.
     #[error("cannot write in {folder}: {source}")]
     Folder {
@@ -191,6 +200,8 @@ pub struct Store {
     health: Arc<Health>,
     /// PostgreSQL: how to learn why the pool cannot connect.
     reconnect: Option<Arc<connect::Reconnect>>,
+    /// Intakes queue here for a group commit ([`commit`]).
+    committer: Option<commit::Committer>,
 }
 
 impl Store {
@@ -299,13 +310,14 @@ impl Store {
             .connect_with(options("ro")?)
             .await
             .map_err(open_error)?;
-        let store = Store {
+        let mut store = Store {
             backend: Backend::Sqlite,
             writer,
             reader,
             file: Some(Arc::new(database)),
             health: Arc::default(),
             reconnect: None,
+            committer: None,
         };
         if opener == Opener::Gateway {
             let reclaimed = store.reclaim_own_leases().await?;
@@ -316,6 +328,8 @@ impl Store {
                 );
             }
         }
+        // One committer: SQLite has one writer connection.
+        store.committer = Some(commit::Committer::start(store.clone(), 1));
         Ok(store)
     }
 
@@ -324,7 +338,7 @@ impl Store {
             url: crate::config::redact_url(url),
             source,
         };
-        let options = AnyConnectOptions::from_str(url).map_err(open_error)?;
+        let options = AnyConnectOptions::from_str(&plain_on_loopback(url)).map_err(open_error)?;
         connect::check_postgres(url, &options).await?;
         let reconnect = connect::Reconnect::new(url, options.clone());
         let pool = AnyPoolOptions::new()
@@ -339,14 +353,17 @@ impl Store {
             .run(&pool)
             .await
             .map_err(|e| open_error(e.into()))?;
-        Ok(Store {
+        let mut store = Store {
             backend: Backend::Postgres,
             writer: pool.clone(),
             reader: pool,
             file: None,
             health: Arc::default(),
             reconnect: Some(Arc::new(reconnect)),
-        })
+            committer: None,
+        };
+        store.committer = Some(commit::Committer::start(store.clone(), POSTGRES_COMMITTERS));
+        Ok(store)
     }
 
     /// The database this store runs on.
@@ -404,7 +421,8 @@ impl Store {
         write.commit(done).await
     }
 
-    /// Write an intake and its outbox row in one transaction.
+    /// Write an intake and its outbox row: queued for the next group
+    /// commit, answered once that transaction is on disk.
     pub async fn insert(
         &self,
         intake: &ScrubbedIntake,
@@ -423,16 +441,20 @@ impl Store {
         start: OutboxStart,
     ) -> Result<Inserted, StoreError> {
         let record = IntakeRecord::new(intake, triage, now_ms());
-        let written = async {
-            let mut write = self.write("storing an intake", Durability::Full).await?;
-            let written = insert_rows(write.conn(), &record, idempotency, start).await;
-            write.commit(written).await
-        };
-        if !self.health.note(written.await)? {
-            let key = idempotency.expect("only the idempotency key can conflict");
-            return self.replay(key).await;
+        let committer = self
+            .committer
+            .as_ref()
+            .expect("a store that takes intakes has a committer");
+        match committer
+            .insert(record, idempotency.cloned(), start)
+            .await?
+        {
+            (record, true) => Ok(Inserted::Created(record)),
+            (_, false) => {
+                let key = idempotency.expect("only the idempotency key can conflict");
+                self.replay(key).await
+            }
         }
-        Ok(Inserted::Created(record))
     }
 
     async fn replay(&self, key: &Idempotency) -> Result<Inserted, StoreError> {
@@ -490,9 +512,44 @@ impl Store {
     }
 }
 
+/// Committer tasks on PostgreSQL: one batch is collected while others commit.
+const POSTGRES_COMMITTERS: usize = 4;
+
 /// The readiness probe's row is about as large as a big intake, so its
 /// commit needs new pages where a full database or disk has none.
 const PROBE_BYTES: usize = 8 * 1024;
+
+/// PostgreSQL on this machine (`localhost`, `127.0.0.1`, `::1`): without TLS
+/// unless the URL asks for it (`sslmode=…`). sqlx would otherwise negotiate
+/// TLS with a server that offers it, which protects nothing on loopback and
+/// cost a tenth of the database's CPU under load.
+fn plain_on_loopback(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return url.to_owned();
+    };
+    // A `postgres:` URL's host is opaque to the url crate: an address comes
+    // back as a name.
+    let loopback = match parsed.host() {
+        Some(url::Host::Domain(name)) => {
+            name == "localhost"
+                || name
+                    .trim_matches(['[', ']'])
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|address| address.is_loopback())
+        }
+        Some(url::Host::Ipv4(address)) => address.is_loopback(),
+        Some(url::Host::Ipv6(address)) => address.is_loopback(),
+        None => false,
+    };
+    let asked = parsed
+        .query_pairs()
+        .any(|(key, _)| key == "sslmode" || key == "ssl-mode");
+    if !loopback || asked {
+        return url.to_owned();
+    }
+    parsed.query_pairs_mut().append_pair("sslmode", "disable");
+    parsed.into()
+}
 
 /// SQLite: limit the writer to `max_bytes` (in whole pages).
 async fn cap_size(
@@ -523,10 +580,6 @@ async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Erro
     .map(drop)
 }
 
-fn json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).expect("stored values serialize to JSON")
-}
-
 /// The state a new intake's outbox row starts in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum OutboxStart {
@@ -536,54 +589,40 @@ enum OutboxStart {
     Held,
 }
 
-/// The intake row and its outbox row. Returns `false` (and writes nothing)
-/// when the idempotency key is already stored.
-async fn insert_rows(
-    conn: &mut sqlx::AnyConnection,
-    record: &IntakeRecord,
-    idempotency: Option<&Idempotency>,
-    start: OutboxStart,
-) -> Result<bool, sqlx::Error> {
-    let written = sqlx::query(
-        "INSERT INTO intakes (id, created_at_ms, channel, route, handoffs, privacy, removed,
-            exposed_credentials, fields, tools, reasons, missing_fields, contact_email, consent,
-            idempotency_key, request_hash, confidence, needs_review)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
-         ON CONFLICT (idempotency_key) DO NOTHING",
-    )
-    .bind(record.id.as_str())
-    .bind(record.created_at_ms)
-    .bind(record.channel.as_str())
-    .bind(record.route.as_str())
-    .bind(json(&record.handoffs))
-    .bind(record.privacy.as_str())
-    .bind(json(&record.removed))
-    .bind(i64::from(record.exposed_credentials))
-    .bind(json(&record.fields))
-    .bind(json(&record.tools))
-    .bind(json(&record.reasons))
-    .bind(json(&record.missing_fields))
-    .bind(record.contact_email.as_deref())
-    .bind(i64::from(record.consent))
-    .bind(idempotency.map(|i| i.key_hash.as_str()))
-    .bind(idempotency.map(|i| i.request_hash.as_str()))
-    .bind(f64::from(record.confidence))
-    .bind(i64::from(record.needs_review))
-    .execute(&mut *conn)
-    .await?;
-    if written.rows_affected() == 0 {
-        return Ok(false);
+impl OutboxStart {
+    /// The outbox row's `state`.
+    fn state(self) -> &'static str {
+        match self {
+            OutboxStart::Pending => "pending",
+            OutboxStart::Held => "held",
+        }
     }
-    sqlx::query(
-        "INSERT INTO outbox (intake_id, next_attempt_ms, created_at_ms, state) VALUES ($1, $2, $2, $3)",
-    )
-    .bind(record.id.as_str())
-    .bind(record.created_at_ms)
-    .bind(match start {
-        OutboxStart::Pending => "pending",
-        OutboxStart::Held => "held",
-    })
-    .execute(conn)
-    .await?;
-    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::plain_on_loopback;
+
+    #[test]
+    fn postgres_on_loopback_goes_without_tls_unless_the_url_asks() {
+        assert_eq!(
+            plain_on_loopback("postgres://gate@127.0.0.1:5432/db"),
+            "postgres://gate@127.0.0.1:5432/db?sslmode=disable"
+        );
+        assert_eq!(
+            plain_on_loopback("postgres://gate@localhost/db?application_name=g"),
+            "postgres://gate@localhost/db?application_name=g&sslmode=disable"
+        );
+        assert_eq!(
+            plain_on_loopback("postgres://gate@[::1]:5432/db"),
+            "postgres://gate@[::1]:5432/db?sslmode=disable"
+        );
+        for kept in [
+            "postgres://gate@localhost/db?sslmode=require",
+            "postgres://gate@db.internal:5432/db",
+            "postgres://gate@10.0.0.5/db",
+        ] {
+            assert_eq!(plain_on_loopback(kept), kept);
+        }
+    }
 }

@@ -188,7 +188,8 @@ pub async fn rate_limit(
     next.call(req).await
 }
 
-/// Log each request (method, matched route, status, time; never the query
+/// Log each request in one info line (method, matched route, status, time,
+/// and the intake id and triage route when one was stored; never the query
 /// string or body) inside a span carrying a request id, which is also
 /// returned as `X-Request-Id`.
 pub async fn request_log(
@@ -196,7 +197,12 @@ pub async fn request_log(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let request_id = uuid::Uuid::new_v4().simple().to_string()[..16].to_owned();
-    let span = tracing::info_span!("request", request_id = %request_id);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        intake = tracing::field::Empty,
+        triage = tracing::field::Empty
+    );
     let started = Instant::now();
     let method = req.method().clone();
     let mut response = next.call(req).instrument(span.clone()).await?;

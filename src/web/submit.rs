@@ -23,7 +23,7 @@ pub fn review(state: &AppState, intake: Intake) -> Result<Reviewed, Rejection> {
         .pipeline
         .review(intake, Channel::Form)
         .inspect_err(|rejection| {
-            tracing::info!(problems = ?rejection.problems.keys().collect::<Vec<_>>(), "submission not accepted");
+            tracing::debug!(problems = ?rejection.problems.keys().collect::<Vec<_>>(), "submission not accepted");
         })?;
     state
         .metrics
@@ -69,7 +69,11 @@ pub async fn store(
                 }
                 Mail::Held => state.metrics.held.inc(),
             }
-            tracing::info!(
+            // The request's one info line names the intake and its route.
+            let span = tracing::Span::current();
+            span.record("intake", tracing::field::display(&record.id));
+            span.record("triage", record.route.as_str());
+            tracing::debug!(
                 intake = %record.id,
                 route = record.route.as_str(),
                 privacy = record.privacy.as_str(),

@@ -79,7 +79,8 @@ async fn json_log_lines_carry_the_request_id_and_no_private_value() {
                 .to_owned(),
         );
     }
-    drop(gateway);
+    // A graceful stop writes the lines still queued for the log writer.
+    gateway.stop();
     let log = crate::support::gateway_log(dir.path());
     assert!(!log.contains("sk_live"), "a planted key reached the log");
     let mut seen = std::collections::BTreeSet::new();

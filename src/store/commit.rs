@@ -1,0 +1,256 @@
+//! Group commit: requests queue their intake (with its outbox row) to a
+//! committer task, which writes whatever is queued in one transaction on
+//! the writer connection, one commit and one fsync, then answers each. A
+//! batch that fails answers every one of its intakes with the error; none
+//! is acknowledged. The commit is as durable as one intake's alone
+//! (`synchronous=FULL` on SQLite, a synchronous commit on PostgreSQL);
+//! intakes that arrive while a batch commits wait for the next one.
+
+use std::collections::HashSet;
+use std::sync::{Arc, LazyLock};
+
+use sqlx::{AnyConnection, Row};
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+use super::write::Durability;
+use super::{Idempotency, IntakeRecord, OutboxStart, Store, StoreError};
+
+/// Intakes in one transaction at most.
+const MAX_BATCH: usize = 128;
+
+/// One queued intake and where its answer goes.
+struct Job {
+    record: IntakeRecord,
+    idempotency: Option<Idempotency>,
+    /// The state its outbox row starts in.
+    start: OutboxStart,
+    /// The record back, and `true` if it was written (`false`: its
+    /// idempotency key was already stored).
+    answer: oneshot::Sender<Result<(IntakeRecord, bool), Arc<StoreError>>>,
+}
+
+/// The queue to the committer tasks.
+#[derive(Debug, Clone)]
+pub(super) struct Committer {
+    queue: mpsc::UnboundedSender<Job>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job").field("id", &self.record.id).finish()
+    }
+}
+
+impl Committer {
+    /// Start `tasks` committers on `store`'s writer (one on SQLite, which
+    /// has one writer connection; more on PostgreSQL, so one batch is
+    /// collected while another commits).
+    pub(super) fn start(store: Store, tasks: usize) -> Committer {
+        let (queue, receiver) = mpsc::unbounded_channel();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for _ in 0..tasks.max(1) {
+            tokio::spawn(run(store.clone(), Arc::clone(&receiver)));
+        }
+        Committer { queue }
+    }
+
+    /// Queue an intake and wait for its batch to commit: the record back,
+    /// and whether it was written (`false`: its idempotency key was
+    /// already stored).
+    pub(super) async fn insert(
+        &self,
+        record: IntakeRecord,
+        idempotency: Option<Idempotency>,
+        start: OutboxStart,
+    ) -> Result<(IntakeRecord, bool), StoreError> {
+        let (answer, answered) = oneshot::channel();
+        let job = Job {
+            record,
+            idempotency,
+            start,
+            answer,
+        };
+        if self.queue.send(job).is_err() {
+            return Err(StoreError::Closed);
+        }
+        match answered.await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(error)) => Err(StoreError::Batch(error)),
+            Err(_) => Err(StoreError::Closed),
+        }
+    }
+}
+
+/// Take what is queued (waiting for at least one), write it in one
+/// transaction, answer each; until every sender is gone.
+async fn run(store: Store, receiver: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>) {
+    let mut jobs = Vec::with_capacity(MAX_BATCH);
+    loop {
+        {
+            let mut receiver = receiver.lock().await;
+            if receiver.recv_many(&mut jobs, MAX_BATCH).await == 0 {
+                return;
+            }
+        }
+        let written = store.write_batch(&jobs).await;
+        let written = store.health.note(written);
+        match written {
+            Ok(flags) => {
+                for (job, written) in jobs.drain(..).zip(flags) {
+                    // A request that gave up waiting is stored all the same.
+                    let _ = job.answer.send(Ok((job.record, written)));
+                }
+            }
+            Err(error) => {
+                let error = Arc::new(error);
+                for job in jobs.drain(..) {
+                    let _ = job.answer.send(Err(Arc::clone(&error)));
+                }
+            }
+        }
+    }
+}
+
+impl Store {
+    /// One transaction for a batch: each intake and its outbox row.
+    /// Returns, for each, whether it was written (`false`: its key was
+    /// already stored).
+    async fn write_batch(&self, jobs: &[Job]) -> Result<Vec<bool>, StoreError> {
+        let mut write = self.write("storing intakes", Durability::Full).await?;
+        let written = insert_all(write.conn(), jobs).await;
+        write.commit(written).await
+    }
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("stored values serialize to JSON")
+}
+
+/// Rows per multi-row statement: a batch is written in chunks of these
+/// sizes, largest first, so the writer's connection prepares (and caches)
+/// only these few statements.
+const CHUNKS: [usize; 4] = [32, 8, 2, 1];
+
+/// The intake columns, in the order [`bind_intake`] binds them.
+const INTAKE_COLUMNS: [&str; 18] = [
+    "id",
+    "created_at_ms",
+    "channel",
+    "route",
+    "handoffs",
+    "privacy",
+    "removed",
+    "exposed_credentials",
+    "fields",
+    "tools",
+    "reasons",
+    "missing_fields",
+    "contact_email",
+    "consent",
+    "idempotency_key",
+    "request_hash",
+    "confidence",
+    "needs_review",
+];
+
+/// For each chunk size: the intakes' `INSERT … RETURNING id` (a row whose
+/// idempotency key is stored already is skipped) and the outbox rows'
+/// `INSERT … SELECT` for those of the chunk's ids that were written, in
+/// the state given (an id bound as `''` stands for none).
+static STATEMENTS: LazyLock<Vec<(usize, String, String)>> = LazyLock::new(|| {
+    CHUNKS
+        .iter()
+        .map(|&rows| {
+            let placeholders = |per_row: usize| {
+                (0..rows)
+                    .map(|row| {
+                        let row: Vec<String> = (1..=per_row)
+                            .map(|column| format!("${}", row * per_row + column))
+                            .collect();
+                        format!("({})", row.join(", "))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let intakes = format!(
+                "INSERT INTO intakes ({}) VALUES {} ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+                INTAKE_COLUMNS.join(", "),
+                placeholders(INTAKE_COLUMNS.len())
+            );
+            let ids: Vec<String> = (2..=rows + 1).map(|i| format!("${i}")).collect();
+            let outbox = format!(
+                "INSERT INTO outbox (intake_id, next_attempt_ms, created_at_ms, state)
+                 SELECT id, created_at_ms, created_at_ms, $1 FROM intakes WHERE id IN ({})",
+                ids.join(", ")
+            );
+            (rows, intakes, outbox)
+        })
+        .collect()
+});
+
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Bind one intake's columns, in [`INTAKE_COLUMNS`] order.
+fn bind_intake<'q>(query: AnyQuery<'q>, job: &'q Job) -> AnyQuery<'q> {
+    let record = &job.record;
+    let idempotency = job.idempotency.as_ref();
+    query
+        .bind(record.id.as_str())
+        .bind(record.created_at_ms)
+        .bind(record.channel.as_str())
+        .bind(record.route.as_str())
+        .bind(json(&record.handoffs))
+        .bind(record.privacy.as_str())
+        .bind(json(&record.removed))
+        .bind(i64::from(record.exposed_credentials))
+        .bind(json(&record.fields))
+        .bind(json(&record.tools))
+        .bind(json(&record.reasons))
+        .bind(json(&record.missing_fields))
+        .bind(record.contact_email.as_deref())
+        .bind(i64::from(record.consent))
+        .bind(idempotency.map(|i| i.key_hash.as_str()))
+        .bind(idempotency.map(|i| i.request_hash.as_str()))
+        .bind(f64::from(record.confidence))
+        .bind(i64::from(record.needs_review))
+}
+
+/// Write `jobs` (intakes and their outbox rows) in multi-row statements on
+/// a connection inside a transaction; for each job, whether it was written.
+async fn insert_all(conn: &mut AnyConnection, jobs: &[Job]) -> Result<Vec<bool>, sqlx::Error> {
+    let mut written: HashSet<String> = HashSet::with_capacity(jobs.len());
+    let mut rest = jobs;
+    while !rest.is_empty() {
+        let (rows, intakes, outbox) = STATEMENTS
+            .iter()
+            .find(|(rows, _, _)| *rows <= rest.len())
+            .expect("chunks end with a single row");
+        let (chunk, after) = rest.split_at(*rows);
+        let mut query = sqlx::query(intakes);
+        for job in chunk {
+            query = bind_intake(query, job);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            written.insert(row.try_get("id")?);
+        }
+        for start in [OutboxStart::Pending, OutboxStart::Held] {
+            if chunk.iter().all(|job| job.start != start) {
+                continue;
+            }
+            let mut query = sqlx::query(outbox).bind(start.state());
+            for job in chunk {
+                query = query.bind(if job.start == start {
+                    job.record.id.as_str()
+                } else {
+                    ""
+                });
+            }
+            query.execute(&mut *conn).await?;
+        }
+        rest = after;
+    }
+    Ok(jobs
+        .iter()
+        .map(|job| written.contains(job.record.id.as_str()))
+        .collect())
+}
