@@ -186,3 +186,21 @@ fn a_long_text_scrubs_as_its_lines_do() {
         assert_eq!(out.findings().len(), found, "shift {shift}");
     }
 }
+
+#[test]
+fn a_name_with_non_ascii_letters_is_replaced_whole_by_rules_and_by_default() {
+    for (name, policy) in [
+        ("rules", Policy::rules_only()),
+        ("default", Policy::default()),
+    ] {
+        for (text, clean) in [
+            (
+                "my client Lara Ibañez paid twice",
+                "my client [PERSON] paid twice",
+            ),
+            ("Mr. Müller called back", "Mr. [PERSON] called back"),
+        ] {
+            assert_eq!(scrub(text, &policy).text().as_str(), clean, "{name}");
+        }
+    }
+}

@@ -24,6 +24,7 @@ use model::{L, Model};
 
 use crate::kind::FindingKind;
 use crate::recognize::{Candidate, Gate, Memo, Origin, Recognizer, Span};
+use crate::render::Rendered;
 
 /// The embedded model, trained by `models/tagger/train.py`.
 pub const DEFAULT_TAGGER_MODEL: &[u8] = include_bytes!(concat!(
@@ -176,6 +177,14 @@ impl Recognizer for Tagger {
             self.tag_region(text, region, &mut buffers, out);
         }
         Memo::none()
+    }
+
+    /// The whole scrubbed text again (its gate regions): a placeholder
+    /// changes the words around it and the line it ends, so only a full
+    /// look finds what a second scrub would. Placeholders are never part of
+    /// a run, so whatever it finds is new.
+    fn rescan(&self, rendered: &Rendered, _memo: &Memo, out: &mut Vec<Candidate>) {
+        self.scan(rendered.text(), out);
     }
 }
 
