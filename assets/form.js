@@ -5,9 +5,9 @@
  *    height to the framing page (only to the origin the gateway validated).
  * 3. As the person types, text that looks like a key, token, password,
  *    card number, IBAN or a pasted export is named, with an offer to
- *    remove it before sending. The rules are the server's own detector
- *    table (/api/v1/rules.json) run by detect.js; the server still scrubs
- *    everything, this only warns before the text leaves the device.
+ *    remove it before sending. The check is the server's own scrubber,
+ *    compiled to WebAssembly and loaded by detect.js; the server still
+ *    scrubs everything, this only warns before the text leaves the device.
  */
 (function () {
   "use strict";
@@ -37,17 +37,13 @@
 
   var detect = window.HandoffGateDetect;
   var fields = document.querySelectorAll("textarea[data-check]");
-  if (!detect || !fields.length || !window.fetch) { return; }
+  if (!detect || !fields.length || !window.WebAssembly) { return; }
 
-  var compiled = null;
-  fetch("/api/v1/rules.json", { credentials: "omit" })
-    .then(function (response) { return response.ok ? response.json() : null; })
-    .then(function (rules) {
-      if (!rules) { return; }
-      compiled = detect.compile(rules);
+  detect.ready()
+    .then(function () {
       Array.prototype.forEach.call(fields, function (field) {
         var timer = null;
-        var run = function () { check(field, rules); };
+        var run = function () { check(field); };
         field.addEventListener("input", function () {
           clearTimeout(timer);
           timer = setTimeout(run, 250);
@@ -57,20 +53,8 @@
     })
     .catch(function () { /* warnings are a courtesy; the server scrubs anyway */ });
 
-  var WARN_KINDS = {
-    api_key: 1, jwt: 1, private_key: 1, password: 1, auth_url: 1, webhook_url: 1,
-    card: 1, cvv: 1, iban: 1, bank_account: 1, account_export: 1
-  };
-
-  // JavaScript regexes can backtrack where the server's cannot: very long
-  // texts are left to the server, which scrubs everything anyway.
-  var MAX_CHECKED = 6000;
-
-  function check(field, rules) {
-    if (field.value.length > MAX_CHECKED) { return; }
-    var findings = detect.detect(compiled, field.value).filter(function (f) {
-      return WARN_KINDS[f.kind];
-    });
+  function check(field) {
+    var findings = detect.detect(field.value).filter(function (f) { return f.warn; });
     var box = document.getElementById(field.id + "-warning");
     if (!findings.length) {
       if (box) { box.remove(); linkDescription(field, false); reportHeight(); }
@@ -86,37 +70,31 @@
     }
     var kinds = [];
     findings.forEach(function (f) {
-      var label = rules.kinds[f.kind] ? rules.kinds[f.kind].label : f.kind;
-      if (kinds.indexOf(label) < 0) { kinds.push(label); }
+      if (kinds.indexOf(f.label) < 0) { kinds.push(f.label); }
     });
     box.textContent = "";
     var text = document.createElement("span");
     text.textContent = "This looks like " + kinds.join(", ") +
       ". It would be removed before anyone reads your question; better not to send it at all." +
-      (findings.some(isCredential) ? " If it is real, rotate it now." : "");
+      (findings.some(function (f) { return f.credential; }) ? " If it is real, rotate it now." : "");
     box.appendChild(text);
     var button = document.createElement("button");
     button.type = "button";
     button.textContent = "Remove it now";
     button.addEventListener("click", function () {
-      field.value = replaceFindings(field.value, findings, rules);
+      field.value = replaceFindings(field.value, findings);
       field.focus();
-      check(field, rules);
+      check(field);
     });
     box.appendChild(document.createElement("br"));
     box.appendChild(button);
     reportHeight();
   }
 
-  function isCredential(f) {
-    return ["api_key", "jwt", "private_key", "password", "auth_url", "webhook_url"].indexOf(f.kind) >= 0;
-  }
-
-  function replaceFindings(value, findings, rules) {
+  function replaceFindings(value, findings) {
     var sorted = findings.slice().sort(function (a, b) { return b.start - a.start; });
     sorted.forEach(function (f) {
-      var placeholder = rules.kinds[f.kind] ? rules.kinds[f.kind].placeholder : "[REMOVED]";
-      value = value.slice(0, f.start) + placeholder + value.slice(f.end);
+      value = value.slice(0, f.start) + f.placeholder + value.slice(f.end);
     });
     return value;
   }

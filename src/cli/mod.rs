@@ -1,6 +1,7 @@
 //! Command-line interface: clap definitions and the batch commands.
 
 mod admin;
+mod chunks;
 mod embed;
 mod encoding;
 mod held;

@@ -16,9 +16,6 @@ pub enum RulesCommand {
     List,
     /// Print the embedded default triage rules (TOML), to copy and change.
     ShowTriage,
-    /// Print the browser rules (JSON): the credential, payment, email and
-    /// phone detectors as JavaScript patterns, as served at /api/v1/rules.json.
-    Browser,
     /// Check a detector table: TOML syntax and fields (with line and column),
     /// every pattern compiles, every example is found by its own detector.
     /// Triage files are checked as what they are: a file with `[route.*]`
@@ -60,14 +57,6 @@ pub fn run(cmd: &RulesCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         RulesCommand::Show => {
             write!(io::stdout(), "{DEFAULT_TABLE}")?;
-            Ok(ExitCode::SUCCESS)
-        }
-        RulesCommand::Browser => {
-            writeln!(
-                io::stdout(),
-                "{}",
-                serde_json::to_string_pretty(&handoff_scrub::browser_rules())?
-            )?;
             Ok(ExitCode::SUCCESS)
         }
         RulesCommand::List => {

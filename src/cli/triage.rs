@@ -1,8 +1,8 @@
 //! `handoff-gate triage`: triage a stream of JSON lines or a comments export.
 //!
-//! Both modes read in chunks, triage each chunk on every core with rayon,
-//! and write the chunk in input order, so memory stays constant in the size
-//! of the input.
+//! Both modes read in batches, triage each batch on every core with rayon
+//! while the previous one is written and the next one read, and write in
+//! input order, so memory stays constant in the size of the input.
 
 mod csv_export;
 mod jsonl;
@@ -17,9 +17,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use super::PolicyArgs;
 use crate::pipeline::{Pipeline, Sources};
 
-/// How many records are triaged together: large enough to keep both cores
-/// busy, small enough to keep memory flat.
-const CHUNK: usize = 2048;
+/// How many records per thread are triaged together: large enough to keep
+/// every core busy, small enough to keep memory flat.
+const CHUNK: usize = 1024;
 
 /// Arguments of `handoff-gate triage`.
 #[derive(Debug, clap::Args)]

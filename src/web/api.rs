@@ -308,21 +308,3 @@ pub async fn form_token(state: web::Data<AppState>) -> HttpResponse {
             expires_in_seconds: limits.form_token_hours * 3600,
         })
 }
-
-/// The browser rules the widget warns with: credential, payment, email and
-/// phone detectors as JavaScript patterns.
-#[utoipa::path(
-    get,
-    path = "/api/v1/rules.json",
-    tag = "embed",
-    responses((status = 200, description = "The browser rules", body = Object))
-)]
-pub async fn rules(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .insert_header((
-            actix_web::http::header::CACHE_CONTROL,
-            "public, max-age=3600",
-        ))
-        .body(state.browser_rules.clone())
-}

@@ -1,5 +1,7 @@
 //! Static assets compiled into the binary: the stylesheet, the form's
-//! progressive enhancement, the detector port and the embed loader.
+//! progressive enhancement, the scrubber compiled to WebAssembly (built by
+//! `scripts/build-wasm.sh`, committed under `assets/wasm/`) with its
+//! wrapper, and the embed loader.
 
 use actix_web::HttpResponse;
 use actix_web::http::header;
@@ -36,12 +38,30 @@ pub async fn form_script() -> HttpResponse {
     )
 }
 
-/// `GET /assets/detect.js`: the detector engine the warnings run on.
+/// `GET /assets/detect.js`: the thin wrapper around the WebAssembly
+/// scrubber that the warnings run on (string offsets, loading once).
 pub async fn detect_script() -> HttpResponse {
     asset(
         "text/javascript; charset=utf-8",
         include_str!("../../assets/detect.js"),
     )
+}
+
+/// `GET /assets/wasm/scrub.js`: the wasm-bindgen glue of the scrubber.
+pub async fn scrub_glue() -> HttpResponse {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/wasm/scrub.js"),
+    )
+}
+
+/// `GET /assets/wasm/scrub_bg.wasm`: the scrubber as WebAssembly, served as
+/// `application/wasm` so browsers compile it while it streams in.
+pub async fn scrub_module() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/wasm")
+        .insert_header((header::CACHE_CONTROL, "public, max-age=300"))
+        .body(&include_bytes!("../../assets/wasm/scrub_bg.wasm")[..])
 }
 
 /// `GET /embed.js`: the one-line loader a contact page includes.

@@ -227,7 +227,9 @@ fn embeddable(path: &str) -> bool {
 }
 
 /// The two Content-Security-Policies, built once from the configuration:
-/// no inline script or style, no external assets; `frame-ancestors` lists
+/// no inline script or style, no external assets; `'wasm-unsafe-eval'` lets
+/// the page's own scripts compile WebAssembly (the scrubber's module)
+/// without allowing `eval` of JavaScript; `frame-ancestors` lists
 /// the allowed origins on the embeddable routes and is `'none'` elsewhere.
 pub struct Policies {
     framed: HeaderValue,
@@ -239,7 +241,7 @@ impl Policies {
     pub fn new(allowed: &[Origin]) -> Self {
         let csp = |ancestors: &str| {
             HeaderValue::from_str(&format!(
-                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
                  connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors {ancestors}"
             ))
             .expect("origins are header-safe")

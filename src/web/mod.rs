@@ -108,8 +108,6 @@ pub struct AppState {
     pub limiter: Option<guard::Limiter>,
     /// The Prometheus metrics.
     pub metrics: Metrics,
-    /// `GET /api/v1/rules.json`, serialized once.
-    pub browser_rules: String,
     /// The Content-Security-Policies, built once.
     pub policies: embed::Policies,
     /// Refused framing origins logged within the hour.
@@ -271,8 +269,6 @@ pub async fn build_app(config: Config) -> Result<App, StartError> {
         token_key,
         admin_token,
         metrics,
-        browser_rules: serde_json::to_string(&handoff_scrub::browser_rules())
-            .expect("browser rules serialize"),
         policies: embed::Policies::new(&config.embed.allowed_origins),
         refused_framers: embed::RefusedFramers::default(),
         inbox,
@@ -320,6 +316,12 @@ fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
         .route("/assets/theme.css", web::get().to(embed::theme_css))
         .route("/assets/form.js", web::get().to(assets::form_script))
         .route("/assets/detect.js", web::get().to(assets::detect_script))
+        .route("/assets/wasm/scrub.js", web::get().to(assets::scrub_glue))
+        .service(
+            web::resource("/assets/wasm/scrub_bg.wasm")
+                .wrap(actix_web::middleware::Compress::default())
+                .get(assets::scrub_module),
+        )
         .route("/assets/favicon.svg", web::get().to(assets::favicon))
         .route("/favicon.ico", web::get().to(assets::favicon))
         .service(
@@ -331,7 +333,6 @@ fn routes(cfg: &mut web::ServiceConfig, state: &AppState) {
                 .route("/held/{id}/release", web::post().to(held::release))
                 .route("/triage", web::post().to(api::triage_batch))
                 .route("/form-token", web::get().to(api::form_token))
-                .route("/rules.json", web::get().to(api::rules))
                 .route("/openapi.json", web::get().to(openapi::document))
                 .default_service(web::to(pages::not_found)),
         )

@@ -21,7 +21,6 @@ use super::{api, health, held};
         held::release,
         api::triage_batch,
         api::form_token,
-        api::rules,
         health::alive,
         health::ready,
         health::metrics,

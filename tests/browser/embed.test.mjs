@@ -7,13 +7,14 @@
 //   SCREENSHOTS      folder for screenshots
 //   CORPUS           the peer corpora folder (optional: agreement is skipped without it)
 //   SERVER_FINDINGS  JSON file {record id: [{kind, start, end}]} from the server's scrubber
+//                    (string offsets: UTF-16 code units)
 // Prints `intake <id>` for the intake it submitted; exits 1 with a message on failure.
 
 import { createServer } from 'node:http';
 import { readFileSync, mkdirSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
-import { compare, loadCorpus, compared } from './agreement-lib.mjs';
+import { compare, loadCorpus } from './agreement-lib.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -97,11 +98,17 @@ async function axe(context, url, label) {
   await page.close();
 }
 
+// Console messages about the Content-Security-Policy (the module must load under it).
+const cspViolations = [];
+
 async function run() {
   // Desktop: the whole journey inside the widget.
   const desktop = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await desktop.newPage();
-  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') console.log(`console ${m.type()}: ${m.text()}`); });
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') console.log(`console ${m.type()}: ${m.text()}`);
+    if (/Content.Security.Policy|wasm-unsafe-eval/i.test(m.text())) cspViolations.push(m.text());
+  });
   page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
   await page.goto(`${HOST}/`);
   const { handle, frame } = await widget(page);
@@ -208,27 +215,35 @@ async function run() {
   check(reached.has('message') && reached.has('BUTTON') && !reached.has('website'), `keyboard reach: ${[...reached].join(', ')}`);
   console.log('keyboard: every field and the button are reachable; the honeypot is not');
 
-  // Browser and server verdicts agree on the peer corpora's credential and payment records.
+  // The live warning runs the server's scrubber (WebAssembly): on every
+  // corpus record it finds exactly what the server finds.
   if (process.env.CORPUS && existsSync(process.env.CORPUS)) {
-    const records = loadCorpus(process.env.CORPUS).filter(compared);
+    const records = loadCorpus(process.env.CORPUS);
     const server = JSON.parse(readFileSync(process.env.SERVER_FINDINGS, 'utf8'));
     const probe = await desktop.newPage();
+    probe.on('console', (m) => { if (/Content.Security.Policy/i.test(m.text())) cspViolations.push(m.text()); });
     await probe.goto(`${GATE}/embed`);
     await probe.waitForFunction(() => window.HandoffGateDetect);
+    const started = Date.now();
     const browserFindings = await probe.evaluate(async (items) => {
-      const rules = await (await fetch('/api/v1/rules.json')).json();
-      const compiled = window.HandoffGateDetect.compile(rules);
+      const detect = await window.HandoffGateDetect.ready();
       const out = {};
-      for (const r of items) out[r.id] = window.HandoffGateDetect.detect(compiled, r.text);
+      for (const r of items) out[r.id] = detect.detect(r.text);
       return out;
     }, records.map((r) => ({ id: r.id, text: r.text })));
+    const millis = Date.now() - started;
     const result = compare(records, server, browserFindings);
-    console.log(`agreement ${result.agree}/${result.total} (${(100 * result.rate).toFixed(2)}%)`);
-    for (const d of result.disagreements) console.log(`  disagree ${d.id}: server [${d.server}] browser [${d.browser}]`);
-    check(result.rate >= 0.99, `browser and server agree on only ${(100 * result.rate).toFixed(2)}% of credential and payment records`);
+    console.log(`agreement ${result.agree}/${result.total} records (${(100 * result.rate).toFixed(2)}%), ` +
+      `${result.withFindings} with findings; the WebAssembly scrubber took ${millis} ms`);
+    for (const d of result.disagreements.slice(0, 20)) {
+      console.log(`  disagree ${d.id}: server [${d.server.join(', ')}] browser [${d.browser.join(', ')}]`);
+    }
+    check(result.total > 0 && result.agree === result.total,
+      `browser and server findings differ on ${result.disagreements.length} of ${result.total} records`);
   } else {
     console.log('SKIPPED agreement: the peer corpora are not at CORPUS');
   }
+  check(cspViolations.length === 0, `Content-Security-Policy violations: ${cspViolations.join('; ')}`);
 }
 
 let failed = false;

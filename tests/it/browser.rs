@@ -1,6 +1,7 @@
 //! The embed widget in real headless Chromium: this starts the gateway
 //! (allowing a second loopback origin to frame it), hands the peer corpora's
-//! server-side findings to `tests/browser/embed.test.mjs` (playwright-core
+//! server-side findings to `tests/browser/embed.test.mjs` (which checks that
+//! the form's WebAssembly scrubber finds exactly the same; playwright-core
 //! driving Debian's chromium, axe-core for accessibility), then checks that
 //! the intake it submitted was stored and mailed. Screenshots land in
 //! `target/screenshots/`.
@@ -38,7 +39,8 @@ pub(crate) fn browser_tools() -> Result<PathBuf, String> {
     Ok(chromium)
 }
 
-/// The server's findings for every corpus record, by id (kinds only).
+/// The server's findings for every corpus record, by id: kind and string
+/// offsets as JavaScript counts them (UTF-16 code units).
 fn server_findings(corpus: &Path, out: &Path) {
     let policy = Policy::default();
     let mut findings = serde_json::Map::new();
@@ -52,10 +54,12 @@ fn server_findings(corpus: &Path, out: &Path) {
             .filter(|l| !l.trim().is_empty())
         {
             let record: Value = serde_json::from_str(line).unwrap();
-            let kinds: Vec<Value> = scrub(record["text"].as_str().unwrap(), &policy)
+            let text = record["text"].as_str().unwrap();
+            let utf16 = |byte: usize| text[..byte].encode_utf16().count();
+            let kinds: Vec<Value> = scrub(text, &policy)
                 .findings()
                 .iter()
-                .map(|f| json!({"kind": f.kind.as_str()}))
+                .map(|f| json!({"kind": f.kind.as_str(), "start": utf16(f.start), "end": utf16(f.end)}))
                 .collect();
             findings.insert(
                 record["id"].as_str().unwrap().to_owned(),

@@ -1,306 +1,70 @@
-//! The detector table as browser rules: the rows the widget uses to warn
-//! before text leaves the device, with each pattern rewritten from Rust
-//! `regex` syntax into a JavaScript `RegExp` source. Served at
-//! `GET /api/v1/rules.json` and printed by `handoff-gate rules browser`.
+//! What the form's live warning needs from one scrub. The browser runs this
+//! very crate, compiled to WebAssembly (`crates/scrub-wasm`), so it finds
+//! exactly what the server finds; this module only shapes the answer: each
+//! finding with its label, its placeholder and whether the form warns about
+//! it.
 //!
 //! The browser only warns; the server still scrubs everything.
 //!
 //! ```
-//! use handoff_scrub::browser_rules;
+//! use handoff_scrub::{Policy, browser_findings};
 //!
-//! let rules = browser_rules();
-//! let stripe = rules.detectors.iter().find(|d| d.id == "stripe_secret_key").unwrap();
-//! assert!(!stripe.pattern.contains("(?P<"));
-//! assert!(rules.skipped.is_empty());
+//! let found = browser_findings("key sk_live_4eC39HqLyjWDarjtT1zdp7dc, mail ann@example.com", &Policy::default());
+//! assert_eq!(found[0].kind.as_str(), "api_key");
+//! assert_eq!(found[0].placeholder, "[API_KEY]");
+//! assert!(found[0].warn);
+//! assert!(!found[1].warn); // an email alone is redacted by the server, not worth a warning
 //! ```
-
-use std::collections::BTreeMap;
 
 use serde::Serialize;
 
 use super::kind::{Category, FindingKind};
-use super::shape::{Margins, Shape};
-use super::table::DEFAULT_TABLE;
-use super::{Validator, parse_table};
+use super::{Policy, scrub};
 
-/// The kinds the browser checks: every credential and payment kind, plus
-/// email and phone, which only serve to recognise a pasted export.
-pub fn browser_kind(kind: FindingKind) -> bool {
+/// Whether the form warns about a finding of this kind before sending:
+/// every credential and payment kind, and a pasted customer export (which
+/// the server refuses).
+pub fn warns(kind: FindingKind) -> bool {
     matches!(kind.category(), Category::Credential | Category::Payment)
-        || matches!(kind, FindingKind::Email | FindingKind::Phone)
+        || kind == FindingKind::AccountExport
 }
 
-/// Everything the browser needs.
-#[derive(Debug, Serialize)]
-pub struct BrowserRules {
-    /// Format version.
-    pub version: u32,
-    /// Per kind: what to call it and its placeholder.
-    pub kinds: BTreeMap<FindingKind, KindText>,
-    /// The detectors, in table order.
-    pub detectors: Vec<BrowserDetector>,
-    /// Rows that could not be expressed in JavaScript, and why.
-    pub skipped: Vec<Skipped>,
-    /// How many consecutive record lines make a pasted export.
-    pub export_min_records: usize,
-}
-
-/// How a kind is named to people.
-#[derive(Debug, Serialize)]
-pub struct KindText {
+/// One finding as the browser sees it. Offsets are UTF-8 bytes here; the
+/// JavaScript wrapper turns them into string (UTF-16) indexes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BrowserFinding {
+    /// What was found.
+    pub kind: FindingKind,
     /// "an API key or access token"
     pub label: &'static str,
-    /// "[API_KEY]"
+    /// What replaces it: `[API_KEY]`.
     pub placeholder: String,
+    /// Byte offset of the value.
+    pub start: usize,
+    /// Byte offset one past the value.
+    pub end: usize,
+    /// Whether the form warns about it ([`warns`]).
+    pub warn: bool,
+    /// Whether it grants access, so that a real one should be rotated now.
+    pub credential: bool,
 }
 
-/// One detector row in JavaScript terms; fields mean what they mean in
-/// `detectors.toml`.
-#[derive(Debug, Serialize)]
-pub struct BrowserDetector {
-    /// Table id.
-    pub id: String,
-    /// What it finds.
-    pub kind: FindingKind,
-    /// Prefilter words (lower case: any case; with a capital: as written).
-    pub keywords: Vec<String>,
-    /// The shape prefilter and its window margins (before, after), if any.
-    pub shape: Option<BrowserShape>,
-    /// `RegExp` source.
-    pub pattern: String,
-    /// `RegExp` flags (always includes `g`).
-    pub flags: &'static str,
-    /// Validator name, reimplemented in the script.
-    pub validator: Option<Validator>,
-    /// Context words required shortly before the match.
-    pub context: Vec<String>,
-    /// Words that veto the match shortly before it.
-    pub exclude_context: Vec<String>,
-    /// Whole values (any case) that are never findings.
-    pub exclude_values: Vec<String>,
-    /// How far back context words count, in bytes.
-    pub context_window: usize,
-    /// `[before, after]` bytes around a keyword hit, when narrower than the default.
-    pub keyword_window: Option<[usize; 2]>,
-    /// Whether the match must stand alone.
-    pub standalone: bool,
-    /// Confidence, for overlaps.
-    pub confidence: f32,
-}
-
-/// A shape prefilter in JavaScript terms.
-#[derive(Debug, Serialize)]
-pub struct BrowserShape {
-    /// `RegExp` source of the shape.
-    pub pattern: &'static str,
-    /// Bytes before a hit the detector looks.
-    pub before: usize,
-    /// Bytes after a hit the detector looks.
-    pub after: usize,
-}
-
-/// A row left out.
-#[derive(Debug, Serialize)]
-pub struct Skipped {
-    /// Table id.
-    pub id: String,
-    /// Why.
-    pub reason: String,
-}
-
-/// The embedded table's browser rules.
-pub fn browser_rules() -> BrowserRules {
-    let table = parse_table("embedded default", DEFAULT_TABLE)
-        .expect("the embedded detector table parses (checked by tests)");
-    let mut detectors = Vec::new();
-    let mut skipped = Vec::new();
-    for spec in table.detectors.into_iter().filter(|d| browser_kind(d.kind)) {
-        match to_js(&spec.pattern) {
-            Ok(pattern) => detectors.push(BrowserDetector {
-                id: spec.id,
-                kind: spec.kind,
-                keywords: spec.keywords,
-                shape: spec.shape.map(|shape: Shape| {
-                    let Margins { before, after } = shape.margins();
-                    BrowserShape {
-                        pattern: shape.pattern(),
-                        before,
-                        after,
-                    }
-                }),
-                pattern,
-                flags: "g",
-                validator: spec.validator,
-                context: spec.context,
-                exclude_context: spec.exclude_context,
-                exclude_values: spec.exclude_values,
-                context_window: spec.context_window,
-                keyword_window: spec.keyword_window,
-                standalone: spec.standalone,
-                confidence: spec.confidence,
-            }),
-            Err(reason) => skipped.push(Skipped {
-                id: spec.id,
-                reason,
-            }),
-        }
-    }
-    BrowserRules {
-        version: 1,
-        kinds: FindingKind::ALL
-            .iter()
-            .copied()
-            .filter(|k| browser_kind(*k) || *k == FindingKind::AccountExport)
-            .map(|k| {
-                (
-                    k,
-                    KindText {
-                        label: k.describe(),
-                        placeholder: k.default_placeholder(),
-                    },
-                )
-            })
-            .collect(),
-        detectors,
-        skipped,
-        export_min_records: super::export::MIN_RECORDS,
-    }
-}
-
-/// Rewrite a Rust `regex` pattern as a JavaScript `RegExp` source (no `u`
-/// flag): `(?P<n>` becomes `(?<n>`, `(?i:…)` groups spell each letter in both
-/// cases, `\z` becomes an end-of-input lookahead. Anything else Rust-only is
-/// refused with a reason rather than mistranslated.
-pub fn to_js(pattern: &str) -> Result<String, String> {
-    let chars: Vec<char> = pattern.chars().collect();
-    let mut out = String::with_capacity(pattern.len() * 2);
-    // For each open group: whether it switched case-insensitivity on.
-    let mut groups: Vec<bool> = Vec::new();
-    let mut insensitive = 0usize;
-    let mut in_class = false;
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '\\' {
-            let next = *chars.get(i + 1).ok_or("a pattern ends with a backslash")?;
-            match next {
-                'z' if !in_class => out.push_str("(?![\\s\\S])"),
-                'A' if !in_class => out.push_str("(?<![\\s\\S])"),
-                'p' | 'P' | 'x' | 'Z' => {
-                    return Err(format!("`\\{next}` has no JavaScript equivalent here"));
-                }
-                _ => {
-                    out.push('\\');
-                    out.push(next);
-                }
-            }
-            i += 2;
-            continue;
-        }
-        if in_class {
-            match c {
-                ']' => {
-                    in_class = false;
-                    out.push(']');
-                }
-                '[' if chars.get(i + 1) == Some(&':') => {
-                    return Err("POSIX character classes are not supported".to_owned());
-                }
-                '&' if chars.get(i + 1) == Some(&'&') => {
-                    return Err("class intersections are not supported".to_owned());
-                }
-                c if insensitive > 0 && c.is_ascii_alphabetic() => {
-                    // a-z inside (?i:…) also admits A-Z: add the other case of each end.
-                    if chars.get(i + 1) == Some(&'-')
-                        && let Some(&end) = chars.get(i + 2)
-                        && end.is_ascii_alphabetic()
-                    {
-                        out.push_str(&format!("{c}-{end}{}-{}", swap_case(c), swap_case(end)));
-                        i += 3;
-                        continue;
-                    }
-                    out.push(c);
-                    out.push(swap_case(c));
-                }
-                c => out.push(c),
-            }
-            i += 1;
-            continue;
-        }
-        match c {
-            '[' => {
-                in_class = true;
-                out.push('[');
-                if chars.get(i + 1) == Some(&'^') {
-                    out.push('^');
-                    i += 1;
-                }
-                if chars.get(i + 1) == Some(&']') {
-                    out.push_str("\\]");
-                    i += 1;
-                }
-            }
-            '(' if chars.get(i + 1) == Some(&'?') => {
-                let rest: String = chars[i + 2..].iter().take(3).collect();
-                if rest.starts_with("P<") {
-                    out.push_str("(?<");
-                    groups.push(false);
-                    i += 4;
-                    continue;
-                }
-                if rest.starts_with("i:") {
-                    out.push_str("(?:");
-                    groups.push(true);
-                    insensitive += 1;
-                    i += 4;
-                    continue;
-                }
-                if rest.starts_with(':')
-                    || rest.starts_with('=')
-                    || rest.starts_with('!')
-                    || rest.starts_with("<=")
-                    || rest.starts_with("<!")
-                    || rest.starts_with('<')
-                {
-                    out.push_str("(?");
-                    groups.push(false);
-                    i += 2;
-                    continue;
-                }
-                return Err(format!("inline flags `(?{rest}…` are not supported"));
-            }
-            '(' => {
-                out.push('(');
-                groups.push(false);
-            }
-            ')' => {
-                if groups.pop().ok_or("unbalanced parentheses")? {
-                    insensitive -= 1;
-                }
-                out.push(')');
-            }
-            c if insensitive > 0 && c.is_ascii_alphabetic() => {
-                out.push('[');
-                out.push(c.to_ascii_lowercase());
-                out.push(c.to_ascii_uppercase());
-                out.push(']');
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    if in_class || !groups.is_empty() {
-        return Err("unbalanced brackets or parentheses".to_owned());
-    }
-    Ok(out)
-}
-
-fn swap_case(c: char) -> char {
-    if c.is_ascii_lowercase() {
-        c.to_ascii_uppercase()
-    } else {
-        c.to_ascii_lowercase()
-    }
+/// Scrub `text` with `policy` and describe each finding for the browser, in
+/// input order, overlaps merged (the server's findings, one for one).
+pub fn browser_findings(text: &str, policy: &Policy) -> Vec<BrowserFinding> {
+    scrub(text, policy)
+        .findings()
+        .iter()
+        .map(|f| BrowserFinding {
+            kind: f.kind,
+            label: f.kind.describe(),
+            placeholder: policy.placeholder(f.kind).to_owned(),
+            start: f.start,
+            end: f.end,
+            warn: warns(f.kind),
+            credential: f.kind.category() == Category::Credential,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -308,26 +72,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rust_only_syntax_is_rewritten() {
-        assert_eq!(
-            to_js(r"(?P<secret>sk_live_[0-9a-z]+)\z").unwrap(),
-            r"(?<secret>sk_live_[0-9a-z]+)(?![\s\S])"
+    fn the_browser_sees_the_servers_findings() {
+        let policy = Policy::default();
+        let text =
+            "Stripe sk_live_4eC39HqLyjWDarjtT1zdp7dc and card 4242 4242 4242 4242, call Anna";
+        let server = scrub(text, &policy);
+        let browser = browser_findings(text, &policy);
+        assert_eq!(browser.len(), server.findings().len());
+        for (b, s) in browser.iter().zip(server.findings()) {
+            assert_eq!((b.kind, b.start, b.end), (s.kind, s.start, s.end));
+        }
+        assert!(
+            browser
+                .iter()
+                .any(|b| b.kind == FindingKind::Card && b.warn)
         );
-        assert_eq!(to_js(r"(?i:key)[a-z]").unwrap(), r"(?:[kK][eE][yY])[a-z]");
-        assert_eq!(
-            to_js(r"(?i:[a-z_]*\bpw)").unwrap(),
-            r"(?:[a-zA-Z_]*\b[pP][wW])"
-        );
-        assert_eq!(to_js(r"[^\]x]").unwrap(), r"[^\]x]");
-        assert!(to_js(r"(?x) a b").is_err());
-        assert!(to_js(r"\p{L}").is_err());
     }
 
     #[test]
-    fn every_browser_row_converts() {
-        let rules = browser_rules();
-        assert!(rules.skipped.is_empty(), "{:?}", rules.skipped);
-        assert!(rules.detectors.len() >= 60, "{}", rules.detectors.len());
-        assert!(rules.detectors.iter().all(|d| browser_kind(d.kind)));
+    fn warned_kinds_are_credentials_payments_and_exports() {
+        assert!(warns(FindingKind::ApiKey));
+        assert!(warns(FindingKind::Iban));
+        assert!(warns(FindingKind::AccountExport));
+        assert!(!warns(FindingKind::Email));
+        assert!(!warns(FindingKind::Person));
     }
 }

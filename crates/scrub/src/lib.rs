@@ -87,7 +87,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-pub use browser::{BrowserRules, browser_kind, browser_rules, to_js};
+pub use browser::{BrowserFinding, browser_findings, warns};
 pub use engine::placeholder_len;
 pub use engine::{Detector, DetectorSet, RulesError, parse_table};
 pub use kind::{Category, FindingKind, UnknownKind};

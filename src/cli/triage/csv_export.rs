@@ -7,11 +7,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use csv::{ByteRecord, ReaderBuilder, WriterBuilder};
-use rayon::prelude::*;
 use serde_json::Value;
 
 use super::summary::Summary;
 use super::{CHUNK, Format, progress_bar};
+use crate::cli::chunks;
 use crate::pipeline::Pipeline;
 use handoff_scrub::{Policy, scrub};
 use handoff_triage::{About, Triage};
@@ -198,8 +198,9 @@ pub fn run(settings: &Settings, pipeline: &Pipeline) -> anyhow::Result<ExitCode>
     let input =
         File::open(settings.input).map_err(|e| anyhow::anyhow!("cannot read {file_name}: {e}"))?;
     let total_bytes = input.metadata().map(|m| m.len()).unwrap_or(0);
-    let (writer, partial): (Box<dyn Write>, Option<PathBuf>) = match settings.output {
-        None => (Box::new(BufWriter::new(io::stdout().lock())), None),
+    let (writer, partial): (Box<dyn Write + Send>, Option<PathBuf>) = match settings.output {
+        // Not locked: the writing runs on a pool thread, beside the work.
+        None => (Box::new(BufWriter::new(io::stdout())), None),
         Some(path) => {
             let partial = partial_path(path);
             let file = File::create(&partial)
@@ -245,7 +246,7 @@ fn partial_path(path: &Path) -> PathBuf {
 /// Triage every row of `input` into `output`; the counts for the summary table.
 fn triage_export(
     input: File,
-    output: Box<dyn Write>,
+    output: Box<dyn Write + Send>,
     settings: &Settings,
     pipeline: &Pipeline,
     bar: &indicatif::ProgressBar,
@@ -296,49 +297,47 @@ fn triage_export(
     let mut sink = Sink::new(output, settings.format, &headers)?;
 
     let mut row: u64 = 0;
-    loop {
-        let mut chunk: Vec<(u64, u64, ByteRecord)> = Vec::with_capacity(CHUNK);
-        while chunk.len() < CHUNK {
-            let mut record = ByteRecord::new();
-            if !reader
-                .read_byte_record(&mut record)
-                .map_err(|e| malformed(file, &e, &reader, file_len))?
-            {
-                break;
-            }
-            row += 1;
-            let line = record.position().map_or(0, |p| p.line());
-            let at_the_end = Some(reader.position().byte()) == file_len;
-            if at_the_end && runs_to_the_end_unclosed(&record, &reader, settings.input)? {
-                return Err(ExportError::UnclosedQuote {
-                    file: file.to_owned(),
-                    row,
-                    line,
-                    last_line: reader.position().line(),
+    chunks::ordered(
+        || {
+            let mut chunk: Vec<ByteRecord> = Vec::new();
+            while chunk.len() < chunks::batch_len(CHUNK) {
+                let mut record = ByteRecord::new();
+                if !reader
+                    .read_byte_record(&mut record)
+                    .map_err(|e| malformed(file, &e, &reader, file_len))?
+                {
+                    break;
                 }
-                .into());
+                row += 1;
+                let line = record.position().map_or(0, |p| p.line());
+                let at_the_end = Some(reader.position().byte()) == file_len;
+                if at_the_end && runs_to_the_end_unclosed(&record, &reader, settings.input)? {
+                    return Err(ExportError::UnclosedQuote {
+                        file: file.to_owned(),
+                        row,
+                        line,
+                        last_line: reader.position().line(),
+                    }
+                    .into());
+                }
+                check_cells(file, row, line, &record, &headers)?;
+                chunk.push(record);
             }
-            chunk.push((row, line, record));
-        }
-        if chunk.is_empty() {
-            break;
-        }
-        for (row, line, record) in &chunk {
-            check_cells(file, *row, *line, record, &headers)?;
-        }
-        let triaged: Vec<(Vec<String>, Option<Triage>)> = chunk
-            .par_iter()
-            .map(|(_, _, record)| triage_row(record, text_column, pipeline))
-            .collect();
-        for (cells, triage) in &triaged {
-            match triage {
-                Some(t) => summary.add(t),
-                None => summary.add_empty(),
+            bar.set_position(reader.position().byte());
+            Ok(chunk)
+        },
+        |record| triage_row(&record, text_column, pipeline),
+        |triaged| {
+            for (cells, triage) in &triaged {
+                match triage {
+                    Some(t) => summary.add(t),
+                    None => summary.add_empty(),
+                }
+                sink.write(&headers, cells, triage.as_ref())?;
             }
-            sink.write(&headers, cells, triage.as_ref())?;
-        }
-        bar.set_position(reader.position().byte());
-    }
+            Ok(())
+        },
+    )?;
     sink.finish()?;
     Ok(summary)
 }
@@ -545,12 +544,16 @@ fn why(triage: &Triage) -> String {
 
 /// The output side: CSV or JSON lines.
 enum Sink {
-    Csv(Box<csv::Writer<Box<dyn Write>>>),
-    Jsonl(Box<dyn Write>),
+    Csv(Box<csv::Writer<Box<dyn Write + Send>>>),
+    Jsonl(Box<dyn Write + Send>),
 }
 
 impl Sink {
-    fn new(output: Box<dyn Write>, format: Format, headers: &[String]) -> anyhow::Result<Self> {
+    fn new(
+        output: Box<dyn Write + Send>,
+        format: Format,
+        headers: &[String],
+    ) -> anyhow::Result<Self> {
         Ok(match format {
             Format::Csv => {
                 let mut writer = WriterBuilder::new().from_writer(output);

@@ -1,16 +1,16 @@
 //! `triage --jsonl`: JSON lines in, one result line per input line out.
 
-use std::io::{self, BufRead, BufWriter, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 
 use super::CHUNK;
 use super::summary::Summary;
 use crate::cli::LineError;
+use crate::cli::chunks;
 use crate::pipeline::Pipeline;
 use handoff_triage::{RECORD_SHAPE, Triage};
 
@@ -19,7 +19,7 @@ type LineResult = Result<(Value, Triage), String>;
 
 #[derive(Serialize)]
 struct RecordOut<'a> {
-    id: Value,
+    id: &'a Value,
     #[serde(flatten)]
     triage: &'a Triage,
 }
@@ -28,9 +28,10 @@ struct RecordOut<'a> {
 pub fn run(pipeline: &Pipeline) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut summary = Summary::default();
+    // Not locked: the reading and writing run on a pool thread, beside the work.
     let malformed = triage_jsonl(
-        io::stdin().lock(),
-        BufWriter::new(io::stdout().lock()),
+        BufReader::with_capacity(1 << 16, io::stdin()),
+        BufWriter::with_capacity(1 << 16, io::stdout()),
         pipeline,
         &mut summary,
     )?;
@@ -38,54 +39,59 @@ pub fn run(pipeline: &Pipeline) -> anyhow::Result<ExitCode> {
     Ok(crate::cli::jsonl_exit(malformed))
 }
 
-/// Triage JSON lines in chunks, in order. Returns how many lines were malformed.
+/// Triage JSON lines in batches on every core, written in input order.
+/// Returns how many lines were malformed.
 pub fn triage_jsonl(
-    mut input: impl BufRead,
-    mut output: impl Write,
+    mut input: impl BufRead + Send,
+    mut output: impl Write + Send,
     pipeline: &Pipeline,
     summary: &mut Summary,
 ) -> anyhow::Result<usize> {
     let mut number = 0;
     let mut malformed = 0;
-    loop {
-        let mut chunk: Vec<(usize, Vec<u8>)> = Vec::with_capacity(CHUNK);
-        while chunk.len() < CHUNK {
-            let mut line = Vec::new();
-            if input.read_until(b'\n', &mut line)? == 0 {
-                break;
-            }
-            number += 1;
-            if !line.iter().all(u8::is_ascii_whitespace) {
-                chunk.push((number, line));
-            }
-        }
-        if chunk.is_empty() {
-            break;
-        }
-        let results: Vec<(usize, LineResult)> = chunk
-            .par_iter()
-            .map(|(n, line)| (*n, triage_line(line, pipeline)))
-            .collect();
-        for (line, result) in results {
-            match result {
-                Ok((id, triage)) => {
-                    summary.add(&triage);
-                    serde_json::to_writer(
-                        &mut output,
-                        &RecordOut {
-                            id,
-                            triage: &triage,
-                        },
-                    )?;
+    chunks::ordered(
+        || {
+            let mut batch = Vec::new();
+            while batch.len() < chunks::batch_len(CHUNK) {
+                let mut line = Vec::new();
+                if input.read_until(b'\n', &mut line)? == 0 {
+                    break;
                 }
-                Err(error) => {
-                    malformed += 1;
-                    serde_json::to_writer(&mut output, &LineError { line, error })?;
+                number += 1;
+                if !line.iter().all(u8::is_ascii_whitespace) {
+                    batch.push((number, line));
                 }
             }
-            output.write_all(b"\n")?;
-        }
-    }
+            Ok(batch)
+        },
+        |(number, line)| {
+            let result = triage_line(&line, pipeline);
+            let mut out = Vec::with_capacity(512);
+            match &result {
+                Ok((id, triage)) => serde_json::to_writer(&mut out, &RecordOut { id, triage }),
+                Err(error) => serde_json::to_writer(
+                    &mut out,
+                    &LineError {
+                        line: number,
+                        error: error.clone(),
+                    },
+                ),
+            }
+            .expect("a result serializes");
+            out.push(b'\n');
+            (result.ok().map(|(_, triage)| triage), out)
+        },
+        |done| {
+            for (triage, line) in done {
+                match triage {
+                    Some(triage) => summary.add(&triage),
+                    None => malformed += 1,
+                }
+                output.write_all(&line)?;
+            }
+            Ok(())
+        },
+    )?;
     output.flush()?;
     Ok(malformed)
 }
