@@ -6,7 +6,7 @@
 //! unscrubbed reaches the database. An intake and its outbox row are
 //! written in one transaction that is on disk before the submitter gets an
 //! answer: intakes queued together share that transaction and its fsync
-//! (group commit, [`commit`]), and a batch that fails acknowledges none of
+//! (group commit, the `commit` module), and a batch that fails acknowledges none of
 //! them. A write that fails in any way is rolled back and its connection
 //! replaced. On SQLite the store also refuses writes once its
 //! file is deleted or replaced, and refuses to start on a folder that held
