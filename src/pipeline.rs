@@ -95,13 +95,7 @@ pub struct Pipeline {
 impl Pipeline {
     /// Build from files (or the embedded defaults where none is given).
     pub fn load(sources: &Sources) -> Result<Self, PipelineError> {
-        let policy = match &sources.detectors {
-            None => Policy::default(),
-            Some(path) => {
-                let (origin, text) = read(path)?;
-                Policy::default().with_extra_detectors(&origin, &text)?
-            }
-        };
+        let policy = Self::load_policy(sources.detectors.as_deref())?;
         let rules = match (&sources.rules, &sources.extend_rules) {
             (Some(_), Some(_)) => return Err(PipelineError::RulesTwice),
             (Some(path), None) => {
@@ -135,6 +129,18 @@ impl Pipeline {
             policy,
             rules: Arc::new(rules),
             triager,
+        })
+    }
+
+    /// Only the scrubber's policy, from a detectors file or the embedded
+    /// default: what `redact` needs, without compiling the triage rules.
+    pub fn load_policy(detectors: Option<&std::path::Path>) -> Result<Policy, PipelineError> {
+        Ok(match detectors {
+            None => Policy::default(),
+            Some(path) => {
+                let (origin, text) = read(path)?;
+                Policy::default().with_extra_detectors(&origin, &text)?
+            }
         })
     }
 

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::pipeline::{Pipeline, Sources};
+use crate::pipeline::Pipeline;
 use handoff_scrub::Policy;
 
 /// handoff-gate: a privacy-redacting intake gateway for CRM handoff questions.
@@ -152,11 +152,7 @@ impl PolicyArgs {
     /// The default policy, extended by `--detectors` when given (built as
     /// `serve` builds it from `scrub.detectors`).
     pub fn policy(&self) -> anyhow::Result<Policy> {
-        let pipeline = Pipeline::load(&Sources {
-            detectors: self.detectors.clone(),
-            ..Sources::default()
-        })?;
-        Ok(pipeline.policy().clone())
+        Ok(Pipeline::load_policy(self.detectors.as_deref())?)
     }
 }
 
