@@ -50,17 +50,13 @@ enum HeldCommand {
 /// Run `held`.
 pub fn run(args: &HeldArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(args.config.as_deref())?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let store = Store::open_existing(&config.store.url).await?;
+    super::with_existing_store(&config, async |store| {
         let command = args.command.as_ref().unwrap_or(&HeldCommand::List {
             json: false,
             limit: 50,
         });
         let code = match command {
-            HeldCommand::List { json, limit } => list(&store, &config, *json, *limit).await?,
+            HeldCommand::List { json, limit } => list(store, &config, *json, *limit).await?,
             HeldCommand::Release { all: true, .. } => {
                 let mut released = 0;
                 for record in store.held(u32::MAX).await? {
@@ -71,9 +67,8 @@ pub fn run(args: &HeldArgs) -> anyhow::Result<ExitCode> {
                 );
                 ExitCode::SUCCESS
             }
-            HeldCommand::Release { ids, .. } => release(&store, ids).await?,
+            HeldCommand::Release { ids, .. } => release(store, ids).await?,
         };
-        store.close().await;
         Ok(code)
     })
 }

@@ -156,6 +156,23 @@ impl PolicyArgs {
     }
 }
 
+/// Run `work` on a one-thread runtime against the existing store that the
+/// configuration names (`held`, `outbox`), closing the store afterwards.
+pub(crate) fn with_existing_store<T>(
+    config: &crate::config::Config,
+    work: impl AsyncFnOnce(&crate::store::Store) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let store = crate::store::Store::open_existing(&config.store.url).await?;
+        let result = work(&store).await;
+        store.close().await;
+        result
+    })
+}
+
 /// A file's name for messages and its text.
 pub(crate) fn read_file(path: &std::path::Path) -> anyhow::Result<(String, String)> {
     let origin = path.display().to_string();

@@ -55,23 +55,21 @@ enum OutboxCommand {
 /// Run `outbox`.
 pub fn run(args: &OutboxArgs) -> anyhow::Result<ExitCode> {
     let config = Config::load(args.config.as_deref())?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
-        let store = Store::open_existing(&config.store.url).await?;
+    super::with_existing_store(&config, async |store| {
         let command = args.command.as_ref().unwrap_or(&OutboxCommand::Status {
             json: false,
             limit: 20,
         });
         let code = match command {
-            OutboxCommand::Status { json, limit } => status(&store, *json, *limit).await?,
+            OutboxCommand::Status { json, limit } => status(store, *json, *limit).await?,
             OutboxCommand::Requeue { all: true, .. } => {
                 let n = store.requeue(Requeue::All).await?;
-                println!("requeued {n} dead email(s); a running gateway sends them within delivery.poll_ms");
+                println!(
+                    "requeued {n} dead email(s); a running gateway sends them within delivery.poll_ms"
+                );
                 ExitCode::SUCCESS
             }
-            OutboxCommand::Requeue { ids, .. } => requeue(&store, ids).await?,
+            OutboxCommand::Requeue { ids, .. } => requeue(store, ids).await?,
             OutboxCommand::Purge { older_than_days } => {
                 let days = older_than_days.unwrap_or(config.retention_days);
                 let cutoff = now_ms() - i64::from(days) * 86_400_000;
@@ -80,7 +78,6 @@ pub fn run(args: &OutboxArgs) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             }
         };
-        store.close().await;
         Ok(code)
     })
 }
