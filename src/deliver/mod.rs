@@ -176,6 +176,11 @@ pub struct Outbox {
     sent_unrecorded: Arc<Mutex<HashSet<IntakeId>>>,
     /// Set by [`Outbox::stop`].
     stopping: Arc<AtomicBool>,
+    /// Held shared from reading an intake to recording its mail file, and
+    /// exclusively by [`Outbox::erase`]: an erasure never lands between a
+    /// file being written and its row being marked, so one erasure leaves
+    /// nothing behind and a second one finds nothing.
+    erasing: Arc<tokio::sync::RwLock<()>>,
 }
 
 impl Outbox {
@@ -210,6 +215,7 @@ impl Outbox {
             pass: Arc::new(tokio::sync::Mutex::new(())),
             sent_unrecorded: Arc::default(),
             stopping: Arc::default(),
+            erasing: Arc::default(),
         })
     }
 
@@ -341,6 +347,11 @@ impl Outbox {
 
     async fn deliver(&self, token: &LeaseToken, due: &DueEmail) -> Result<Attempt, StoreError> {
         let id = &due.intake_id;
+        // Only a mail file can be taken back, so only the folder waits.
+        let _not_erasing = match self.mailer {
+            Mailer::Files(_) => Some(self.erasing.read().await),
+            Mailer::Smtp(_) => None,
+        };
         let Some(record) = self.store.intake(id).await? else {
             self.unrecorded().remove(id);
             return Ok(Attempt::Erased);
@@ -461,6 +472,7 @@ impl Outbox {
     /// Erase an intake everywhere this process keeps it: the intake and its
     /// outbox row, and its mail file. Returns whether there was anything.
     pub async fn erase(&self, id: &IntakeId) -> Result<bool, EraseError> {
+        let _no_file_in_flight = self.erasing.write().await;
         let stored = self.store.erase(id).await?;
         let filed = match &self.mailer {
             Mailer::Files(folder) => {
