@@ -125,7 +125,7 @@ impl Relay {
             )
             .await
             .map_err(|e| {
-                format!("the TLS connection to {host}:{port} failed (smtp.tls = \"tls\", port 465 style): {e}")
+                format!("the TLS connection to {host}:{port} failed (smtp.tls = \"tls\", port 465 style): {e}{}", certificate_hint(&e))
             })?,
             _ => {
                 let stream = TcpStream::connect((host.as_str(), port))
@@ -149,7 +149,12 @@ impl Relay {
             }
             conn.starttls(parameters.clone(), &self.hello)
                 .await
-                .map_err(|e| format!("STARTTLS with {host}:{port} failed: {e}"))?;
+                .map_err(|e| {
+                    format!(
+                        "STARTTLS with {host}:{port} failed: {e}{}",
+                        certificate_hint(&e)
+                    )
+                })?;
         }
         if let Some(credentials) = &self.credentials {
             conn.auth(DEFAULT_MECHANISMS, credentials)
@@ -159,5 +164,17 @@ impl Relay {
                 })?;
         }
         Ok(conn)
+    }
+}
+
+/// What to check when a TLS handshake failed over the relay's certificate:
+/// the usual causes are a self-signed or private-CA certificate, or one
+/// issued for another name than `smtp.host`.
+fn certificate_hint(error: &lettre::transport::smtp::Error) -> &'static str {
+    let text = format!("{error:?} {error}").to_lowercase();
+    if text.contains("certificate") || text.contains("unknownissuer") {
+        " (the relay's certificate is not trusted here: it must be issued by a public certificate authority for the name in smtp.host; a self-signed certificate is refused)"
+    } else {
+        ""
     }
 }

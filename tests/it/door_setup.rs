@@ -99,6 +99,29 @@ fn mail_test_says_why_the_relay_cannot_be_used() {
 }
 
 #[test]
+fn mail_test_refuses_a_relay_certificate_it_cannot_trust_and_says_so() {
+    if !smtp_available("mail_test_refuses_a_relay_certificate_it_cannot_trust_and_says_so") {
+        return;
+    }
+    for (tls, smtps, says) in [
+        ("starttls", false, "STARTTLS with 127.0.0.1"),
+        ("tls", true, "the TLS connection to 127.0.0.1"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let relay = SmtpServer::start_self_signed(port, dir.path(), smtps);
+        let (code, out, err) = gate(dir.path(), &["mail", "test"], &smtp_env(port, tls));
+        assert_eq!(code, 1, "smtp.tls = {tls}: {out}{err}");
+        assert!(err.contains(says), "smtp.tls = {tls}: {err}");
+        assert!(
+            err.contains("certificate") && err.contains("smtp.host"),
+            "smtp.tls = {tls}: says the certificate is the cause and what to check: {err}"
+        );
+        assert!(relay.messages().is_empty(), "nothing went out unencrypted");
+    }
+}
+
+#[test]
 fn mail_test_without_a_relay_writes_the_file_and_says_so() {
     let dir = tempfile::tempdir().unwrap();
     let (code, out, err) = gate(dir.path(), &["mail", "test"], &[]);

@@ -267,6 +267,42 @@ impl SmtpServer {
         SmtpServer::run(command, port, maildir)
     }
 
+    /// Like [`SmtpServer::start`], with a self-signed certificate made for
+    /// this run (by `openssl`): offered through STARTTLS, or, with `smtps`,
+    /// on a socket that is TLS from the first byte (port 465 style).
+    pub fn start_self_signed(port: u16, dir: &Path, smtps: bool) -> SmtpServer {
+        let (cert, key) = (dir.join("relay-cert.pem"), dir.join("relay-key.pem"));
+        let made = Command::new("openssl")
+            .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
+            .args(["ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"])
+            .args(["-subj", "/CN=127.0.0.1", "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl runs");
+        assert!(made.success(), "openssl could not make a certificate");
+        let (cert_flag, key_flag) = if smtps {
+            ("--smtpscert", "--smtpskey")
+        } else {
+            ("--tlscert", "--tlskey")
+        };
+        let maildir = dir.join("Maildir");
+        let mut command = Command::new("python3");
+        command
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg(cert_flag)
+            .arg(&cert)
+            .arg(key_flag)
+            .arg(&key)
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir);
+        SmtpServer::run(command, port, maildir)
+    }
+
     fn spawn(port: u16, dir: &Path, handler: &[&str], extra: &[&str]) -> SmtpServer {
         // aiosmtpd creates the Maildir only when the folder does not exist yet.
         let maildir = dir.join("Maildir");
