@@ -92,7 +92,9 @@ async fn run(store: Store, receiver: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>) {
                 return;
             }
         }
-        let written = store.write_batch(&jobs).await;
+        // A failed batch is logged by each of its requests: with the cause,
+        // not the pool's "timed out".
+        let written = store.explained(store.write_batch(&jobs).await).await;
         let written = store.health.note(written);
         match written {
             Ok(flags) => {

@@ -378,9 +378,16 @@ impl Store {
     /// connection, whose failure (refused, login, database gone) is the error.
     pub async fn readiness(&self) -> Result<(), StoreError> {
         let checked = self.check_ready().await;
-        match (checked, &self.reconnect) {
+        self.explained(checked).await
+    }
+
+    /// On PostgreSQL, a pool timeout replaced by its cause (one direct
+    /// connection tells whether the server is down, the login refused or
+    /// the database gone); anything else as it is.
+    async fn explained<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        match (result, &self.reconnect) {
             (Err(error), Some(reconnect)) => Err(reconnect.explain(error).await),
-            (checked, _) => checked,
+            (result, _) => result,
         }
     }
 
