@@ -171,7 +171,7 @@ declare_config! {
     /// `[webhooks]`: signed POSTs of each stored intake (Slack, Zapier, Make, a CRM).
     [webhooks] pub struct Webhooks {
         endpoints: Vec<WebhookEndpoint> = Vec::new()
-            => "where each stored intake is POSTed as scrubbed JSON, signed per Standard Webhooks: `[[webhooks.endpoints]]` tables with `name`, `url` and `secret` (`whsec_` + base64 of 24 to 64 bytes; a string, { file = \"PATH\" } or { env = \"VARIABLE\" }); in the configuration file only",
+            => "where each stored intake is POSTed as scrubbed JSON, signed per Standard Webhooks: `[[webhooks.endpoints]]` tables with `name`, `url` and `secret` (`whsec_` + base64 of 24 to 64 bytes; a string, { file = \"PATH\" } or { env = \"VARIABLE\" }); or, from the environment, an inline array: `[{name=crm, url=\"https://…\", secret={env=CRM_HOOK_SECRET}}]`",
             shown: "none";
         timeout_seconds: u64 = 10
             => "how long one webhook POST may take before it counts as failed and is retried (a claimed delivery is leased for at least twice this)";
@@ -645,9 +645,18 @@ fn origin_of(key: &str, file: Option<&Path>) -> String {
 /// Like [`origin_of`], for the `nth` (0-based) setting of `key` in an
 /// array of tables such as `[[webhooks.endpoints]]`.
 fn origin_of_nth(key: &str, nth: usize, file: Option<&Path>) -> String {
-    let var = format!("{ENV_PREFIX}{}", key.to_uppercase().replace('.', "__"));
-    if std::env::var_os(&var).is_some() {
-        return format!("environment {var}");
+    // The key's own variable, or one that sets a table or array holding it
+    // (`HANDOFF_GATE__WEBHOOKS__ENDPOINTS='[{name=crm, …}]'`).
+    let mut path = key;
+    loop {
+        let var = format!("{ENV_PREFIX}{}", path.to_uppercase().replace('.', "__"));
+        if std::env::var_os(&var).is_some() {
+            return format!("environment {var}");
+        }
+        match path.rsplit_once('.') {
+            Some((parent, _)) => path = parent,
+            None => break,
+        }
     }
     if let Some(path) = file {
         if let Some(line) = std::fs::read_to_string(path)

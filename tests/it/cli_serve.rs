@@ -301,3 +301,43 @@ fn webhook_endpoints_are_checked_and_their_secrets_masked() {
         );
     }
 }
+
+#[test]
+fn webhook_endpoints_can_come_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let endpoints =
+        "[{name=crm, url=\"https://hooks.crm.example/in\", secret={env=CRM_HOOK_SECRET}}]";
+    let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    let (code, out, err) = gate(
+        dir.path(),
+        &["config", "check"],
+        &[
+            ("HANDOFF_GATE__WEBHOOKS__ENDPOINTS", endpoints),
+            ("CRM_HOOK_SECRET", secret),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("name = \"crm\"") && out.contains("https://hooks.crm.example/in"),
+        "{out}"
+    );
+    assert!(!out.contains("MfKQ9r8G"), "the secret is masked: {out}");
+    // A bad value names the variable that set it.
+    let (code, _, err) = gate(
+        dir.path(),
+        &["config", "check"],
+        &[
+            (
+                "HANDOFF_GATE__WEBHOOKS__ENDPOINTS",
+                &endpoints.replace("https://", "ftp://"),
+            ),
+            ("CRM_HOOK_SECRET", secret),
+        ],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("environment HANDOFF_GATE__WEBHOOKS__ENDPOINTS: webhooks.endpoints `crm`: the url must be an http(s) address"),
+        "{err}"
+    );
+    assert!(!err.contains("MfKQ9r8G"), "{err}");
+}
