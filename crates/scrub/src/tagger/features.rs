@@ -5,9 +5,14 @@
 //! character; a placeholder (`[PERSON]`) is one token. Each feature is a
 //! 32-bit FNV-1a hash of a template number and a value (the lower-cased
 //! word, its shape, a neighbour's word, a vocabulary hit), so the model
-//! ships no feature strings and the hashes are computed once per token.
+//! ships no feature strings and the hashes are computed once per token,
+//! from the token's bytes as they are read: no string is built per token
+//! but the lower-cased word, in one reused buffer.
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
+
+use rustc_hash::FxBuildHasher;
 
 use crate::engine::placeholder_len;
 
@@ -61,16 +66,29 @@ pub(crate) fn tokenize(text: &str, out: &mut Vec<Token>) {
 const FNV_OFFSET: u32 = 0x811c_9dc5;
 const FNV_PRIME: u32 = 0x0100_0193;
 
-fn fnv(mut h: u32, bytes: &[u8]) -> u32 {
-    for &b in bytes {
-        h = (h ^ u32::from(b)).wrapping_mul(FNV_PRIME);
+const fn fnv(mut h: u32, bytes: &[u8]) -> u32 {
+    let mut i = 0;
+    while i < bytes.len() {
+        h = (h ^ bytes[i] as u32).wrapping_mul(FNV_PRIME);
+        i += 1;
     }
     h
 }
 
+/// Each template number's hash, the start of its features' hashes.
+const TEMPLATES: [u32; 64] = {
+    let mut t = [0; 64];
+    let mut i = 0;
+    while i < t.len() {
+        t[i] = fnv(FNV_OFFSET, &[i as u8]);
+        i += 1;
+    }
+    t
+};
+
 /// The feature id of template `template` with a value already hashed.
 fn feature(template: u8, value: u32) -> u32 {
-    fnv(fnv(FNV_OFFSET, &[template]), &value.to_le_bytes())
+    fnv(TEMPLATES[usize::from(template)], &value.to_le_bytes())
 }
 
 fn sorted_list(text: &'static str) -> Vec<&'static str> {
@@ -80,40 +98,74 @@ fn sorted_list(text: &'static str) -> Vec<&'static str> {
     v
 }
 
-/// Faker's first names and the census first names.
-static FIRST: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
-    let mut v = sorted_list(include_str!("vocab/first.txt"));
-    v.extend(sorted_list(include_str!("../names/first.txt")));
-    v.sort_unstable();
-    v.dedup();
-    v
+fn lines(text: &'static str) -> impl Iterator<Item = &'static str> {
+    text.lines().filter(|l| !l.is_empty())
+}
+
+const V_FIRST: u8 = 1;
+const V_LAST: u8 = 2;
+const V_STREET: u8 = 4;
+const V_BIRTH: u8 = 8;
+const V_MONTH: u8 = 16;
+const V_TOOL: u8 = 32;
+const V_TITLE: u8 = 64;
+const V_DIGITS: u8 = 128;
+
+/// Every vocabulary word, each with the bits of the lists that hold it:
+/// Faker's and the census first names, Faker's last names (the census
+/// surnames are too many ordinary words), street words from Faker's address
+/// providers plus common abbreviations, words that say birth or age and
+/// month names (in the languages of the corpus), and words of CRM and
+/// automation talk that are capitalised but no name (tools, plans, steps,
+/// field names).
+struct Vocab {
+    words: HashMap<&'static str, u8, FxBuildHasher>,
+    /// The longest word's length in bytes: a longer token is in no list.
+    longest: usize,
+}
+
+static VOCAB: LazyLock<Vocab> = LazyLock::new(|| {
+    let lists: [(&'static str, u8); 8] = [
+        (include_str!("vocab/first.txt"), V_FIRST),
+        (include_str!("../names/first.txt"), V_FIRST),
+        (include_str!("vocab/last.txt"), V_LAST),
+        (include_str!("vocab/street.txt"), V_STREET),
+        (include_str!("vocab/street_extra.txt"), V_STREET),
+        (include_str!("vocab/birth.txt"), V_BIRTH),
+        (include_str!("vocab/month.txt"), V_MONTH),
+        (include_str!("vocab/tool.txt"), V_TOOL),
+    ];
+    let mut words: HashMap<&'static str, u8, FxBuildHasher> = HashMap::default();
+    for (text, bit) in lists {
+        for word in lines(text) {
+            *words.entry(word).or_default() |= bit;
+        }
+    }
+    let longest = words.keys().map(|w| w.len()).max().unwrap_or(0);
+    Vocab { words, longest }
 });
-/// Faker's last names (the census surnames are too many ordinary words).
-static LAST: LazyLock<Vec<&'static str>> =
-    LazyLock::new(|| sorted_list(include_str!("vocab/last.txt")));
-/// Street words from Faker's address providers plus common abbreviations.
-static STREET: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
-    let mut v = sorted_list(include_str!("vocab/street.txt"));
-    v.extend(sorted_list(include_str!("vocab/street_extra.txt")));
-    v.sort_unstable();
-    v.dedup();
-    v
-});
-/// Words that say birth or age, in the languages of the corpus.
-static BIRTH: LazyLock<Vec<&'static str>> =
-    LazyLock::new(|| sorted_list(include_str!("vocab/birth.txt")));
-/// Month names and abbreviations, in the languages of the corpus.
-static MONTH: LazyLock<Vec<&'static str>> =
-    LazyLock::new(|| sorted_list(include_str!("vocab/month.txt")));
-/// Words of CRM and automation talk that are capitalised but no name:
-/// tools, plans, steps, field names.
-static TOOL: LazyLock<Vec<&'static str>> =
-    LazyLock::new(|| sorted_list(include_str!("vocab/tool.txt")));
+
+impl Vocab {
+    /// The bits of the lists that hold `word`.
+    fn bits(&self, word: &str) -> u8 {
+        if word.len() > self.longest {
+            return 0;
+        }
+        self.words.get(word).copied().unwrap_or(0)
+    }
+
+    /// Whether `word` is in the street list.
+    fn is_street(&self, word: &str) -> bool {
+        self.bits(word) & V_STREET != 0
+    }
+}
 
 /// The cue words the gate opens at: birth cues and name cues that may come
 /// before a lower-case name.
 pub(crate) fn gate_cues() -> Vec<&'static str> {
-    let mut cues: Vec<&'static str> = BIRTH.iter().copied().filter(|w| w.len() >= 3).collect();
+    let mut cues: Vec<&'static str> = lines(include_str!("vocab/birth.txt"))
+        .filter(|w| w.len() >= 3)
+        .collect();
     cues.extend(sorted_list(include_str!("vocab/cue.txt")));
     cues.sort_unstable();
     cues.dedup();
@@ -137,7 +189,7 @@ pub(crate) fn looks_like_address(text: &str) -> bool {
         if c.is_alphabetic() {
             word.extend(c.to_lowercase());
         } else if !word.is_empty() {
-            if has(&STREET, &word) {
+            if VOCAB.is_street(&word) {
                 return true;
             }
             // "Hauptstraße", "Kungsgatan", "Bakkevej": a street word as suffix.
@@ -156,33 +208,111 @@ pub(crate) fn looks_like_address(text: &str) -> bool {
     false
 }
 
-fn has(list: &[&str], word: &str) -> bool {
-    list.binary_search(&word).is_ok()
-}
-
 /// Per-token values hashed once, read by the token and its neighbours.
 #[derive(Debug, Clone, Copy, Default)]
 struct Cell {
     word: u32,
     shape: u32,
     vocab: u8,
+    /// The hashes of the lower-cased word's first three, last three and
+    /// last two characters, for a word of more than three characters.
+    affixes: Option<[u32; 3]>,
 }
-
-const V_FIRST: u8 = 1;
-const V_LAST: u8 = 2;
-const V_STREET: u8 = 4;
-const V_BIRTH: u8 = 8;
-const V_MONTH: u8 = 16;
-const V_TOOL: u8 = 32;
-const V_TITLE: u8 = 64;
-const V_DIGITS: u8 = 128;
 
 /// Reused buffers for computing features.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
     lower: String,
-    shape: String,
     cells: Vec<Cell>,
+}
+
+/// The hash of a token's shape: each character as `X` (upper case), `x`
+/// (lower case), `d` (ASCII digit) or itself, at most two of a kind in a
+/// row ("Xxxx", "dddd" → "Xxx", "dd").
+struct ShapeHash {
+    hash: u32,
+    last: char,
+    run: u32,
+}
+
+impl ShapeHash {
+    fn new() -> Self {
+        ShapeHash {
+            hash: FNV_OFFSET,
+            last: ' ',
+            run: 0,
+        }
+    }
+
+    fn push(&mut self, c: char) {
+        let s = if c.is_uppercase() {
+            'X'
+        } else if c.is_lowercase() {
+            'x'
+        } else if c.is_ascii_digit() {
+            'd'
+        } else {
+            c
+        };
+        self.run = if s == self.last { self.run + 1 } else { 1 };
+        if self.run <= 2 {
+            self.hash = fnv(self.hash, s.encode_utf8(&mut [0; 4]).as_bytes());
+        }
+        self.last = s;
+    }
+}
+
+/// The affix hashes of `lower` (the lower-cased word): its first three,
+/// last three and last two characters.
+fn affixes(lower: &str) -> [u32; 3] {
+    let head = lower.char_indices().nth(3).map_or(lower.len(), |(i, _)| i);
+    let mut tail = lower.char_indices().rev().map(|(i, _)| i);
+    let s2 = tail.nth(1).unwrap_or(0);
+    let s3 = tail.next().unwrap_or(0);
+    [
+        fnv(FNV_OFFSET, &lower.as_bytes()[..head]),
+        fnv(FNV_OFFSET, &lower.as_bytes()[s3..]),
+        fnv(FNV_OFFSET, &lower.as_bytes()[s2..]),
+    ]
+}
+
+/// The values of one token, hashed.
+fn cell(word: &str, placeholder: bool, vocab: &Vocab, lower: &mut String) -> Cell {
+    if placeholder {
+        let ph = fnv(FNV_OFFSET, b"[ph]");
+        return Cell {
+            word: ph,
+            shape: ph,
+            vocab: 0,
+            affixes: None,
+        };
+    }
+    lower.clear();
+    let mut shape = ShapeHash::new();
+    let mut count = 0;
+    for c in word.chars() {
+        count += 1;
+        if c.is_ascii() {
+            lower.push(c.to_ascii_lowercase());
+        } else {
+            lower.extend(c.to_lowercase());
+        }
+        shape.push(c);
+    }
+    let mut bits = vocab.bits(lower);
+    let mut chars = word.chars();
+    if chars.next().is_some_and(char::is_uppercase) && chars.all(|c| !c.is_uppercase()) {
+        bits |= V_TITLE;
+    }
+    if word.bytes().all(|b| b.is_ascii_digit()) {
+        bits |= V_DIGITS;
+    }
+    Cell {
+        word: fnv(FNV_OFFSET, lower.as_bytes()),
+        shape: shape.hash,
+        vocab: bits,
+        affixes: (count > 3).then(|| affixes(lower)),
+    }
 }
 
 /// The feature ids of every token of `text`, appended to `out` with their
@@ -194,61 +324,16 @@ pub(crate) fn features(
     out: &mut Vec<u32>,
     offsets: &mut Vec<usize>,
 ) {
+    let vocab = &*VOCAB;
     scratch.cells.clear();
     for t in tokens {
-        let word = &text[t.start..t.end];
-        scratch.lower.clear();
-        scratch.shape.clear();
-        let mut vocab = 0;
-        if t.placeholder {
-            scratch.lower.push_str("[ph]");
-            scratch.shape.push_str("[ph]");
-        } else {
-            let mut last = ' ';
-            let mut run = 0;
-            for c in word.chars() {
-                scratch.lower.extend(c.to_lowercase());
-                let s = if c.is_uppercase() {
-                    'X'
-                } else if c.is_lowercase() {
-                    'x'
-                } else if c.is_ascii_digit() {
-                    'd'
-                } else {
-                    c
-                };
-                run = if s == last { run + 1 } else { 1 };
-                if run <= 2 {
-                    scratch.shape.push(s);
-                }
-                last = s;
-            }
-            let lower = scratch.lower.as_str();
-            for (list, bit) in [
-                (&*FIRST, V_FIRST),
-                (&*LAST, V_LAST),
-                (&*STREET, V_STREET),
-                (&*BIRTH, V_BIRTH),
-                (&*MONTH, V_MONTH),
-                (&*TOOL, V_TOOL),
-            ] {
-                if has(list, lower) {
-                    vocab |= bit;
-                }
-            }
-            let mut chars = word.chars();
-            if chars.next().is_some_and(char::is_uppercase) && chars.all(|c| !c.is_uppercase()) {
-                vocab |= V_TITLE;
-            }
-            if word.bytes().all(|b| b.is_ascii_digit()) {
-                vocab |= V_DIGITS;
-            }
-        }
-        scratch.cells.push(Cell {
-            word: fnv(FNV_OFFSET, scratch.lower.as_bytes()),
-            shape: fnv(FNV_OFFSET, scratch.shape.as_bytes()),
+        let c = cell(
+            &text[t.start..t.end],
+            t.placeholder,
             vocab,
-        });
+            &mut scratch.lower,
+        );
+        scratch.cells.push(c);
     }
     let cells = &scratch.cells;
     let n = tokens.len();
@@ -258,20 +343,13 @@ pub(crate) fn features(
         offsets.push(out.len());
         let t = tokens[i];
         let c = cells[i];
-        let word = &text[t.start..t.end];
         out.push(feature(0, 0));
         out.push(feature(1, c.word));
         out.push(feature(2, c.shape));
-        // Affixes of the lower-cased word (by chars).
-        if !t.placeholder && word.chars().count() > 3 {
-            let lower: Vec<char> = word.chars().flat_map(char::to_lowercase).collect();
-            let k = lower.len();
-            let p3: String = lower[..3].iter().collect();
-            let s3: String = lower[k - 3..].iter().collect();
-            let s2: String = lower[k - 2..].iter().collect();
-            out.push(feature(3, fnv(FNV_OFFSET, p3.as_bytes())));
-            out.push(feature(4, fnv(FNV_OFFSET, s3.as_bytes())));
-            out.push(feature(5, fnv(FNV_OFFSET, s2.as_bytes())));
+        if let Some([p3, s3, s2]) = c.affixes {
+            out.push(feature(3, p3));
+            out.push(feature(4, s3));
+            out.push(feature(5, s2));
         }
         for bit in 0..8 {
             if c.vocab & (1 << bit) != 0 {
@@ -279,7 +357,7 @@ pub(crate) fn features(
             }
         }
         if c.vocab & V_DIGITS != 0 {
-            out.push(feature(7, word.len().min(9) as u32));
+            out.push(feature(7, (t.end - t.start).min(9) as u32));
         }
         if t.line_start {
             out.push(feature(8, 1));

@@ -16,6 +16,7 @@
 mod features;
 mod model;
 
+use std::cell::RefCell;
 use std::sync::{Arc, LazyLock};
 
 use features::{Scratch, Token, gate_cues, tokenize};
@@ -69,7 +70,7 @@ impl Tagger {
     }
 }
 
-/// Reused buffers of one scan.
+/// The buffers of a scan, kept per thread and reused by its next scans.
 #[derive(Default)]
 struct Buffers {
     tokens: Vec<Token>,
@@ -170,21 +171,66 @@ impl Tagger {
     }
 }
 
+thread_local! {
+    /// Each thread's buffers, reused by every scan it runs.
+    static BUFFERS: RefCell<Buffers> = RefCell::default();
+}
+
+/// The gate regions a first scan tagged, in order: a region of the scrubbed
+/// text that is one of them, unchanged, has nothing new to find.
+struct Regions(Vec<Span>);
+
+impl Regions {
+    /// Whether `region` of `rendered` holds no placeholder and was, at the
+    /// same place in the input, a region of the first scan. The tagger reads
+    /// nothing outside its region, so it would label it as the first scan
+    /// did, and whatever the first scan found there is a placeholder now.
+    fn unchanged(&self, rendered: &Rendered, region: Span) -> bool {
+        let replacements = rendered.replacements();
+        let before = replacements.partition_point(|r| r.output.end <= region.start);
+        if replacements
+            .get(before)
+            .is_some_and(|r| r.output.start < region.end)
+        {
+            return false;
+        }
+        let shift = before.checked_sub(1).map_or(0, |k| {
+            replacements[k].output.end as isize - replacements[k].input.end as isize
+        });
+        let input = Span::new(
+            region.start.saturating_add_signed(-shift),
+            region.end.saturating_add_signed(-shift),
+        );
+        self.0.binary_search(&input).is_ok()
+    }
+}
+
 impl Recognizer for Tagger {
     fn scan(&self, text: &str, out: &mut Vec<Candidate>) -> Memo {
-        let mut buffers = Buffers::default();
-        for region in self.gate.regions(text) {
-            self.tag_region(text, region, &mut buffers, out);
-        }
-        Memo::none()
+        let regions = self.gate.regions(text);
+        BUFFERS.with_borrow_mut(|buffers| {
+            for &region in &regions {
+                self.tag_region(text, region, buffers, out);
+            }
+        });
+        Memo::new(Regions(regions))
     }
 
-    /// The whole scrubbed text again (its gate regions): a placeholder
-    /// changes the words around it and the line it ends, so only a full
-    /// look finds what a second scrub would. Placeholders are never part of
-    /// a run, so whatever it finds is new.
-    fn rescan(&self, rendered: &Rendered, _memo: &Memo, out: &mut Vec<Candidate>) {
-        self.scan(rendered.text(), out);
+    /// The gate regions of the scrubbed text: a placeholder changes the
+    /// words around it and the line it ends, and a region's labels hang
+    /// together, so every region that is not one of the first scan's,
+    /// unchanged, is tagged again. Placeholders are never part of a run, so
+    /// whatever it finds is new.
+    fn rescan(&self, rendered: &Rendered, memo: &Memo, out: &mut Vec<Candidate>) {
+        let text = rendered.text();
+        let first = memo.get::<Regions>();
+        BUFFERS.with_borrow_mut(|buffers| {
+            for region in self.gate.regions(text) {
+                if !first.is_some_and(|f| f.unchanged(rendered, region)) {
+                    self.tag_region(text, region, buffers, out);
+                }
+            }
+        });
     }
 }
 
