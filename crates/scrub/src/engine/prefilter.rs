@@ -196,11 +196,33 @@ pub(super) fn end_at_whitespace(text: &str, at: usize) -> usize {
 }
 
 /// Sort windows by detector and start, and join a detector's windows that
-/// overlap or touch. Windows arrive interleaved across the `detectors`, but
-/// each detector's in a few runs in text order (one per prefilter pass): a
-/// counting sort by detector keeps those runs, and a merge sort, which finds
-/// and joins runs, sorts each detector's share in about one pass.
+/// overlap or touch. A short text's few windows are sorted in place, with
+/// no table to allocate. Many windows arrive interleaved across the
+/// `detectors`, but each detector's in a few runs in text order (one per
+/// prefilter pass): a counting sort by detector keeps those runs, and a
+/// merge sort, which finds and joins runs, sorts each detector's share in
+/// about one pass.
 pub(super) fn merge_windows(windows: &mut Vec<Window>, detectors: usize) {
+    if windows.len() <= FEW_WINDOWS {
+        windows.sort_unstable();
+    } else {
+        counting_sort(windows, detectors);
+    }
+    windows.dedup_by(|next, kept| {
+        let joins = next.detector == kept.detector && next.span.start <= kept.span.end;
+        if joins {
+            kept.span.end = kept.span.end.max(next.span.end);
+        }
+        joins
+    });
+}
+
+/// Up to this many windows, sorting them in place is cheaper than a
+/// counting sort's table of all detectors.
+const FEW_WINDOWS: usize = 256;
+
+/// Sort windows by detector (counting), then each detector's by start.
+fn counting_sort(windows: &mut Vec<Window>, detectors: usize) {
     let mut starts = vec![0; detectors + 1];
     for w in windows.iter() {
         starts[w.detector + 1] += 1;
@@ -224,11 +246,4 @@ pub(super) fn merge_windows(windows: &mut Vec<Window>, detectors: usize) {
         sorted[share[0]..share[1]].sort();
     }
     *windows = sorted;
-    windows.dedup_by(|next, kept| {
-        let joins = next.detector == kept.detector && next.span.start <= kept.span.end;
-        if joins {
-            kept.span.end = kept.span.end.max(next.span.end);
-        }
-        joins
-    });
 }
