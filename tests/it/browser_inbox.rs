@@ -67,17 +67,9 @@ async fn the_consultant_works_the_inbox_in_chromium() {
     )
     .await;
     // A person who pasted and sent at once: held back from the mail.
-    let raw = handoff_intake::Intake::from_json(
+    let (scrubbed, triage) = crate::support::reviewed(
         json!({"message": "Zapier stopped moving Calendly bookings into Pipedrive last week"}),
-    )
-    .unwrap();
-    let scrubbed = handoff_intake::ScrubbedIntake::review(
-        raw,
-        handoff_intake::Channel::Form,
-        &handoff_scrub::Policy::default(),
-    )
-    .unwrap();
-    let triage = handoff_triage::Triager::default().triage(&scrubbed);
+    );
     let handoff_gate::store::Inserted::Created(held) = app
         .state
         .store

@@ -336,17 +336,8 @@ async fn postgres_lost_at_run_time_is_named_not_a_pool_timeout() {
     );
     assert!(!err.contains("pool timed out"), "{err}");
     // A request's write, which the web layer logs, says the same.
-    let raw = handoff_intake::Intake::from_json(
-        serde_json::json!({"message": "Stripe paid, no Kajabi access"}),
-    )
-    .unwrap();
-    let scrubbed = handoff_intake::ScrubbedIntake::review(
-        raw,
-        handoff_intake::Channel::Form,
-        &handoff_scrub::Policy::rules_only(),
-    )
-    .unwrap();
-    let triage = handoff_triage::Triager::default().triage(&scrubbed);
+    let (scrubbed, triage) =
+        crate::support::reviewed(serde_json::json!({"message": "Stripe paid, no Kajabi access"}));
     let err = store
         .insert(&scrubbed, &triage, None)
         .await

@@ -155,19 +155,11 @@ async fn one_autoresponse_per_consenting_person_with_kinds_never_words() {
     );
 
     // A held intake gets its autoresponse only when released.
-    let raw = handoff_intake::Intake::from_json(json!({
+    let (scrubbed, triage) = crate::support::reviewed(json!({
         "message": "pasted and sent at once",
         "contact_email": "fast@mybiz.test",
         "consent": true,
-    }))
-    .unwrap();
-    let scrubbed = handoff_intake::ScrubbedIntake::review(
-        raw,
-        handoff_intake::Channel::Form,
-        &handoff_scrub::Policy::default(),
-    )
-    .unwrap();
-    let triage = handoff_triage::Triager::default().triage(&scrubbed);
+    }));
     let handoff_gate::store::Inserted::Created(held) = app
         .state
         .store

@@ -180,6 +180,22 @@ where
     }
 }
 
+/// A form intake of these JSON fields, reviewed by the default scrubber and
+/// triaged by the default router: what the store takes.
+pub fn reviewed(
+    fields: serde_json::Value,
+) -> (handoff_intake::ScrubbedIntake, handoff_triage::Triage) {
+    let raw = handoff_intake::Intake::from_json(fields).expect("valid intake fields");
+    let scrubbed = handoff_intake::ScrubbedIntake::review(
+        raw,
+        handoff_intake::Channel::Form,
+        &handoff_scrub::Policy::default(),
+    )
+    .expect("a question the scrubber accepts");
+    let triage = handoff_triage::Triager::default().triage(&scrubbed);
+    (scrubbed, triage)
+}
+
 /// A real SMTP server process: aiosmtpd writing every message to a Maildir.
 pub struct SmtpServer {
     pub port: u16,
