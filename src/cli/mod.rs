@@ -101,8 +101,14 @@ success; 1 if an id given to release was not held; 2 on a usage or store error."
       out: {\"id\":1,\"text\":\"card [CARD]\",\"verdict\":\"redacted\",
             \"findings\":[{\"kind\":\"card\",\"start\":5,\"end\":24}]}
 
+Input is UTF-8, or UTF-16 with a byte-order mark. Both modes use every core
+and bounded memory: a long text is cut only where the pieces scrub exactly
+as the whole does.
+
 Exit status: 0 on success; 1 if any --jsonl line was malformed (each gets an
-{\"line\": n, \"error\": \"…\"} record and processing goes on); 2 on a usage error.")]
+{\"line\": n, \"error\": \"…\"} record and processing goes on); 2 on a usage error;
+3 when the input is not text (its line and byte are named; the scrubbed text
+before it may have been written).")]
     Redact(redact::RedactArgs),
     /// Inspect and check detector tables.
     #[command(subcommand)]

@@ -404,3 +404,85 @@ fn the_quoted_rule_counts_are_current() {
         }
     }
 }
+
+/// `text` as UTF-16 with its byte-order mark.
+fn utf16(text: &str, big_endian: bool) -> Vec<u8> {
+    let mut out = if big_endian {
+        vec![0xFE, 0xFF]
+    } else {
+        vec![0xFF, 0xFE]
+    };
+    for unit in text.encode_utf16() {
+        out.extend(if big_endian {
+            unit.to_be_bytes()
+        } else {
+            unit.to_le_bytes()
+        });
+    }
+    out
+}
+
+/// Issue 14: Excel's "Unicode text" and PowerShell write UTF-16; the batch
+/// commands transcode it (JSON lines and exports alike), so a key in it is
+/// found, and refuse broken UTF-16 with its line and byte.
+#[test]
+fn utf16_input_is_transcoded_and_broken_utf16_refused() {
+    let line = format!("{{\"id\": 1, \"input\": \"stripe key {SECRET}, buyers locked out\"}}\n");
+    for big_endian in [false, true] {
+        let out = run(&["triage", "--jsonl"], &utf16(&line, big_endian));
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        assert!(stdout.contains("\"id\":1"), "{stdout}");
+        assert!(
+            !stdout.contains(SECRET) && !stdout.contains("sk_live"),
+            "{stdout}"
+        );
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let export = format!(
+        "id;comment\n1;\"Stripe key {SECRET}; Lara Ibañez can't log in to Kajabi\"\n2;\"zapier drops the utm\"\n"
+    );
+    for big_endian in [false, true] {
+        let path = file(dir.path(), "unicode.csv", &utf16(&export, big_endian));
+        let out = run(&["triage", path.to_str().unwrap()], b"");
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let csv = text(&out.stdout);
+        assert!(csv.starts_with("id,comment,route"), "{csv}");
+        assert_eq!(csv.lines().count(), 3, "{csv}");
+        for private in [SECRET, "sk_live", "Ibañez"] {
+            assert!(!csv.contains(private), "{private} in {csv}");
+        }
+    }
+    // An unclosed quote is still named as such in UTF-16.
+    let path = file(
+        dir.path(),
+        "unclosed.csv",
+        &utf16(
+            "id,comment\n1,\"stripe buyers locked out\n2,zapier drops the utm\n3,calendly no deal\n",
+            false,
+        ),
+    );
+    let out = run(&["triage", path.to_str().unwrap()], b"");
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        text(&out.stderr).contains("never closed"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // A lone surrogate: refused, exit 3, nothing echoed.
+    let mut broken = utf16(&format!("id,comment\n1,key {SECRET}\n"), false);
+    broken.extend([0x00, 0xD8, b'x', 0x00]);
+    let path = file(dir.path(), "broken.csv", &broken);
+    let out = run(&["triage", path.to_str().unwrap()], b"");
+    assert_eq!(out.status.code(), Some(3));
+    let err = text(&out.stderr);
+    assert!(err.contains("invalid UTF-16 at line 3"), "{err}");
+    assert!(out.stdout.is_empty() && !err.contains(SECRET), "{err}");
+    let mut broken = utf16(&line, false);
+    broken.extend([0x00, 0xDC]);
+    let out = run(&["triage", "--jsonl"], &broken);
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("invalid UTF-16 at line 2"));
+}

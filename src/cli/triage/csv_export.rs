@@ -12,6 +12,7 @@ use serde_json::Value;
 use super::summary::Summary;
 use super::{CHUNK, Format, progress_bar};
 use crate::cli::chunks;
+use crate::cli::encoding::{self, Decoder, NotText};
 use crate::pipeline::Pipeline;
 use handoff_scrub::{Policy, scrub};
 use handoff_triage::{About, Triage};
@@ -148,6 +149,14 @@ pub enum ExportError {
         /// The first bad byte within the cell.
         byte: usize,
     },
+    /// The file declares UTF-16 (a byte-order mark) and breaks it.
+    #[error("{file}: {not_text}")]
+    NotText {
+        /// The file.
+        file: String,
+        /// Where.
+        not_text: NotText,
+    },
     /// A cell is larger than [`MAX_FIELD_BYTES`].
     #[error(
         "{file}: row {row} (line {line}), column {column:?}: the cell is {size} bytes; the limit is {MAX_FIELD_BYTES} bytes per cell"
@@ -245,7 +254,7 @@ fn partial_path(path: &Path) -> PathBuf {
 
 /// Triage every row of `input` into `output`; the counts for the summary table.
 fn triage_export(
-    input: File,
+    mut input: File,
     output: Box<dyn Write + Send>,
     settings: &Settings,
     pipeline: &Pipeline,
@@ -254,8 +263,11 @@ fn triage_export(
     let file_name = settings.input.display().to_string();
     let file = file_name.as_str();
     let mut summary = Summary::default();
-    let file_len = input.metadata().map(|m| m.len()).ok();
-    let mut input = io::BufReader::with_capacity(1 << 16, input);
+    let Shape {
+        len: file_len,
+        ends_with_quote,
+    } = shape(&mut input, settings.input)?;
+    let mut input = io::BufReader::with_capacity(1 << 16, Decoder::new(input));
     let delimiter = match settings.delimiter {
         Some(delimiter) => delimiter,
         None => {
@@ -311,7 +323,7 @@ fn triage_export(
                 row += 1;
                 let line = record.position().map_or(0, |p| p.line());
                 let at_the_end = Some(reader.position().byte()) == file_len;
-                if at_the_end && runs_to_the_end_unclosed(&record, &reader, settings.input)? {
+                if at_the_end && runs_to_the_end_unclosed(&record, &reader, ends_with_quote) {
                     return Err(ExportError::UnclosedQuote {
                         file: file.to_owned(),
                         row,
@@ -342,8 +354,76 @@ fn triage_export(
     Ok(summary)
 }
 
+/// What the CSV reader will see of the file: its length once decoded
+/// (without a byte-order mark) and whether its last byte, trailing white
+/// space aside, is a quote.
+struct Shape {
+    len: Option<u64>,
+    ends_with_quote: bool,
+}
+
+/// The [`Shape`] of the export. UTF-8 is measured from the file's size and
+/// tail; UTF-16 is decoded once first, which also refuses broken UTF-16
+/// before anything is written.
+/// The file is read from its start again afterwards.
+fn shape(file: &mut File, path: &Path) -> anyhow::Result<Shape> {
+    use io::{Read, Seek, SeekFrom};
+    let mut head = [0u8; 3];
+    let mut got = 0;
+    while got < head.len() {
+        match file.read(&mut head[got..])? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    file.seek(SeekFrom::Start(0))?;
+    if encoding::utf16_bom(&head[..got]).is_none() {
+        let bom = if head[..got] == [0xEF, 0xBB, 0xBF] {
+            3
+        } else {
+            0
+        };
+        let len = file.metadata().map(|m| m.len().saturating_sub(bom)).ok();
+        let length = file.seek(SeekFrom::End(0))?;
+        file.seek(SeekFrom::Start(length.saturating_sub(256)))?;
+        let mut tail = Vec::new();
+        file.read_to_end(&mut tail)?;
+        file.seek(SeekFrom::Start(0))?;
+        return Ok(Shape {
+            len,
+            ends_with_quote: tail.trim_ascii_end().last() == Some(&b'"'),
+        });
+    }
+    let mut decoder = Decoder::new(&mut *file);
+    let mut block = vec![0u8; 1 << 16];
+    let (mut len, mut last) = (0u64, None);
+    loop {
+        let n = decoder
+            .read(&mut block)
+            .map_err(|e| match NotText::inside(&e) {
+                Some(not_text) => anyhow::Error::new(ExportError::NotText {
+                    file: path.display().to_string(),
+                    not_text,
+                }),
+                None => e.into(),
+            })?;
+        if n == 0 {
+            break;
+        }
+        len += n as u64;
+        if let Some(b) = block[..n].iter().rev().find(|b| !b.is_ascii_whitespace()) {
+            last = Some(*b);
+        }
+    }
+    file.seek(SeekFrom::Start(0))?;
+    Ok(Shape {
+        len: Some(len),
+        ends_with_quote: last == Some(b'"'),
+    })
+}
+
 /// The header line, without consuming it.
-fn first_line(input: &mut io::BufReader<File>) -> io::Result<&[u8]> {
+fn first_line<R: io::Read>(input: &mut io::BufReader<R>) -> io::Result<&[u8]> {
     use io::BufRead;
     let buffer = input.fill_buf()?;
     Ok(buffer.split(|b| *b == b'\n').next().unwrap_or(buffer))
@@ -355,8 +435,8 @@ fn first_line(input: &mut io::BufReader<File>) -> io::Result<&[u8]> {
 fn runs_to_the_end_unclosed<R: io::Read>(
     record: &ByteRecord,
     reader: &csv::Reader<R>,
-    path: &Path,
-) -> io::Result<bool> {
+    ends_with_quote: bool,
+) -> bool {
     let spans_lines = record
         .position()
         .is_some_and(|start| reader.position().line() > start.line() + 1);
@@ -364,18 +444,7 @@ fn runs_to_the_end_unclosed<R: io::Read>(
         .iter()
         .next_back()
         .is_some_and(|cell| cell.contains(&b'\n'));
-    Ok(spans_lines && last_cell_has_a_break && !ends_with_quote(path)?)
-}
-
-/// Whether the file's last byte, trailing white space aside, is a quote.
-fn ends_with_quote(path: &Path) -> io::Result<bool> {
-    use io::{Read, Seek, SeekFrom};
-    let mut file = File::open(path)?;
-    let length = file.seek(SeekFrom::End(0))?;
-    file.seek(SeekFrom::Start(length.saturating_sub(256)))?;
-    let mut tail = Vec::new();
-    file.read_to_end(&mut tail)?;
-    Ok(tail.trim_ascii_end().last() == Some(&b'"'))
+    spans_lines && last_cell_has_a_break && !ends_with_quote
 }
 
 fn malformed<R: io::Read>(

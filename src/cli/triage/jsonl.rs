@@ -11,6 +11,7 @@ use super::CHUNK;
 use super::summary::Summary;
 use crate::cli::LineError;
 use crate::cli::chunks;
+use crate::cli::encoding::{Decoder, NotText};
 use crate::pipeline::Pipeline;
 use handoff_triage::{RECORD_SHAPE, Triage};
 
@@ -29,12 +30,23 @@ pub fn run(pipeline: &Pipeline) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut summary = Summary::default();
     // Not locked: the reading and writing run on a pool thread, beside the work.
-    let malformed = triage_jsonl(
-        BufReader::with_capacity(1 << 16, io::stdin()),
+    let malformed = match triage_jsonl(
+        BufReader::with_capacity(1 << 16, Decoder::new(io::stdin())),
         BufWriter::with_capacity(1 << 16, io::stdout()),
         pipeline,
         &mut summary,
-    )?;
+    ) {
+        Ok(malformed) => malformed,
+        Err(error) => {
+            return match NotText::in_chain(&error) {
+                Some(not_text) => {
+                    eprintln!("handoff-gate triage: {not_text}");
+                    Ok(ExitCode::from(3))
+                }
+                None => Err(error),
+            };
+        }
+    };
     eprint!("{}", summary.table(started.elapsed()));
     Ok(crate::cli::jsonl_exit(malformed))
 }
