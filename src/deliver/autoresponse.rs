@@ -8,16 +8,14 @@
 //! (`autoresponse.per_address_per_day`).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use lettre::Message;
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
-use tokio::sync::Notify;
 
+use super::worker::{Claim, Outcome, Sender, Worker};
 use super::{DeliverError, Mailer};
-use crate::config::{self, Config};
+use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::store::{
     AUTORESPONSE, Delivery, DeliveryKind, DueWebhook, IntakeRecord, Store, StoreError,
@@ -103,6 +101,12 @@ fn body(record: &IntakeRecord, rules: &Rules, words: &Words) -> String {
 /// consultant's email, with the same retries.
 #[derive(Clone)]
 pub struct Autoresponder {
+    worker: Worker<Replies>,
+    enabled: bool,
+}
+
+/// Sends the autoresponses: their [`Sender`].
+struct Replies {
     store: Store,
     mailer: Mailer,
     rules: Arc<Rules>,
@@ -110,8 +114,6 @@ pub struct Autoresponder {
     reply_to: Mailbox,
     config: Arc<Config>,
     metrics: Metrics,
-    wake: Arc<Notify>,
-    stopping: Arc<AtomicBool>,
 }
 
 impl Autoresponder {
@@ -127,7 +129,7 @@ impl Autoresponder {
         store
             .set_autoresponse(config.autoresponse.enabled, now_ms())
             .await?;
-        Ok(Autoresponder {
+        let replies = Replies {
             store,
             mailer,
             rules,
@@ -143,74 +145,84 @@ impl Autoresponder {
                 .map_err(|_| DeliverError::Address("mail.to"))?,
             config: Arc::new(config.clone()),
             metrics,
-            wake: Arc::new(Notify::new()),
-            stopping: Arc::default(),
+        };
+        Ok(Autoresponder {
+            worker: Worker::new(replies, &config.delivery),
+            enabled: config.autoresponse.enabled,
         })
     }
 
     /// Wake the worker: an intake was just stored or released.
     pub fn wake(&self) {
-        self.wake.notify_one();
+        self.worker.wake();
     }
 
     /// Stop after the email in flight.
     pub fn stop(&self) {
-        self.stopping.store(true, Ordering::Release);
-        self.wake.notify_one();
-    }
-
-    fn stopping(&self) -> bool {
-        self.stopping.load(Ordering::Acquire)
+        self.worker.stop();
     }
 
     /// Run until [`Autoresponder::stop`] (at once when it is off).
     pub async fn run(self) {
-        if !self.config.autoresponse.enabled {
-            return;
-        }
-        let poll = Duration::from_millis(self.config.delivery.poll_ms);
-        while !self.stopping() {
-            if let Err(error) = self.deliver_due().await {
-                tracing::error!(%error, "autoresponse pass failed");
-            }
-            tokio::select! {
-                () = self.wake.notified() => {}
-                () = tokio::time::sleep(poll) => {}
-            }
+        if self.enabled {
+            self.worker.run(|| async {}).await;
         }
     }
 
     /// Send every autoresponse that is due now. Returns how many were sent.
     pub async fn deliver_due(&self) -> Result<u32, StoreError> {
-        let delivery: &config::Delivery = &self.config.delivery;
-        let lease_ms = i64::try_from(delivery.lease_seconds.saturating_mul(1000))
-            .unwrap_or(i64::MAX)
-            .max(2 * 1000 * i64::try_from(self.config.smtp.timeout_seconds).unwrap_or(60));
-        let mut sent = 0;
-        while !self.stopping() {
-            let lease = self
-                .store
-                .claim_due_deliveries(DeliveryKind::Autoresponse, now_ms(), lease_ms, 8)
-                .await?;
-            if lease.due.is_empty() {
-                break;
-            }
-            for due in &lease.due {
-                if self.stopping() || lease.until_ms - now_ms() < lease_ms / 2 {
-                    break;
-                }
-                if self.deliver(&lease.token, due).await? {
-                    sent += 1;
-                }
-            }
-            self.store.release_webhooks(&lease.token).await?;
-        }
-        Ok(sent)
+        Ok(self.worker.deliver_due().await?.sent)
+    }
+}
+
+impl Sender for Replies {
+    type Token = WebhookToken;
+    type Due = DueWebhook;
+    type Guard = ();
+
+    const WHAT: &'static str = "autoresponse";
+    const BATCH: u32 = 8;
+    /// The per-address limit counts the ones recorded sent.
+    const ONE_BY_ONE: bool = true;
+
+    fn send_ms(&self) -> i64 {
+        1000 * i64::try_from(self.config.smtp.timeout_seconds).unwrap_or(60)
     }
 
-    async fn deliver(&self, token: &WebhookToken, due: &DueWebhook) -> Result<bool, StoreError> {
+    fn attempts(due: &DueWebhook) -> u32 {
+        due.attempts
+    }
+
+    async fn claim(
+        &self,
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Claim<WebhookToken, DueWebhook>, StoreError> {
+        let lease = self
+            .store
+            .claim_due_deliveries(DeliveryKind::Autoresponse, now_ms, lease_ms, limit)
+            .await?;
+        Ok(Claim {
+            token: lease.token,
+            until_ms: lease.until_ms,
+            due: lease.due,
+        })
+    }
+
+    async fn renew(&self, token: &WebhookToken, until_ms: i64) -> Result<u64, StoreError> {
+        self.store.renew_webhooks(token, until_ms).await
+    }
+
+    async fn release(&self, token: &WebhookToken) -> Result<u64, StoreError> {
+        self.store.release_webhooks(token).await
+    }
+
+    async fn guard(&self) {}
+
+    async fn send(&self, due: &DueWebhook) -> Result<Outcome, StoreError> {
         let Some(record) = self.store.intake(&due.intake_id).await? else {
-            return Ok(false);
+            return Ok(Outcome::Gone);
         };
         let limit = u64::from(self.config.autoresponse.per_address_per_day);
         let recent = self
@@ -218,12 +230,7 @@ impl Autoresponder {
             .autoresponses_to_same_address(&record.id, now_ms() - 86_400_000)
             .await?;
         if recent >= limit {
-            self.store
-                .skip_delivery(token, due, "this address had its autoresponse today")
-                .await?;
-            self.count("skipped");
-            tracing::info!(intake = %record.id, "autoresponse skipped: per-address limit");
-            return Ok(false);
+            return Ok(Outcome::Skipped("this address had its autoresponse today"));
         }
         let Some(message) = compose(
             &record,
@@ -232,62 +239,54 @@ impl Autoresponder {
             &self.reply_to,
             &self.config,
         ) else {
-            self.store
-                .skip_delivery(token, due, "the reply address does not parse")
-                .await?;
-            self.count("skipped");
-            return Ok(false);
+            return Ok(Outcome::Skipped("the reply address does not parse"));
         };
         let stem = format!("{}-autoresponse", record.id);
-        match self.mailer.send_as(&stem, &message).await {
-            Ok(()) => {
-                self.store
-                    .record_webhook(token, due, Delivery::Sent)
-                    .await?;
-                self.count("sent");
-                tracing::info!(intake = %record.id, "autoresponse sent");
-                Ok(true)
-            }
-            Err(error) => {
-                let error: String = error.chars().take(300).collect();
-                let attempts = due.attempts + 1;
-                if attempts >= self.config.delivery.max_attempts {
-                    self.store
-                        .record_webhook(token, due, Delivery::Dead { error: &error })
-                        .await?;
-                    self.count("dead");
-                } else {
-                    let delay = i64::try_from(
-                        self.config
-                            .delivery
-                            .retry_base_ms
-                            .saturating_mul(1u64 << attempts.min(20))
-                            .min(self.config.delivery.retry_max_seconds * 1000),
-                    )
-                    .unwrap_or(i64::MAX);
-                    self.store
-                        .record_webhook(
-                            token,
-                            due,
-                            Delivery::Retry {
-                                at_ms: now_ms() + delay,
-                                error: &error,
-                            },
-                        )
-                        .await?;
-                    self.count("retry");
-                }
-                tracing::warn!(intake = %record.id, attempts, %error, "autoresponse send failed");
-                Ok(false)
-            }
-        }
+        Ok(match self.mailer.send_as(&stem, &message).await {
+            Ok(()) => Outcome::Sent,
+            Err(error) => Outcome::Failed(error.chars().take(300).collect()),
+        })
     }
 
-    fn count(&self, outcome: &str) {
+    async fn record(
+        &self,
+        token: &WebhookToken,
+        outcomes: &[(&DueWebhook, Delivery<'_>)],
+    ) -> Result<Vec<bool>, StoreError> {
+        self.store.record_webhooks(token, outcomes).await
+    }
+
+    async fn recorded(
+        &self,
+        due: &DueWebhook,
+        delivery: &Delivery<'_>,
+        _held: Result<bool, &StoreError>,
+    ) -> Result<(), StoreError> {
+        let intake = &due.intake_id;
+        let attempts = due.attempts + 1;
+        let outcome = match delivery {
+            Delivery::Sent => {
+                tracing::info!(%intake, "autoresponse sent");
+                "sent"
+            }
+            Delivery::Skipped { why } => {
+                tracing::info!(%intake, reason = %why, "autoresponse skipped");
+                "skipped"
+            }
+            Delivery::Retry { error, .. } => {
+                tracing::warn!(%intake, attempts, %error, "autoresponse send failed");
+                "retry"
+            }
+            Delivery::Dead { error } => {
+                tracing::warn!(%intake, attempts, %error, "autoresponse send failed");
+                "dead"
+            }
+        };
         self.metrics
             .webhook_deliveries
             .with_label_values(&[AUTORESPONSE, outcome])
             .inc();
+        Ok(())
     }
 }
 

@@ -7,33 +7,30 @@
 //!
 //! Exactly once per endpoint: a worker claims due rows under a lease with a
 //! token, starts a POST only while the lease outlasts the request timeout,
-//! and records each outcome only on a row its token still holds. A crash
-//! between a receiver's 2xx and its record can repeat that one delivery,
-//! with the same `webhook-id`, which receivers use to drop duplicates.
+//! and records each outcome only on a row its token still holds (the loop
+//! the mail uses, in the private `worker` module), several in one transaction when the
+//! store is busy. A crash can repeat the deliveries whose outcome was not
+//! yet written (the one in flight and those that ended while the last
+//! outcomes were being written), with the same `webhook-id`, which
+//! receivers use to drop duplicates.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
-use rand::Rng;
 use secrecy::{ExposeSecret, SecretSlice};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use tokio::sync::Notify;
 
-use crate::config::{self, Config, WebhookEndpoint};
+use super::worker::{Claim, Outcome, Sender, Worker};
+use crate::config::{Config, WebhookEndpoint};
 use crate::metrics::Metrics;
-use crate::store::{Delivery, DueWebhook, IntakeRecord, Store, StoreError, now_ms};
+use crate::store::{Delivery, DueWebhook, IntakeRecord, Store, StoreError, WebhookToken, now_ms};
 
 /// The prefix of a Standard Webhooks secret.
 pub const SECRET_PREFIX: &str = "whsec_";
-
-/// Deliveries claimed at a time.
-const CLAIM_BATCH: u32 = 8;
 
 /// The key bytes of a `whsec_…` secret (base64 of 24 to 64 random bytes),
 /// or what is wrong with it (never quoting it).
@@ -113,15 +110,17 @@ struct Endpoint {
 /// The webhook worker.
 #[derive(Clone)]
 pub struct Webhooks {
+    worker: Worker<Posts>,
+}
+
+/// Posts intakes to the endpoints: the webhooks' [`Sender`].
+struct Posts {
     store: Store,
     client: reqwest::Client,
-    endpoints: Arc<HashMap<String, Endpoint>>,
-    delivery: config::Delivery,
+    endpoints: HashMap<String, Endpoint>,
     timeout: Duration,
     public_url: Option<String>,
     metrics: Metrics,
-    wake: Arc<Notify>,
-    stopping: Arc<AtomicBool>,
 }
 
 /// Why the webhooks could not be set up.
@@ -180,99 +179,99 @@ impl Webhooks {
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("handoff-gate/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        Ok(Webhooks {
+        let posts = Posts {
             store,
             client,
-            endpoints: Arc::new(endpoints),
-            delivery: config.delivery.clone(),
+            endpoints,
             timeout,
             public_url: config.server.public_url.clone(),
             metrics,
-            wake: Arc::new(Notify::new()),
-            stopping: Arc::default(),
+        };
+        Ok(Webhooks {
+            worker: Worker::new(posts, &config.delivery),
         })
     }
 
     /// Whether any endpoint is configured.
     pub fn enabled(&self) -> bool {
-        !self.endpoints.is_empty()
+        !self.worker.sender.endpoints.is_empty()
     }
 
     /// Wake the worker: an intake was just stored.
     pub fn wake(&self) {
-        self.wake.notify_one();
+        self.worker.wake();
     }
 
     /// Stop after the delivery in flight; [`Webhooks::run`] then returns.
     pub fn stop(&self) {
-        self.stopping.store(true, Ordering::Release);
-        self.wake.notify_one();
-    }
-
-    fn stopping(&self) -> bool {
-        self.stopping.load(Ordering::Acquire)
+        self.worker.stop();
     }
 
     /// Run until [`Webhooks::stop`]: deliver what is due, then sleep until
     /// woken or the poll interval passes.
     pub async fn run(self) {
-        if !self.enabled() {
-            return;
+        if self.enabled() {
+            self.worker.run(|| async {}).await;
         }
-        let poll = Duration::from_millis(self.delivery.poll_ms);
-        while !self.stopping() {
-            if let Err(error) = self.deliver_due().await {
-                tracing::error!(%error, "webhook pass failed");
-            }
-            tokio::select! {
-                () = self.wake.notified() => {}
-                () = tokio::time::sleep(poll) => {}
-            }
-        }
-    }
-
-    fn lease_ms(&self) -> i64 {
-        i64::try_from(self.delivery.lease_seconds.saturating_mul(1000)).unwrap_or(i64::MAX)
     }
 
     /// Post every delivery that is due now. Returns how many were accepted.
     pub async fn deliver_due(&self) -> Result<u32, StoreError> {
-        let mut accepted = 0;
-        // A request may take its whole timeout: start one only while the
-        // lease outlasts it by a margin.
-        let needed = i64::try_from(self.timeout.as_millis()).unwrap_or(i64::MAX) + 500;
-        while !self.stopping() {
-            let lease = self
-                .store
-                .claim_due_webhooks(now_ms(), self.lease_ms().max(needed * 2), CLAIM_BATCH)
-                .await?;
-            if lease.due.is_empty() {
-                break;
-            }
-            for due in &lease.due {
-                if self.stopping() || lease.until_ms - now_ms() < needed {
-                    break;
-                }
-                if self.deliver(&lease.token, due).await? {
-                    accepted += 1;
-                }
-            }
-            self.store.release_webhooks(&lease.token).await?;
-        }
-        Ok(accepted)
+        Ok(self.worker.deliver_due().await?.sent)
+    }
+}
+
+impl Sender for Posts {
+    type Token = WebhookToken;
+    type Due = DueWebhook;
+    type Guard = ();
+
+    const WHAT: &'static str = "webhook";
+    const BATCH: u32 = 8;
+
+    fn send_ms(&self) -> i64 {
+        // A request may take its whole timeout.
+        i64::try_from(self.timeout.as_millis()).unwrap_or(i64::MAX) + 500
     }
 
-    async fn deliver(
+    fn attempts(due: &DueWebhook) -> u32 {
+        due.attempts
+    }
+
+    async fn claim(
         &self,
-        token: &crate::store::WebhookToken,
-        due: &DueWebhook,
-    ) -> Result<bool, StoreError> {
+        now_ms: i64,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Claim<WebhookToken, DueWebhook>, StoreError> {
+        let lease = self
+            .store
+            .claim_due_webhooks(now_ms, lease_ms, limit)
+            .await?;
+        Ok(Claim {
+            token: lease.token,
+            until_ms: lease.until_ms,
+            due: lease.due,
+        })
+    }
+
+    async fn renew(&self, token: &WebhookToken, until_ms: i64) -> Result<u64, StoreError> {
+        self.store.renew_webhooks(token, until_ms).await
+    }
+
+    async fn release(&self, token: &WebhookToken) -> Result<u64, StoreError> {
+        self.store.release_webhooks(token).await
+    }
+
+    async fn guard(&self) {}
+
+    async fn send(&self, due: &DueWebhook) -> Result<Outcome, StoreError> {
         let Some(endpoint) = self.endpoints.get(&due.endpoint) else {
             // Configured again later under another name: leave it be.
-            return Ok(false);
+            return Ok(Outcome::Gone);
         };
         let Some(record) = self.store.intake(&due.intake_id).await? else {
-            return Ok(false);
+            return Ok(Outcome::Gone);
         };
         let body = serde_json::to_vec(&payload(&record, self.public_url.as_deref()))
             .expect("a payload serializes");
@@ -289,69 +288,57 @@ impl Webhooks {
             .body(body)
             .send()
             .await;
-        let error = match sent {
-            Ok(response) if response.status().is_success() => {
-                let recorded = self
-                    .store
-                    .record_webhook(token, due, Delivery::Sent)
-                    .await?;
-                self.metrics
-                    .webhook_deliveries
-                    .with_label_values(&[&due.endpoint, "sent"])
-                    .inc();
-                if recorded {
-                    tracing::info!(intake = %due.intake_id, endpoint = %due.endpoint, attempts = due.attempts + 1, "webhook delivered");
-                } else {
-                    tracing::warn!(intake = %due.intake_id, endpoint = %due.endpoint, "a webhook was delivered after its row was erased or taken over");
-                }
-                return Ok(true);
+        Ok(match sent {
+            Ok(response) if response.status().is_success() => Outcome::Sent,
+            Ok(response) => Outcome::Failed(format!("the endpoint answered {}", response.status())),
+            Err(e) if e.is_timeout() => {
+                Outcome::Failed(format!("no answer within {}s", self.timeout.as_secs()))
             }
-            Ok(response) => format!("the endpoint answered {}", response.status()),
-            Err(e) if e.is_timeout() => format!("no answer within {}s", self.timeout.as_secs()),
-            Err(e) if e.is_connect() => "the endpoint could not be reached".to_owned(),
-            Err(_) => "the request failed".to_owned(),
-        };
-        let attempts = due.attempts + 1;
-        if attempts >= self.delivery.max_attempts {
-            self.store
-                .record_webhook(token, due, Delivery::Dead { error: &error })
-                .await?;
-            self.metrics
-                .webhook_deliveries
-                .with_label_values(&[&due.endpoint, "dead"])
-                .inc();
-            tracing::error!(intake = %due.intake_id, endpoint = %due.endpoint, attempts, %error, "webhook given up after max attempts");
-        } else {
-            let delay = self.backoff(attempts);
-            self.store
-                .record_webhook(
-                    token,
-                    due,
-                    Delivery::Retry {
-                        at_ms: now_ms() + delay,
-                        error: &error,
-                    },
-                )
-                .await?;
-            self.metrics
-                .webhook_deliveries
-                .with_label_values(&[&due.endpoint, "retry"])
-                .inc();
-            tracing::warn!(intake = %due.intake_id, endpoint = %due.endpoint, attempts, retry_in_ms = delay, %error, "webhook failed");
-        }
-        Ok(false)
+            Err(e) if e.is_connect() => {
+                Outcome::Failed("the endpoint could not be reached".to_owned())
+            }
+            Err(_) => Outcome::Failed("the request failed".to_owned()),
+        })
     }
 
-    /// Exponential backoff with jitter, as for the mail.
-    fn backoff(&self, attempts: u32) -> i64 {
-        let cap = self.delivery.retry_max_seconds.saturating_mul(1000);
-        let full = self
-            .delivery
-            .retry_base_ms
-            .saturating_mul(1u64 << attempts.saturating_sub(1).min(30))
-            .min(cap)
-            .max(1);
-        let jittered = full / 2 + rand::rng().random_range(0..=full / 2);
-        i64::try_from(jittered).unwrap_or(i64::MAX)
+    async fn record(
+        &self,
+        token: &WebhookToken,
+        outcomes: &[(&DueWebhook, Delivery<'_>)],
+    ) -> Result<Vec<bool>, StoreError> {
+        self.store.record_webhooks(token, outcomes).await
+    }
+
+    async fn recorded(
+        &self,
+        due: &DueWebhook,
+        delivery: &Delivery<'_>,
+        held: Result<bool, &StoreError>,
+    ) -> Result<(), StoreError> {
+        let (intake, endpoint) = (&due.intake_id, &due.endpoint);
+        let attempts = due.attempts + 1;
+        let outcome = match delivery {
+            Delivery::Sent => {
+                if matches!(held, Ok(true)) {
+                    tracing::info!(%intake, %endpoint, attempts, "webhook delivered");
+                } else {
+                    tracing::warn!(%intake, %endpoint, "a webhook was delivered after its row was erased or taken over");
+                }
+                "sent"
+            }
+            Delivery::Retry { at_ms, error } => {
+                tracing::warn!(%intake, %endpoint, attempts, retry_in_ms = at_ms - now_ms(), %error, "webhook failed");
+                "retry"
+            }
+            Delivery::Dead { error } | Delivery::Skipped { why: error } => {
+                tracing::error!(%intake, %endpoint, attempts, %error, "webhook given up after max attempts");
+                "dead"
+            }
+        };
+        self.metrics
+            .webhook_deliveries
+            .with_label_values(&[endpoint, outcome])
+            .inc();
+        Ok(())
     }
 }

@@ -56,6 +56,12 @@ pub enum Delivery<'a> {
         /// What went wrong.
         error: &'a str,
     },
+    /// Given up on without a send (the autoresponse's per-address limit;
+    /// an email is never skipped, and is recorded dead if it were).
+    Skipped {
+        /// Why.
+        why: &'a str,
+    },
 }
 
 /// How far delivery lags.
@@ -192,41 +198,66 @@ impl Store {
         id: &IntakeId,
         delivery: Delivery<'_>,
     ) -> Result<bool, StoreError> {
-        let (sql, error, at_ms) = match delivery {
-            Delivery::Sent => (
-                "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at_ms = $3,
-                    last_error = NULL, lease_token = NULL
-                 WHERE intake_id = $1 AND lease_token = $2",
-                None,
-                now_ms(),
-            ),
-            Delivery::Retry { at_ms, error } => (
-                "UPDATE outbox SET attempts = attempts + 1, last_error = $4, next_attempt_ms = $3,
-                    lease_token = NULL
-                 WHERE intake_id = $1 AND lease_token = $2",
-                Some(error),
-                at_ms,
-            ),
-            Delivery::Dead { error } => (
-                "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = $4,
-                    next_attempt_ms = $3, lease_token = NULL
-                 WHERE intake_id = $1 AND lease_token = $2",
-                Some(error),
-                now_ms(),
-            ),
-        };
-        let mut write = self
-            .write("recording a delivery", Durability::Deferred)
-            .await?;
-        let mut statement = sqlx::query(sql)
-            .bind(id.as_str())
-            .bind(&token.0)
-            .bind(at_ms);
-        if let Some(error) = error {
-            statement = statement.bind(error);
+        let held = self.record_all(token, &[(id, delivery)]).await?;
+        Ok(held.first().copied().unwrap_or(false))
+    }
+
+    /// Record several attempts on rows `token` holds in one transaction
+    /// (one write for a batch of sends); for each, whether its row was
+    /// still held (see [`Store::record`]).
+    pub async fn record_all(
+        &self,
+        token: &LeaseToken,
+        attempts: &[(&IntakeId, Delivery<'_>)],
+    ) -> Result<Vec<bool>, StoreError> {
+        if attempts.is_empty() {
+            return Ok(Vec::new());
         }
-        let done = statement.execute(write.conn()).await;
-        Ok(write.commit(done).await?.rows_affected() == 1)
+        let mut write = self
+            .write("recording deliveries", Durability::Deferred)
+            .await?;
+        let mut held = Vec::with_capacity(attempts.len());
+        let mut done = Ok(());
+        for (id, delivery) in attempts {
+            let (sql, error, at_ms) = match *delivery {
+                Delivery::Sent => (
+                    "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at_ms = $3,
+                        last_error = NULL, lease_token = NULL
+                     WHERE intake_id = $1 AND lease_token = $2",
+                    None,
+                    now_ms(),
+                ),
+                Delivery::Retry { at_ms, error } => (
+                    "UPDATE outbox SET attempts = attempts + 1, last_error = $4, next_attempt_ms = $3,
+                        lease_token = NULL
+                     WHERE intake_id = $1 AND lease_token = $2",
+                    Some(error),
+                    at_ms,
+                ),
+                Delivery::Dead { error } | Delivery::Skipped { why: error } => (
+                    "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = $4,
+                        next_attempt_ms = $3, lease_token = NULL
+                     WHERE intake_id = $1 AND lease_token = $2",
+                    Some(error),
+                    now_ms(),
+                ),
+            };
+            let mut statement = sqlx::query(sql)
+                .bind(id.as_str())
+                .bind(&token.0)
+                .bind(at_ms);
+            if let Some(error) = error {
+                statement = statement.bind(error);
+            }
+            match statement.execute(write.conn()).await {
+                Ok(result) => held.push(result.rows_affected() == 1),
+                Err(error) => {
+                    done = Err(error);
+                    break;
+                }
+            }
+        }
+        write.commit(done.map(|()| held)).await
     }
 
     /// At the start of the only process on a SQLite file: rows leased by a

@@ -209,6 +209,27 @@ impl Store {
         Ok(write.commit(done).await?.rows_affected())
     }
 
+    /// Extend the lease on the deliveries `token` still holds to `until_ms`.
+    /// Returns how many it still holds.
+    pub async fn renew_webhooks(
+        &self,
+        token: &WebhookToken,
+        until_ms: i64,
+    ) -> Result<u64, StoreError> {
+        let mut write = self
+            .write("renewing a delivery lease", Durability::Deferred)
+            .await?;
+        let done = sqlx::query(
+            "UPDATE webhook_deliveries SET next_attempt_ms = $2
+             WHERE lease_token = $1 AND state = 'pending'",
+        )
+        .bind(token.as_str())
+        .bind(until_ms)
+        .execute(write.conn())
+        .await;
+        Ok(write.commit(done).await?.rows_affected())
+    }
+
     /// Record an attempt on a delivery `token` holds, and release it.
     /// Returns `false` when it is no longer held (erased, or taken over).
     pub async fn record_webhook(
@@ -217,54 +238,66 @@ impl Store {
         due: &DueWebhook,
         delivery: Delivery<'_>,
     ) -> Result<bool, StoreError> {
-        let (state, error, at_ms) = match delivery {
-            Delivery::Sent => ("sent", None, super::now_ms()),
-            Delivery::Retry { at_ms, error } => ("pending", Some(error), at_ms),
-            Delivery::Dead { error } => ("dead", Some(error), super::now_ms()),
-        };
-        let mut write = self
-            .write("recording a webhook delivery", Durability::Deferred)
-            .await?;
-        let done = sqlx::query(
-            "UPDATE webhook_deliveries SET state = $4, attempts = attempts + 1,
-                last_error = $5, next_attempt_ms = $6,
-                sent_at_ms = CASE WHEN $4 = 'sent' THEN $6 ELSE sent_at_ms END,
-                lease_token = NULL
-             WHERE intake_id = $1 AND endpoint = $2 AND lease_token = $3",
-        )
-        .bind(due.intake_id.as_str())
-        .bind(&due.endpoint)
-        .bind(token.as_str())
-        .bind(state)
-        .bind(error)
-        .bind(at_ms)
-        .execute(write.conn())
-        .await;
-        Ok(write.commit(done).await?.rows_affected() == 1)
+        let held = self.record_webhooks(token, &[(due, delivery)]).await?;
+        Ok(held.first().copied().unwrap_or(false))
     }
 
-    /// Give up on a delivery `token` holds without sending it (the
-    /// autoresponse over its per-address limit): state `skipped`.
-    pub async fn skip_delivery(
+    /// Record several attempts on deliveries `token` holds in one
+    /// transaction; for each, whether it was still held. A skipped one
+    /// (the autoresponse over its per-address limit) gets state `skipped`.
+    pub async fn record_webhooks(
         &self,
         token: &WebhookToken,
-        due: &DueWebhook,
-        why: &str,
-    ) -> Result<bool, StoreError> {
+        attempts: &[(&DueWebhook, Delivery<'_>)],
+    ) -> Result<Vec<bool>, StoreError> {
+        if attempts.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut write = self
-            .write("skipping a delivery", Durability::Deferred)
+            .write("recording webhook deliveries", Durability::Deferred)
             .await?;
-        let done = sqlx::query(
-            "UPDATE webhook_deliveries SET state = 'skipped', last_error = $4, lease_token = NULL
-             WHERE intake_id = $1 AND endpoint = $2 AND lease_token = $3",
-        )
-        .bind(due.intake_id.as_str())
-        .bind(&due.endpoint)
-        .bind(token.as_str())
-        .bind(why)
-        .execute(write.conn())
-        .await;
-        Ok(write.commit(done).await?.rows_affected() == 1)
+        let mut held = Vec::with_capacity(attempts.len());
+        let mut done = Ok(());
+        for (due, delivery) in attempts {
+            let statement = match *delivery {
+                Delivery::Skipped { why } => sqlx::query(
+                    "UPDATE webhook_deliveries SET state = 'skipped', last_error = $4, lease_token = NULL
+                     WHERE intake_id = $1 AND endpoint = $2 AND lease_token = $3",
+                )
+                .bind(due.intake_id.as_str())
+                .bind(&due.endpoint)
+                .bind(token.as_str())
+                .bind(why),
+                attempt => {
+                    let (state, error, at_ms) = match attempt {
+                        Delivery::Retry { at_ms, error } => ("pending", Some(error), at_ms),
+                        Delivery::Dead { error } => ("dead", Some(error), super::now_ms()),
+                        Delivery::Sent | Delivery::Skipped { .. } => ("sent", None, super::now_ms()),
+                    };
+                    sqlx::query(
+                        "UPDATE webhook_deliveries SET state = $4, attempts = attempts + 1,
+                            last_error = $5, next_attempt_ms = $6,
+                            sent_at_ms = CASE WHEN $4 = 'sent' THEN $6 ELSE sent_at_ms END,
+                            lease_token = NULL
+                         WHERE intake_id = $1 AND endpoint = $2 AND lease_token = $3",
+                    )
+                    .bind(due.intake_id.as_str())
+                    .bind(&due.endpoint)
+                    .bind(token.as_str())
+                    .bind(state)
+                    .bind(error)
+                    .bind(at_ms)
+                }
+            };
+            match statement.execute(write.conn()).await {
+                Ok(result) => held.push(result.rows_affected() == 1),
+                Err(error) => {
+                    done = Err(error);
+                    break;
+                }
+            }
+        }
+        write.commit(done.map(|()| held)).await
     }
 
     /// Autoresponses sent since `since_ms` to the reply address of `id`'s

@@ -114,11 +114,17 @@ async fn contract(store: Store) {
         1,
         "the second row is still held"
     );
-    assert!(
+    // Several outcomes in one transaction, each only on a row the token holds.
+    assert_eq!(
         store
-            .record(&again.token, first, Delivery::Sent)
+            .record_all(
+                &again.token,
+                &[(first, Delivery::Sent), (second, Delivery::Sent)]
+            )
             .await
-            .unwrap()
+            .unwrap(),
+        vec![true, false],
+        "the second row is held by the other token"
     );
     let dead = Delivery::Dead {
         error: "550 mailbox unavailable",
