@@ -308,23 +308,43 @@ fn held_out(template: &str) -> bool {
     hash % 5 == 0
 }
 
-/// Floors on the whole dev corpus: what the scrubber reaches today, never
-/// above it; raised as work lands. The issue's targets are 95 % for every
-/// personal kind and 98 % for the personal group, 99.5 % for credentials,
-/// payment and screenshots, 99 % for exports, a keep-rate of 99 % and at
-/// most 1 % of negatives altered.
+/// Issue 14's bar on the dev corpus: 95 % for every personal kind and 98 %
+/// for the personal group, 99.5 % for credentials, payment and screenshots,
+/// 99 % for exports, a keep-rate of 99 % and at most 1 % of negatives
+/// altered. The test fails below any of them, except where
+/// [`DEV_SHORT_OF_ISSUE`] says the scrubber is not there yet; the report
+/// then prints the shortfall on every run.
+const ISSUE_KIND_FLOOR_PERSONAL: f64 = 0.95;
+const ISSUE_GROUP_FLOORS: &[(Category, f64)] = &[
+    (Category::Personal, 0.98),
+    (Category::Credential, 0.995),
+    (Category::Payment, 0.995),
+    (Category::Screenshot, 0.995),
+    (Category::Export, 0.99),
+];
+const ISSUE_KEEP_RATE_FLOOR: f64 = 0.99;
+const ISSUE_NEGATIVES_ALTERED_CEILING: f64 = 0.01;
+
+/// Where today's scrubber is below issue 14's bar, the floor it must not
+/// fall under instead (what it measures, never above it). Payment: bank
+/// account numbers written in forms the rules do not know yet, all in the
+/// held-out templates (99.06 %).
+const DEV_SHORT_OF_ISSUE: &[(Category, f64)] = &[(Category::Payment, 0.990)];
+
+/// Per-kind floors on the whole dev corpus: what each kind reaches today
+/// (never above it), so a kind cannot fall back behind its group's figure.
 const DEV_KIND_FLOORS: &[(FindingKind, f64)] = &[
     (FindingKind::ApiKey, 0.993),
     (FindingKind::Jwt, 1.0),
     (FindingKind::PrivateKey, 1.0),
-    (FindingKind::Password, 0.455),
+    (FindingKind::Password, 0.995),
     (FindingKind::AuthUrl, 0.993),
-    (FindingKind::WebhookUrl, 0.81),
+    (FindingKind::WebhookUrl, 0.995),
     (FindingKind::Card, 1.0),
-    (FindingKind::Cvv, 0.631),
+    (FindingKind::Cvv, 0.99),
     (FindingKind::Iban, 1.0),
-    (FindingKind::BankAccount, 0.638),
-    (FindingKind::Email, 0.993),
+    (FindingKind::BankAccount, 0.97),
+    (FindingKind::Email, 0.995),
     (FindingKind::Phone, 0.997),
     (FindingKind::Person, 0.98),
     (FindingKind::Address, 0.99),
@@ -332,18 +352,9 @@ const DEV_KIND_FLOORS: &[(FindingKind, f64)] = &[
     (FindingKind::Ssn, 0.983),
     (FindingKind::Ip, 1.0),
     (FindingKind::ImageData, 1.0),
-    (FindingKind::ScreenshotLink, 0.988),
+    (FindingKind::ScreenshotLink, 0.995),
     (FindingKind::AccountExport, 1.0),
 ];
-const DEV_GROUP_FLOORS: &[(Category, f64)] = &[
-    (Category::Personal, 0.989),
-    (Category::Credential, 0.877),
-    (Category::Payment, 0.822),
-    (Category::Screenshot, 0.992),
-    (Category::Export, 1.0),
-];
-const DEV_KEEP_RATE_FLOOR: f64 = 0.988;
-const DEV_NEGATIVES_ALTERED_CEILING: f64 = 0.042;
 
 const GROUPS: [(Category, &str); 5] = [
     (Category::Personal, "personal"),
@@ -449,6 +460,11 @@ fn dev_corpus_recall_keep_rate_and_negatives() {
     ]));
     let mut failures = Vec::new();
     for &(kind, floor) in DEV_KIND_FLOORS {
+        let floor = if kind.category() == Category::Personal {
+            floor.max(ISSUE_KIND_FLOOR_PERSONAL)
+        } else {
+            floor
+        };
         let recall = all
             .per_kind
             .get(&kind)
@@ -463,26 +479,41 @@ fn dev_corpus_recall_keep_rate_and_negatives() {
             ));
         }
     }
-    for &(category, floor) in DEV_GROUP_FLOORS {
+    for &(category, target) in ISSUE_GROUP_FLOORS {
         let recall = all.group(category).recall();
+        let short = DEV_SHORT_OF_ISSUE.iter().find(|(c, _)| *c == category);
+        let floor = short.map_or(target, |&(_, floor)| floor);
         if recall < floor {
             failures.push(format!(
                 "{category:?} group: recall {} < floor {}",
                 pct(recall),
                 pct(floor)
             ));
+        } else if recall < target {
+            writeln!(
+                report,
+                "SHORT OF ISSUE 14: {category:?} group {} < {}",
+                pct(recall),
+                pct(target)
+            )
+            .unwrap();
         }
     }
-    if all.keep_rate() < DEV_KEEP_RATE_FLOOR {
-        failures.push(format!("keep-rate {} < floor", pct(all.keep_rate())));
+    if all.keep_rate() < ISSUE_KEEP_RATE_FLOOR {
+        failures.push(format!(
+            "keep-rate {} < floor {}",
+            pct(all.keep_rate()),
+            pct(ISSUE_KEEP_RATE_FLOOR)
+        ));
     }
-    if all.altered_rate() > DEV_NEGATIVES_ALTERED_CEILING {
+    if all.altered_rate() > ISSUE_NEGATIVES_ALTERED_CEILING {
         failures.push(format!(
             "negatives altered {} > ceiling {}",
             pct(all.altered_rate()),
-            pct(DEV_NEGATIVES_ALTERED_CEILING)
+            pct(ISSUE_NEGATIVES_ALTERED_CEILING)
         ));
     }
+
     eprintln!("{report}");
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/dev-corpus-report.txt");
     let _ = std::fs::write(

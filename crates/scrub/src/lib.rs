@@ -69,6 +69,7 @@
 //! ```
 
 mod browser;
+mod companion;
 mod engine;
 mod export;
 mod kind;
@@ -265,6 +266,11 @@ pub fn scrub(text: &str, policy: &Policy) -> Scrubbed {
     let others = candidates.split_off(table_candidates);
     let mut merged = render::merge(candidates);
     let exports = export::find_exports(text, &merged);
+    let codes = companion::codes_after_cards(text, &merged);
+    if !codes.is_empty() {
+        merged.extend(codes);
+        merged = render::merge(merged);
+    }
     if !others.is_empty() {
         merged.extend(others);
         merged = render::merge(merged);

@@ -212,8 +212,71 @@ pub fn is_known_name(value: &str) -> bool {
 /// the surname may be a common word once the first name is a clear one).
 pub fn is_full_name(value: &str) -> bool {
     first_last(value).is_some_and(|(first, last, n)| {
-        (2..=3).contains(&n) && is_first_name(first) && !is_not_name(first) && is_surname(last)
+        (2..=3).contains(&n)
+            && is_first_name(first)
+            && !is_not_name(first)
+            && is_surname(last)
+            && !is_business_word(last)
     })
+}
+
+/// Words that end the name of a business or a product rather than a person
+/// ("Stan Store", "Sam's Academy", "Meta Ads"), though some are also
+/// surnames in the census list.
+const BUSINESS_WORDS: &[&str] = &[
+    "academy",
+    "ads",
+    "agency",
+    "analytics",
+    "app",
+    "apps",
+    "bank",
+    "box",
+    "cart",
+    "checkout",
+    "cloud",
+    "club",
+    "co",
+    "collective",
+    "company",
+    "connect",
+    "corp",
+    "crm",
+    "desk",
+    "digital",
+    "forms",
+    "funnels",
+    "group",
+    "hub",
+    "inc",
+    "labs",
+    "llc",
+    "ltd",
+    "mail",
+    "market",
+    "media",
+    "pages",
+    "pay",
+    "payments",
+    "plus",
+    "press",
+    "school",
+    "sheets",
+    "shop",
+    "software",
+    "solutions",
+    "store",
+    "studio",
+    "studios",
+    "suite",
+    "systems",
+    "tech",
+    "tools",
+    "works",
+];
+
+fn is_business_word(word: &str) -> bool {
+    lowered(word, |w| BUSINESS_WORDS.binary_search(&w).is_ok())
 }
 
 const MONTHS: &[&str] = &[
@@ -250,6 +313,7 @@ mod tests {
         assert!(NOT_NAMES.windows(2).all(|w| w[0] < w[1]));
         assert!(FIRST.windows(2).all(|w| w[0] < w[1]));
         assert!(SURNAMES.windows(2).all(|w| w[0] < w[1]));
+        assert!(BUSINESS_WORDS.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

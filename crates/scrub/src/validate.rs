@@ -35,6 +35,19 @@ pub enum Validator {
     /// A password after a password word: not a template, not a code
     /// identifier, not punctuation alone.
     PasswordLike,
+    /// A password after a cue some words away ("Kennwort für den Zugang ist
+    /// …", "email / …"): [`Validator::PasswordLike`], and shaped like a
+    /// password rather than a word: digits or symbols among letters, inner
+    /// capitals, or a passphrase of three or more joined words.
+    PasswordShaped,
+    /// A PIN or passcode: 4 to 8 digits, not all the same.
+    Pin,
+    /// A bank account number or routing/branch code after its name: 4 to 26
+    /// digits that are not a year, a date, an amount or a quantity.
+    BankNumber,
+    /// A Mexican CLABE: 18 digits whose last is the check digit of the
+    /// first 17 (weights 3, 7, 1).
+    Clabe,
     /// Hex of 16 or more digits holding both letters and digits.
     HexSecret,
     /// `user:password` where either side can be a password and neither is a
@@ -92,6 +105,10 @@ impl Validator {
             Validator::PhoneShort => phone_short(value),
             Validator::SecretLike => secret_like(value),
             Validator::PasswordLike => password_like(value),
+            Validator::PasswordShaped => password_shaped(value),
+            Validator::Pin => pin(value),
+            Validator::BankNumber => bank_number(value, after),
+            Validator::Clabe => clabe(value),
             Validator::HexSecret => hex_secret(value),
             Validator::CredentialPair => credential_pair(value),
             Validator::SymbolSoup => symbol_soup(value),
@@ -277,12 +294,35 @@ pub fn iban(value: &str) -> bool {
     rem == 1
 }
 
-/// A 9-digit ABA routing number: 3·(d1+d4+d7) + 7·(d2+d5+d8) + (d3+d6+d9) ≡ 0 (mod 10).
+/// A Mexican CLABE (bank, branch and account): 18 digits, the last the
+/// check digit of the first 17 with weights 3, 7, 1.
+pub fn clabe(value: &str) -> bool {
+    let d = digits(value);
+    if d.len() != 18 || all_same(&d) {
+        return false;
+    }
+    let w = [3u32, 7, 1];
+    let sum: u32 = d[..17]
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| (w[i % 3] * u32::from(x)) % 10)
+        .sum();
+    (10 - sum % 10) % 10 == u32::from(d[17])
+}
+
+/// A 9-digit ABA routing number: its first two digits a Federal Reserve
+/// routing symbol (00–12, 21–32, 61–72, 80), and
+/// 3·(d1+d4+d7) + 7·(d2+d5+d8) + (d3+d6+d9) ≡ 0 (mod 10).
 pub fn aba(value: &str) -> bool {
     let d = digits(value);
     if d.len() != 9 || all_same(&d) {
         return false;
     }
+    let symbol = d[0] * 10 + d[1];
+    if !matches!(symbol, 0..=12 | 21..=32 | 61..=72 | 80) {
+        return false;
+    }
+
     let w = [3u32, 7, 1];
     let sum: u32 = d
         .iter()
@@ -573,7 +613,13 @@ pub fn is_public_identifier(value: &str) -> bool {
 /// than prose, a code identifier, a URL, a template or a public identifier.
 pub fn secret_like(value: &str) -> bool {
     let (v, quoted) = unquote(value);
-    if v.len() < 8 || is_placeholder_like(v) || v.starts_with('$') || is_public_identifier(v) {
+    let bare = v.trim_matches(|c: char| matches!(c, '(' | ')' | '[' | ']' | '<' | '>' | ',' | ';'));
+    if v.len() < 8
+        || is_placeholder_like(v)
+        || v.starts_with('$')
+        || is_public_identifier(v)
+        || is_public_identifier(bare)
+    {
         return false;
     }
     // A quoted value runs to its closing quote; past 200 characters it is prose.
@@ -611,10 +657,85 @@ pub fn password_like(value: &str) -> bool {
     if v.chars().count() < 4 || is_placeholder_like(v) || v.starts_with('$') {
         return false;
     }
-    if !v.chars().any(char::is_alphanumeric) || is_identifier(v) {
+    // Three or more words joined by `-`, `.` or `_` are a passphrase
+    // (`anchor-battery-silver`), not a code identifier.
+    let passphrase = v.split(['-', '.', '_']).filter(|p| p.len() >= 3).count() >= 3
+        && v.split(['-', '.', '_'])
+            .all(|p| !p.is_empty() && p.chars().all(char::is_alphanumeric));
+    if !v.chars().any(char::is_alphanumeric) || (is_identifier(v) && !passphrase) {
         return false;
     }
     !v.contains(' ') || quoted
+}
+
+/// A value that reads as a password even with no cue right before it:
+/// letters with digits or symbols (`Bluebird39`, `M@rketing`), inner capitals
+/// (`CorrectForestPillowRiver`), or three or more words joined by `-`, `.`
+/// or `_` (`violet.river.rocket.tiger`); never an e-mail address, a URL, a
+/// date or a version.
+pub fn password_shaped(value: &str) -> bool {
+    let (v, quoted) = unquote(value);
+    if quoted {
+        return password_like(value) && v.chars().count() >= 6;
+    }
+    if v.chars().count() < 6
+        || v.contains("://")
+        || v.contains('@') && v.contains('.') && !v.contains(['!', '#', '$', '%', '&', '*'])
+    {
+        return false;
+    }
+    if is_placeholder_like(v) || v.starts_with('$') || has_template_variable(v) {
+        return false;
+    }
+    let letters = v.chars().filter(|c| c.is_alphabetic()).count();
+    let digits = v.bytes().filter(u8::is_ascii_digit).count();
+    let symbols = v.chars().filter(|c| !c.is_alphanumeric()).count();
+    let parts = v.split(['-', '.', '_']).filter(|p| p.len() >= 3).count();
+    let passphrase = parts >= 3
+        && v.split(['-', '.', '_'])
+            .all(|p| p.chars().all(char::is_alphanumeric));
+    let inner_capitals = v.chars().skip(1).filter(|c| c.is_uppercase()).count() >= 1
+        && v.chars().any(char::is_lowercase);
+    if letters == 0 || looks_like_date(v) || looks_like_version_word(v) {
+        return false;
+    }
+    if passphrase {
+        return true;
+    }
+    // A word alone, or a product name with one inner capital (`ConvertKit`),
+    // is not a password; three joined capitalised words are.
+    let inner = v.chars().skip(1).filter(|c| c.is_uppercase()).count();
+    digits > 0 || symbols > 0 || (inner_capitals && inner >= 2)
+}
+
+/// `v1.0.0-beta.3`, `6.4.2`: a version, not a password.
+fn looks_like_version_word(v: &str) -> bool {
+    let core = v.trim_start_matches(['v', 'V']);
+    core.split(['.', '-'])
+        .next()
+        .is_some_and(|g| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit()))
+        && core.contains('.')
+}
+
+/// 4 to 8 digits, not all the same: a PIN or passcode.
+pub fn pin(value: &str) -> bool {
+    let d = digits(value);
+    (4..=8).contains(&d.len()) && value.bytes().all(|b| b.is_ascii_digit()) && !all_same(&d)
+}
+
+/// A bank account number or a routing or branch code after the word that
+/// names it: 4 to 26 digits (4-digit ones not a year), not a date, not an
+/// amount (`1,497.00`, `250 €`) or a quantity (`30 days`).
+pub fn bank_number(value: &str, after: &str) -> bool {
+    let d = digits(value);
+    if !(4..=26).contains(&d.len()) || all_same(&d) {
+        return false;
+    }
+    let year = d.len() == 4 && value.len() == 4 && matches!(&value[..2], "19" | "20");
+    let rest = after.trim_start_matches(' ');
+    let amount = rest.starts_with(['%', '€', '$', '£', '¥', '₹'])
+        || rest.starts_with(['.', ',']) && rest[1..].starts_with(|c: char| c.is_ascii_digit());
+    !year && !amount && !looks_like_date(value) && !looks_like_decimal(value)
 }
 
 /// `user:password` where either side can be a password and neither is a template.
@@ -682,13 +803,30 @@ pub fn symbol_soup(value: &str) -> bool {
     if marks.count_ones() < 6 || value.bytes().filter(u8::is_ascii_alphanumeric).count() < 8 {
         return false;
     }
+    // A timestamp (`2025-01-16T02:14:43.620+00:00`) is digits and marks with
+    // a letter or two; a secret has letters.
+    if value.bytes().filter(u8::is_ascii_alphabetic).count() < 4 {
+        return false;
+    }
     !(value.contains("://")
-        || value.starts_with("{{")
+        || has_merge_tag(value)
         || value.starts_with('/')
         || has_template_variable(value)
         || looks_like_markup_or_code(value)
         || longest_run(value) > 3
         || entropy(value) < 3.5)
+}
+
+/// A merge tag inside the value: `{{appointment.start_time}}`.
+fn has_merge_tag(value: &str) -> bool {
+    value.match_indices("{{").any(|(i, _)| {
+        let rest = &value[i + 2..];
+        let name = rest
+            .bytes()
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b' '))
+            .count();
+        name > 0 && rest[name..].starts_with("}}")
+    })
 }
 
 /// Pasted HTML or code (`<script>alert('x')</script>`, `fbq('track','Lead')`):
