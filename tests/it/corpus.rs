@@ -337,7 +337,7 @@ const DEV_KIND_FLOORS: &[(FindingKind, f64)] = &[
     (FindingKind::ApiKey, 0.993),
     (FindingKind::Jwt, 1.0),
     (FindingKind::PrivateKey, 1.0),
-    (FindingKind::Password, 0.995),
+    (FindingKind::Password, 0.99),
     (FindingKind::AuthUrl, 0.993),
     (FindingKind::WebhookUrl, 0.995),
     (FindingKind::Card, 1.0),

@@ -659,9 +659,9 @@ pub fn password_like(value: &str) -> bool {
     }
     // Three or more words joined by `-`, `.` or `_` are a passphrase
     // (`anchor-battery-silver`), not a code identifier.
-    let passphrase = v.split(['-', '.', '_']).filter(|p| p.len() >= 3).count() >= 3
+    let passphrase = v.split(['-', '.', '_']).count() >= 3
         && v.split(['-', '.', '_'])
-            .all(|p| !p.is_empty() && p.chars().all(char::is_alphanumeric));
+            .all(|p| p.len() >= 3 && p.chars().all(char::is_alphanumeric));
     if !v.chars().any(char::is_alphanumeric) || (is_identifier(v) && !passphrase) {
         return false;
     }
@@ -693,7 +693,7 @@ pub fn password_shaped(value: &str) -> bool {
     let parts = v.split(['-', '.', '_']).filter(|p| p.len() >= 3).count();
     let passphrase = parts >= 3
         && v.split(['-', '.', '_'])
-            .all(|p| p.chars().all(char::is_alphanumeric));
+            .all(|p| p.len() >= 3 && p.chars().all(char::is_alphanumeric));
     let inner_capitals = v.chars().skip(1).filter(|c| c.is_uppercase()).count() >= 1
         && v.chars().any(char::is_lowercase);
     if letters == 0 || looks_like_date(v) || looks_like_version_word(v) {
@@ -701,6 +701,10 @@ pub fn password_shaped(value: &str) -> bool {
     }
     if passphrase {
         return true;
+    }
+    // A code identifier (`real_key`, `shorter-version`) is not a password.
+    if is_identifier(v) && digits == 0 {
+        return false;
     }
     // A word alone, or a product name with one inner capital (`ConvertKit`),
     // is not a password; three joined capitalised words are.
