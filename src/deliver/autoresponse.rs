@@ -199,15 +199,10 @@ impl Sender for Replies {
         lease_ms: i64,
         limit: u32,
     ) -> Result<Claim<WebhookToken, DueWebhook>, StoreError> {
-        let lease = self
-            .store
+        self.store
             .claim_due_deliveries(DeliveryKind::Autoresponse, now_ms, lease_ms, limit)
-            .await?;
-        Ok(Claim {
-            token: lease.token,
-            until_ms: lease.until_ms,
-            due: lease.due,
-        })
+            .await
+            .map(Claim::from)
     }
 
     async fn renew(&self, token: &WebhookToken, until_ms: i64) -> Result<u64, StoreError> {

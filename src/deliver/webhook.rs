@@ -27,7 +27,9 @@ use sha2::Sha256;
 use super::worker::{Claim, Outcome, Sender, Worker};
 use crate::config::{Config, WebhookEndpoint};
 use crate::metrics::Metrics;
-use crate::store::{Delivery, DueWebhook, IntakeRecord, Store, StoreError, WebhookToken, now_ms};
+use crate::store::{
+    Delivery, DueWebhook, IntakeRecord, Store, StoreError, WebhookLease, WebhookToken, now_ms,
+};
 
 /// The prefix of a Standard Webhooks secret.
 pub const SECRET_PREFIX: &str = "whsec_";
@@ -244,15 +246,10 @@ impl Sender for Posts {
         lease_ms: i64,
         limit: u32,
     ) -> Result<Claim<WebhookToken, DueWebhook>, StoreError> {
-        let lease = self
-            .store
+        self.store
             .claim_due_webhooks(now_ms, lease_ms, limit)
-            .await?;
-        Ok(Claim {
-            token: lease.token,
-            until_ms: lease.until_ms,
-            due: lease.due,
-        })
+            .await
+            .map(Claim::from)
     }
 
     async fn renew(&self, token: &WebhookToken, until_ms: i64) -> Result<u64, StoreError> {
@@ -340,5 +337,16 @@ impl Sender for Posts {
             .with_label_values(&[endpoint, outcome])
             .inc();
         Ok(())
+    }
+}
+
+/// The worker's view of a claim of delivery rows (webhooks, autoresponses).
+impl From<WebhookLease> for Claim<WebhookToken, DueWebhook> {
+    fn from(lease: WebhookLease) -> Self {
+        Claim {
+            token: lease.token,
+            until_ms: lease.until_ms,
+            due: lease.due,
+        }
     }
 }
