@@ -7,7 +7,8 @@
 //! with a token, renews the lease while it sends (a relay may take longer
 //! than the lease), starts a send only while its lease has a third of its
 //! length left, and records each outcome only on a row its token still
-//! holds. Each send is recorded before the next starts, so a crash can
+//! holds. Each send is recorded (through the store's group commit, beside
+//! the intakes being stored) before the next starts, so a crash can
 //! repeat only the one message in flight (with the same `Message-ID`). The
 //! loop is the private `worker` module's, shared with the webhooks and the autoresponse.
 

@@ -1,10 +1,15 @@
 //! Group commit: requests queue their intake (with its outbox row) to a
 //! committer task, which writes whatever is queued in one transaction on
 //! the writer connection, one commit and one fsync, then answers each. A
-//! batch that fails answers every one of its intakes with the error; none
-//! is acknowledged. The commit is as durable as one intake's alone
+//! batch that fails answers every one of its jobs with the error; none is
+//! acknowledged. The commit is as durable as one intake's alone
 //! (`synchronous=FULL` on SQLite, a synchronous commit on PostgreSQL);
 //! intakes that arrive while a batch commits wait for the next one.
+//!
+//! The outbox worker's delivery marks (sent, retry, dead) queue here too:
+//! under load they ride in the intakes' transaction instead of taking the
+//! writer between two batches; a batch of marks alone is committed without
+//! waiting for the disk, like all delivery bookkeeping.
 
 use std::collections::HashSet;
 use std::sync::{Arc, LazyLock};
@@ -12,21 +17,45 @@ use std::sync::{Arc, LazyLock};
 use sqlx::{AnyConnection, Row};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
+use super::outbox::Mark;
 use super::write::Durability;
-use super::{Idempotency, IntakeRecord, OutboxStart, Store, StoreError};
+use super::{Idempotency, IntakeRecord, LeaseToken, OutboxStart, Store, StoreError};
 
-/// Intakes in one transaction at most.
+/// Jobs in one transaction at most.
 const MAX_BATCH: usize = 128;
 
+/// Where a job's answer goes.
+type Answer<T> = oneshot::Sender<Result<T, Arc<StoreError>>>;
+
+/// One queued write.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "intakes are nearly every job: boxing them would cost an allocation each to save room in the rare marks job"
+)]
+enum Job {
+    /// An intake and its outbox row.
+    Intake(IntakeJob),
+    /// Delivery outcomes on rows a lease holds.
+    Marks(MarksJob),
+}
+
 /// One queued intake and where its answer goes.
-struct Job {
+struct IntakeJob {
     record: IntakeRecord,
     idempotency: Option<Idempotency>,
     /// The state its outbox row starts in.
     start: OutboxStart,
     /// The record back, and `true` if it was written (`false`: its
     /// idempotency key was already stored).
-    answer: oneshot::Sender<Result<(IntakeRecord, bool), Arc<StoreError>>>,
+    answer: Answer<(IntakeRecord, bool)>,
+}
+
+/// Delivery outcomes to write on rows `token` holds.
+struct MarksJob {
+    token: LeaseToken,
+    marks: Vec<Mark>,
+    /// For each mark, whether its row was still held.
+    answer: Answer<Vec<bool>>,
 }
 
 /// The queue to the committer tasks.
@@ -37,7 +66,16 @@ pub(super) struct Committer {
 
 impl std::fmt::Debug for Job {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Job").field("id", &self.record.id).finish()
+        match self {
+            Job::Intake(job) => f
+                .debug_struct("Intake")
+                .field("id", &job.record.id)
+                .finish(),
+            Job::Marks(job) => f
+                .debug_struct("Marks")
+                .field("rows", &job.marks.len())
+                .finish(),
+        }
     }
 }
 
@@ -64,12 +102,36 @@ impl Committer {
         start: OutboxStart,
     ) -> Result<(IntakeRecord, bool), StoreError> {
         let (answer, answered) = oneshot::channel();
-        let job = Job {
+        let job = Job::Intake(IntakeJob {
             record,
             idempotency,
             start,
             answer,
-        };
+        });
+        self.send(job, answered).await
+    }
+
+    /// Queue delivery outcomes and wait for their batch to commit: for
+    /// each, whether its row was still held by `token`.
+    pub(super) async fn mark(
+        &self,
+        token: LeaseToken,
+        marks: Vec<Mark>,
+    ) -> Result<Vec<bool>, StoreError> {
+        let (answer, answered) = oneshot::channel();
+        let job = Job::Marks(MarksJob {
+            token,
+            marks,
+            answer,
+        });
+        self.send(job, answered).await
+    }
+
+    async fn send<T>(
+        &self,
+        job: Job,
+        answered: oneshot::Receiver<Result<T, Arc<StoreError>>>,
+    ) -> Result<T, StoreError> {
         if self.queue.send(job).is_err() {
             return Err(StoreError::Closed);
         }
@@ -92,20 +154,40 @@ async fn run(store: Store, receiver: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>) {
                 return;
             }
         }
+        let (mut intakes, mut marks) = (Vec::new(), Vec::new());
+        for job in jobs.drain(..) {
+            match job {
+                Job::Intake(job) => intakes.push(job),
+                Job::Marks(job) => marks.push(job),
+            }
+        }
         // A failed batch is logged by each of its requests: with the cause,
         // not the pool's "timed out".
-        let written = store.explained(store.write_batch(&jobs).await).await;
-        let written = store.health.note(written);
+        let written = store
+            .explained(store.write_batch(&intakes, &marks).await)
+            .await;
+        // Delivery bookkeeping alone says nothing of room for new intakes.
+        let written = if intakes.is_empty() {
+            written
+        } else {
+            store.health.note(written)
+        };
         match written {
-            Ok(flags) => {
-                for (job, written) in jobs.drain(..).zip(flags) {
+            Ok((stored, held)) => {
+                for (job, written) in intakes.into_iter().zip(stored) {
                     // A request that gave up waiting is stored all the same.
                     let _ = job.answer.send(Ok((job.record, written)));
+                }
+                for (job, held) in marks.into_iter().zip(held) {
+                    let _ = job.answer.send(Ok(held));
                 }
             }
             Err(error) => {
                 let error = Arc::new(error);
-                for job in jobs.drain(..) {
+                for job in intakes {
+                    let _ = job.answer.send(Err(Arc::clone(&error)));
+                }
+                for job in marks {
                     let _ = job.answer.send(Err(Arc::clone(&error)));
                 }
             }
@@ -114,14 +196,38 @@ async fn run(store: Store, receiver: Arc<Mutex<mpsc::UnboundedReceiver<Job>>>) {
 }
 
 impl Store {
-    /// One transaction for a batch: each intake and its outbox row.
-    /// Returns, for each, whether it was written (`false`: its key was
-    /// already stored).
-    async fn write_batch(&self, jobs: &[Job]) -> Result<Vec<bool>, StoreError> {
-        let mut write = self.write("storing intakes", Durability::Full).await?;
-        let written = insert_all(write.conn(), jobs).await;
+    /// One transaction for a batch: each intake and its outbox row, then
+    /// the delivery marks. Returns, for each intake, whether it was written
+    /// (`false`: its key was already stored), and for each mark whether its
+    /// row was held. Intakes make the commit wait for the disk.
+    async fn write_batch(
+        &self,
+        intakes: &[IntakeJob],
+        marks: &[MarksJob],
+    ) -> Result<(Vec<bool>, Vec<Vec<bool>>), StoreError> {
+        let mut write = if intakes.is_empty() {
+            self.write("recording deliveries", Durability::Deferred)
+                .await?
+        } else {
+            self.write("storing intakes", Durability::Full).await?
+        };
+        let written = write_all(write.conn(), intakes, marks).await;
         write.commit(written).await
     }
+}
+
+/// The intakes, then the marks, on a connection inside a transaction.
+async fn write_all(
+    conn: &mut AnyConnection,
+    intakes: &[IntakeJob],
+    marks: &[MarksJob],
+) -> Result<(Vec<bool>, Vec<Vec<bool>>), sqlx::Error> {
+    let stored = insert_all(conn, intakes).await?;
+    let mut held = Vec::with_capacity(marks.len());
+    for job in marks {
+        held.push(Mark::write_all(conn, &job.token, &job.marks).await?);
+    }
+    Ok((stored, held))
 }
 
 fn json<T: serde::Serialize>(value: &T) -> String {
@@ -193,7 +299,7 @@ static STATEMENTS: LazyLock<Vec<(usize, String, String)>> = LazyLock::new(|| {
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
 /// Bind one intake's columns, in [`INTAKE_COLUMNS`] order.
-fn bind_intake<'q>(query: AnyQuery<'q>, job: &'q Job) -> AnyQuery<'q> {
+fn bind_intake<'q>(query: AnyQuery<'q>, job: &'q IntakeJob) -> AnyQuery<'q> {
     let record = &job.record;
     let idempotency = job.idempotency.as_ref();
     query
@@ -219,7 +325,10 @@ fn bind_intake<'q>(query: AnyQuery<'q>, job: &'q Job) -> AnyQuery<'q> {
 
 /// Write `jobs` (intakes and their outbox rows) in multi-row statements on
 /// a connection inside a transaction; for each job, whether it was written.
-async fn insert_all(conn: &mut AnyConnection, jobs: &[Job]) -> Result<Vec<bool>, sqlx::Error> {
+async fn insert_all(
+    conn: &mut AnyConnection,
+    jobs: &[IntakeJob],
+) -> Result<Vec<bool>, sqlx::Error> {
     let mut written: HashSet<String> = HashSet::with_capacity(jobs.len());
     let mut rest = jobs;
     while !rest.is_empty() {

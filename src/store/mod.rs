@@ -448,11 +448,8 @@ impl Store {
         start: OutboxStart,
     ) -> Result<Inserted, StoreError> {
         let record = IntakeRecord::new(intake, triage, now_ms());
-        let committer = self
-            .committer
-            .as_ref()
-            .expect("a store that takes intakes has a committer");
-        match committer
+        match self
+            .committer()
             .insert(record, idempotency.cloned(), start)
             .await?
         {
@@ -462,6 +459,13 @@ impl Store {
                 self.replay(key).await
             }
         }
+    }
+
+    /// The queue to the writer: every opened store has one.
+    fn committer(&self) -> &commit::Committer {
+        self.committer
+            .as_ref()
+            .expect("an opened store has a committer")
     }
 
     async fn replay(&self, key: &Idempotency) -> Result<Inserted, StoreError> {

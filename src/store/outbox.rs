@@ -204,7 +204,10 @@ impl Store {
 
     /// Record several attempts on rows `token` holds in one transaction
     /// (one write for a batch of sends); for each, whether its row was
-    /// still held (see [`Store::record`]).
+    /// still held (see [`Store::record`]). The marks join the committer's
+    /// queue: while intakes are committing they go into the same
+    /// transaction (one commit, one fsync for both), and alone they are a
+    /// short write of their own.
     pub async fn record_all(
         &self,
         token: &LeaseToken,
@@ -213,51 +216,11 @@ impl Store {
         if attempts.is_empty() {
             return Ok(Vec::new());
         }
-        let mut write = self
-            .write("recording deliveries", Durability::Deferred)
-            .await?;
-        let mut held = Vec::with_capacity(attempts.len());
-        let mut done = Ok(());
-        for (id, delivery) in attempts {
-            let (sql, error, at_ms) = match *delivery {
-                Delivery::Sent => (
-                    "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at_ms = $3,
-                        last_error = NULL, lease_token = NULL
-                     WHERE intake_id = $1 AND lease_token = $2",
-                    None,
-                    now_ms(),
-                ),
-                Delivery::Retry { at_ms, error } => (
-                    "UPDATE outbox SET attempts = attempts + 1, last_error = $4, next_attempt_ms = $3,
-                        lease_token = NULL
-                     WHERE intake_id = $1 AND lease_token = $2",
-                    Some(error),
-                    at_ms,
-                ),
-                Delivery::Dead { error } | Delivery::Skipped { why: error } => (
-                    "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = $4,
-                        next_attempt_ms = $3, lease_token = NULL
-                     WHERE intake_id = $1 AND lease_token = $2",
-                    Some(error),
-                    now_ms(),
-                ),
-            };
-            let mut statement = sqlx::query(sql)
-                .bind(id.as_str())
-                .bind(&token.0)
-                .bind(at_ms);
-            if let Some(error) = error {
-                statement = statement.bind(error);
-            }
-            match statement.execute(write.conn()).await {
-                Ok(result) => held.push(result.rows_affected() == 1),
-                Err(error) => {
-                    done = Err(error);
-                    break;
-                }
-            }
-        }
-        write.commit(done.map(|()| held)).await
+        let marks = attempts
+            .iter()
+            .map(|(id, delivery)| Mark::new(id, *delivery))
+            .collect();
+        self.committer().mark(token.clone(), marks).await
     }
 
     /// At the start of the only process on a SQLite file: rows leased by a
@@ -361,5 +324,70 @@ impl Store {
                 created_at_ms: row.get("created_at_ms"),
             })
             .collect())
+    }
+}
+
+/// One delivery outcome to write on its outbox row, owned so that it can
+/// wait in the committer's queue.
+#[derive(Debug)]
+pub(super) struct Mark {
+    intake_id: IntakeId,
+    statement: &'static str,
+    at_ms: i64,
+    error: Option<String>,
+}
+
+impl Mark {
+    fn new(id: &IntakeId, delivery: Delivery<'_>) -> Mark {
+        let (statement, at_ms, error) = match delivery {
+            Delivery::Sent => (
+                "UPDATE outbox SET state = 'sent', attempts = attempts + 1, sent_at_ms = $3,
+                    last_error = NULL, lease_token = NULL
+                 WHERE intake_id = $1 AND lease_token = $2",
+                now_ms(),
+                None,
+            ),
+            Delivery::Retry { at_ms, error } => (
+                "UPDATE outbox SET attempts = attempts + 1, last_error = $4, next_attempt_ms = $3,
+                    lease_token = NULL
+                 WHERE intake_id = $1 AND lease_token = $2",
+                at_ms,
+                Some(error),
+            ),
+            Delivery::Dead { error } | Delivery::Skipped { why: error } => (
+                "UPDATE outbox SET state = 'dead', attempts = attempts + 1, last_error = $4,
+                    next_attempt_ms = $3, lease_token = NULL
+                 WHERE intake_id = $1 AND lease_token = $2",
+                now_ms(),
+                Some(error),
+            ),
+        };
+        Mark {
+            intake_id: id.clone(),
+            statement,
+            at_ms,
+            error: error.map(str::to_owned),
+        }
+    }
+
+    /// Write the marks on rows `token` still holds, inside the caller's
+    /// transaction; for each, whether its row was held.
+    pub(super) async fn write_all(
+        conn: &mut sqlx::AnyConnection,
+        token: &LeaseToken,
+        marks: &[Mark],
+    ) -> Result<Vec<bool>, sqlx::Error> {
+        let mut held = Vec::with_capacity(marks.len());
+        for mark in marks {
+            let mut statement = sqlx::query(mark.statement)
+                .bind(mark.intake_id.as_str())
+                .bind(&token.0)
+                .bind(mark.at_ms);
+            if let Some(error) = &mark.error {
+                statement = statement.bind(error.as_str());
+            }
+            held.push(statement.execute(&mut *conn).await?.rows_affected() == 1);
+        }
+        Ok(held)
     }
 }

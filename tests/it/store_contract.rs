@@ -202,6 +202,30 @@ async fn contract(store: Store) {
         store.outbox_states().await.unwrap().is_empty(),
         "outbox rows go with their intakes"
     );
+
+    // Delivery marks share the writer's queue with intakes: queued while
+    // intakes commit, they ride in the same transaction, and each still
+    // lands only on the row its token holds.
+    let (three, three_triage) = intake("Typeform leads never reach HubSpot");
+    store.insert(&three, &three_triage, None).await.unwrap();
+    let claim = store.claim_due(now_ms(), 60_000, 10).await.unwrap();
+    let sent = [(&claim.emails[0].intake_id, Delivery::Sent)];
+    let inserts = (0..24).map(|_| store.insert(&three, &three_triage, None));
+    let (marked, stored) = tokio::join!(
+        store.record_all(&claim.token, &sent),
+        futures_util::future::join_all(inserts)
+    );
+    assert_eq!(marked.unwrap(), vec![true]);
+    assert!(
+        stored
+            .into_iter()
+            .all(|inserted| matches!(inserted, Ok(Inserted::Created(_))))
+    );
+    let states = store.outbox_states().await.unwrap();
+    assert_eq!(
+        (states.get("sent"), states.get("pending")),
+        (Some(&1), Some(&24))
+    );
     store.readiness().await.unwrap();
     store.close().await;
 }
