@@ -210,13 +210,20 @@ pub(crate) fn looks_like_address(text: &str) -> bool {
 
 /// Per-token values hashed once, read by the token and its neighbours.
 #[derive(Debug, Clone, Copy, Default)]
-struct Cell {
+pub(super) struct Cell {
     word: u32,
     shape: u32,
     vocab: u8,
     /// The hashes of the lower-cased word's first three, last three and
     /// last two characters, for a word of more than three characters.
     affixes: Option<[u32; 3]>,
+}
+
+impl Cell {
+    /// Whether the word says birth or age ("born", "DOB", "geboren").
+    pub(super) fn is_birth_cue(&self) -> bool {
+        self.vocab & V_BIRTH != 0
+    }
 }
 
 /// Reused buffers for computing features.
@@ -315,15 +322,94 @@ fn cell(word: &str, placeholder: bool, vocab: &Vocab, lower: &mut String) -> Cel
     }
 }
 
-/// The feature ids of every token of `text`, appended to `out` with their
-/// token's index: `out[offsets[i]..offsets[i + 1]]` are token `i`'s.
-pub(crate) fn features(
-    text: &str,
-    tokens: &[Token],
-    scratch: &mut Scratch,
-    out: &mut Vec<u32>,
-    offsets: &mut Vec<usize>,
+/// The neighbours a token's features read, by slot: the token before, the
+/// one after, two before and two after (templates 10 to 13, 20 to 23 and 30
+/// to 33 are slot 0 to 3's word, shape and lists).
+pub(super) const NEIGHBOURS: [isize; 4] = [-1, 1, -2, 2];
+
+/// The features of a token that depend on its word alone (templates 0 to
+/// 7): the bias, the lower-cased word, its shape, affixes, lists and, for a
+/// number, its length (`len` bytes).
+pub(super) fn own_features(c: &Cell, len: usize, mut push: impl FnMut(u32)) {
+    push(feature(0, 0));
+    push(feature(1, c.word));
+    push(feature(2, c.shape));
+    if let Some([p3, s3, s2]) = c.affixes {
+        push(feature(3, p3));
+        push(feature(4, s3));
+        push(feature(5, s2));
+    }
+    for bit in 0..8 {
+        if c.vocab & (1 << bit) != 0 {
+            push(feature(6, bit));
+        }
+    }
+    if c.vocab & V_DIGITS != 0 {
+        push(feature(7, len.min(9) as u32));
+    }
+}
+
+/// Where a token stands (template 8): first on its line, last on its line
+/// (or in the region), first in the region.
+pub(super) fn position_features(
+    line_start: bool,
+    line_end: bool,
+    first: bool,
+    mut push: impl FnMut(u32),
 ) {
+    if line_start {
+        push(feature(8, 1));
+    }
+    if line_end {
+        push(feature(8, 2));
+    }
+    if first {
+        push(feature(8, 3));
+    }
+}
+
+/// The features a token reads from its neighbour in `slot` (see
+/// [`NEIGHBOURS`]): its word, shape and lists, or that there is none.
+pub(super) fn neighbour_features(slot: usize, o: Option<&Cell>, mut push: impl FnMut(u32)) {
+    let template = 10 + slot as u8;
+    match o {
+        Some(o) => {
+            push(feature(template, o.word));
+            push(feature(template + 10, o.shape));
+            for bit in 0..8u32 {
+                if o.vocab & (1 << bit) != 0 {
+                    push(feature(template + 20, bit));
+                }
+            }
+        }
+        None => push(feature(template, 0)),
+    }
+}
+
+/// The features of a token with the one before and after it (templates 40
+/// to 43), and whether a birth cue is among the four tokens before (44).
+pub(super) fn pair_features(
+    prev: Option<&Cell>,
+    c: &Cell,
+    next: Option<&Cell>,
+    birth_cue: bool,
+    mut push: impl FnMut(u32),
+) {
+    if let Some(p) = prev {
+        push(feature(40, p.shape ^ c.shape.rotate_left(7)));
+        push(feature(42, p.word ^ c.shape.rotate_left(7)));
+    }
+    if let Some(nx) = next {
+        push(feature(41, c.shape ^ nx.shape.rotate_left(7)));
+        push(feature(43, c.shape ^ nx.word.rotate_left(7)));
+    }
+    if birth_cue {
+        push(feature(44, 1));
+    }
+}
+
+/// The cells of `tokens` of `text`, in `scratch.cells`.
+fn cells(text: &str, tokens: &[Token], scratch: &mut Scratch) {
     let vocab = &*VOCAB;
     scratch.cells.clear();
     for t in tokens {
@@ -335,67 +421,50 @@ pub(crate) fn features(
         );
         scratch.cells.push(c);
     }
+}
+
+/// The cell of one token (`word`, a placeholder or not).
+pub(super) fn token_cell(word: &str, placeholder: bool, lower: &mut String) -> Cell {
+    cell(word, placeholder, &VOCAB, lower)
+}
+
+/// Whether token `i` of `tokens` ends its line (or the region).
+pub(super) fn ends_line(tokens: &[Token], i: usize) -> bool {
+    tokens.get(i + 1).is_none_or(|n| n.line_start)
+}
+
+/// Whether one of the four tokens before token `i` is a birth cue
+/// (`is_cue(k)` says whether token `k` is one).
+pub(super) fn after_birth_cue(is_cue: impl Fn(usize) -> bool, i: usize) -> bool {
+    (1..=4).any(|d| i >= d && is_cue(i - d))
+}
+
+/// The feature ids of every token of `text`, appended to `out` with their
+/// token's index: `out[offsets[i]..offsets[i + 1]]` are token `i`'s. The
+/// tagger scores the same features, in the same order, without collecting
+/// them (`score.rs`).
+pub(crate) fn features(
+    text: &str,
+    tokens: &[Token],
+    scratch: &mut Scratch,
+    out: &mut Vec<u32>,
+    offsets: &mut Vec<usize>,
+) {
+    cells(text, tokens, scratch);
     let cells = &scratch.cells;
-    let n = tokens.len();
     let at = |i: isize| -> Option<&Cell> { usize::try_from(i).ok().and_then(|i| cells.get(i)) };
     offsets.clear();
-    for i in 0..n {
+    for (i, t) in tokens.iter().enumerate() {
         offsets.push(out.len());
-        let t = tokens[i];
-        let c = cells[i];
-        out.push(feature(0, 0));
-        out.push(feature(1, c.word));
-        out.push(feature(2, c.shape));
-        if let Some([p3, s3, s2]) = c.affixes {
-            out.push(feature(3, p3));
-            out.push(feature(4, s3));
-            out.push(feature(5, s2));
+        let c = &cells[i];
+        let mut push = |id| out.push(id);
+        own_features(c, t.end - t.start, &mut push);
+        position_features(t.line_start, ends_line(tokens, i), i == 0, &mut push);
+        for (slot, d) in NEIGHBOURS.into_iter().enumerate() {
+            neighbour_features(slot, at(i as isize + d), &mut push);
         }
-        for bit in 0..8 {
-            if c.vocab & (1 << bit) != 0 {
-                out.push(feature(6, bit));
-            }
-        }
-        if c.vocab & V_DIGITS != 0 {
-            out.push(feature(7, (t.end - t.start).min(9) as u32));
-        }
-        if t.line_start {
-            out.push(feature(8, 1));
-        }
-        if tokens.get(i + 1).is_some_and(|n| n.line_start) || i + 1 == n {
-            out.push(feature(8, 2));
-        }
-        if i == 0 {
-            out.push(feature(8, 3));
-        }
-        let i = i as isize;
-        for (template, d) in [(10u8, -1isize), (11, 1), (12, -2), (13, 2)] {
-            match at(i + d) {
-                Some(o) => {
-                    out.push(feature(template, o.word));
-                    out.push(feature(template + 10, o.shape));
-                    for bit in 0..8u32 {
-                        if o.vocab & (1 << bit) != 0 {
-                            out.push(feature(template + 20, bit));
-                        }
-                    }
-                }
-                None => out.push(feature(template, 0)),
-            }
-        }
-        if let Some(p) = at(i - 1) {
-            out.push(feature(40, p.shape ^ c.shape.rotate_left(7)));
-            out.push(feature(42, p.word ^ c.shape.rotate_left(7)));
-        }
-        if let Some(nx) = at(i + 1) {
-            out.push(feature(41, c.shape ^ nx.shape.rotate_left(7)));
-            out.push(feature(43, c.shape ^ nx.word.rotate_left(7)));
-        }
-        // Any birth cue in the three tokens before (a date after "born on").
-        let cue = (1..=4).any(|d| at(i - d).is_some_and(|o| o.vocab & V_BIRTH != 0));
-        if cue {
-            out.push(feature(44, 1));
-        }
+        let cue = after_birth_cue(|k| cells[k].is_birth_cue(), i);
+        pair_features(at(i as isize - 1), c, cells.get(i + 1), cue, &mut push);
     }
     offsets.push(out.len());
 }

@@ -15,6 +15,7 @@
 
 mod features;
 mod model;
+mod score;
 
 use std::cell::RefCell;
 use std::sync::{Arc, LazyLock};
@@ -22,6 +23,7 @@ use std::sync::{Arc, LazyLock};
 use features::{Scratch, Token, gate_cues, tokenize};
 pub use model::ModelError;
 use model::{L, Model};
+use score::Scorer;
 
 use crate::kind::FindingKind;
 use crate::recognize::{Candidate, Gate, Memo, Origin, Recognizer, Span};
@@ -74,9 +76,8 @@ impl Tagger {
 #[derive(Default)]
 struct Buffers {
     tokens: Vec<Token>,
-    scratch: Scratch,
-    features: Vec<u32>,
-    offsets: Vec<usize>,
+    scorer: Scorer,
+    emissions: Vec<[f32; L]>,
     scores: Vec<[f32; L]>,
     back: Vec<[u8; L]>,
     labels: Vec<u8>,
@@ -117,21 +118,10 @@ impl Tagger {
         let part = &text[region.start..region.end];
         b.tokens.clear();
         tokenize(part, &mut b.tokens);
-        b.features.clear();
-        features::features(
-            part,
-            &b.tokens,
-            &mut b.scratch,
-            &mut b.features,
-            &mut b.offsets,
-        );
-        self.model.viterbi(
-            &b.features,
-            &b.offsets,
-            &mut b.scores,
-            &mut b.back,
-            &mut b.labels,
-        );
+        b.scorer
+            .emissions(&self.model, part, &b.tokens, &mut b.emissions);
+        self.model
+            .viterbi(&b.emissions, &mut b.scores, &mut b.back, &mut b.labels);
         let mut i = 0;
         while i < b.tokens.len() {
             let label = b.labels[i];
@@ -252,22 +242,18 @@ pub struct TrainingSequence {
 pub fn training_sequences(text: &str, spans: &[(Span, FindingKind)]) -> Vec<TrainingSequence> {
     static GATE: LazyLock<Gate> = LazyLock::new(|| Gate::new(gate_cues(), RADIUS));
     let gate = &*GATE;
-    let mut b = Buffers::default();
+    let mut tokens = Vec::new();
+    let mut scratch = Scratch::default();
+    let mut ids = Vec::new();
+    let mut offsets = Vec::new();
     let mut out = Vec::new();
     for region in gate.regions(text) {
         let part = &text[region.start..region.end];
-        b.tokens.clear();
-        tokenize(part, &mut b.tokens);
-        b.features.clear();
-        features::features(
-            part,
-            &b.tokens,
-            &mut b.scratch,
-            &mut b.features,
-            &mut b.offsets,
-        );
-        let labels = b
-            .tokens
+        tokens.clear();
+        tokenize(part, &mut tokens);
+        ids.clear();
+        features::features(part, &tokens, &mut scratch, &mut ids, &mut offsets);
+        let labels = tokens
             .iter()
             .map(|t| {
                 let at = region.start + t.start;
@@ -282,10 +268,9 @@ pub fn training_sequences(text: &str, spans: &[(Span, FindingKind)]) -> Vec<Trai
                     })
             })
             .collect();
-        let features = b
-            .offsets
+        let features = offsets
             .windows(2)
-            .map(|w| b.features[w[0]..w[1]].to_vec())
+            .map(|w| ids[w[0]..w[1]].to_vec())
             .collect();
         out.push(TrainingSequence { features, labels });
     }

@@ -7,6 +7,8 @@
 //! transition weights (from, to); `u32` feature count `N`; `N` sorted `u32`
 //! feature ids; `N × L` `f32` state weights.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use thiserror::Error;
 
 /// Why a model file could not be read.
@@ -35,6 +37,9 @@ pub(crate) const L: usize = LABELS.len();
 /// The weights, with an open-addressing table from feature id to row.
 #[derive(Debug)]
 pub(crate) struct Model {
+    /// A number no other model read by this process has, so that what a
+    /// thread caches about one model's rows is never read for another.
+    pub(crate) id: u64,
     transitions: [[f32; L]; L],
     /// One bit per slot of a table sixteen times larger than the feature
     /// count, set where a feature id falls: about a third of the ids a text
@@ -134,7 +139,9 @@ impl Model {
             let bit = filter_bit(id, bits);
             filter[bit / 64] |= 1 << (bit % 64);
         }
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
         Ok(Model {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             transitions,
             filter,
             slots,
@@ -142,7 +149,8 @@ impl Model {
         })
     }
 
-    fn weights(&self, id: u32) -> Option<&[f32; L]> {
+    /// The row of feature `id`'s weights, if the model knows it.
+    pub(crate) fn row(&self, id: u32) -> Option<u32> {
         let bits = (self.filter.len() * 64).trailing_zeros();
         let bit = filter_bit(id, bits);
         if self.filter[bit / 64] & (1 << (bit % 64)) == 0 {
@@ -153,7 +161,7 @@ impl Model {
         loop {
             let (key, row) = self.slots[s];
             if key == id {
-                return Some(&self.weights[row as usize]);
+                return Some(row);
             }
             if key == u32::MAX {
                 return None;
@@ -162,32 +170,37 @@ impl Model {
         }
     }
 
-    /// The best label sequence for tokens whose features are
-    /// `features[offsets[i]..offsets[i + 1]]`, written to `labels`.
+    /// Add row `row`'s weights to `state`.
+    pub(crate) fn add_row(&self, state: &mut [f32; L], row: u32) {
+        for (s, w) in state.iter_mut().zip(&self.weights[row as usize]) {
+            *s += w;
+        }
+    }
+
+    /// Add feature `id`'s weights to `state`, if the model knows it.
+    pub(crate) fn add(&self, state: &mut [f32; L], id: u32) {
+        if let Some(row) = self.row(id) {
+            self.add_row(state, row);
+        }
+    }
+
+    /// The best label sequence for tokens whose label scores (the sums of
+    /// their features' weights) are `emissions`, written to `labels`.
     pub(crate) fn viterbi(
         &self,
-        features: &[u32],
-        offsets: &[usize],
+        emissions: &[[f32; L]],
         scores: &mut Vec<[f32; L]>,
         back: &mut Vec<[u8; L]>,
         labels: &mut Vec<u8>,
     ) {
-        let n = offsets.len().saturating_sub(1);
+        let n = emissions.len();
         labels.clear();
         scores.clear();
         back.clear();
         if n == 0 {
             return;
         }
-        for i in 0..n {
-            let mut state = [0.0f32; L];
-            for &id in &features[offsets[i]..offsets[i + 1]] {
-                if let Some(w) = self.weights(id) {
-                    for (s, w) in state.iter_mut().zip(w) {
-                        *s += w;
-                    }
-                }
-            }
+        for (i, &state) in emissions.iter().enumerate() {
             if i == 0 {
                 scores.push(state);
                 back.push([0; L]);
