@@ -76,6 +76,33 @@ fn text_mode_scrubs_stdout_and_summarises_on_stderr() {
     }
 }
 
+/// Values written to slip past a scanner (full-width, with zero-width
+/// characters inside, spelled out, dotted, split by a space) never reach the
+/// output, and the text around them comes out byte for byte.
+#[test]
+fn obfuscated_values_never_reach_the_output() {
+    let input = "Stripe key sk_live_4eC39Hq\u{200b}LyjWDarjtT1zdp7dc fails.\n\
+        Write to jane.doe [at] example [dot] org or ｊａｎｅ＠ｅｘａｍｐｌｅ．ｏｒｇ.\n\
+        カード番号は４２４２ ４２４２ ４２４２ ４２４２です。Card 4111.1111.1111.1111 too.\n\
+        The other key: sk_live_4eC39HqLyjWD arjtT1zdp7dc\n";
+    let out = run(&["redact"], input.as_bytes());
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        text(&out.stdout),
+        "Stripe key [API_KEY] fails.\n\
+        Write to [EMAIL] or [EMAIL].\n\
+        カード番号は[CARD]です。Card [CARD] too.\n\
+        The other key: [API_KEY]\n"
+    );
+    let stderr = text(&out.stderr);
+    for expected in ["2 api_key", "2 card", "2 email"] {
+        assert!(
+            stderr.contains(expected),
+            "stderr lacks {expected:?}: {stderr}"
+        );
+    }
+}
+
 #[test]
 fn text_mode_passes_clean_text_through() {
     let input = "GHL workflow doesn't fire when the Typeform is submitted; order #10234, $1,497.\n";

@@ -24,21 +24,21 @@ use serde::Deserialize;
 use crate::support::skipped_without_shared;
 
 #[derive(Deserialize)]
-struct Record {
+pub(crate) struct Record {
     id: String,
-    text: String,
-    sensitive: Vec<Sensitive>,
+    pub(crate) text: String,
+    pub(crate) sensitive: Vec<Sensitive>,
     keep: Vec<String>,
     source: String,
 }
 
 #[derive(Deserialize)]
-struct Sensitive {
-    value: String,
-    kind: FindingKind,
+pub(crate) struct Sensitive {
+    pub(crate) value: String,
+    pub(crate) kind: FindingKind,
 }
 
-const DIGIT_KINDS: &[FindingKind] = &[
+pub(crate) const DIGIT_KINDS: &[FindingKind] = &[
     FindingKind::Card,
     FindingKind::Phone,
     FindingKind::Ssn,
@@ -46,14 +46,14 @@ const DIGIT_KINDS: &[FindingKind] = &[
     FindingKind::BankAccount,
 ];
 
-fn shared(path: &str) -> Option<PathBuf> {
+pub(crate) fn shared(path: &str) -> Option<PathBuf> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/corpora")
         .join(path);
     path.exists().then_some(path)
 }
 
-fn digits(s: &str) -> String {
+pub(crate) fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
 
@@ -65,7 +65,7 @@ fn leaked(kind: FindingKind, value: &str, output: &str) -> bool {
     DIGIT_KINDS.contains(&kind) && d.len() >= 6 && digits(output).contains(&d)
 }
 
-fn read_records(path: &std::path::Path) -> Vec<Record> {
+pub(crate) fn read_records(path: &std::path::Path) -> Vec<Record> {
     std::fs::read_to_string(path)
         .unwrap()
         .lines()

@@ -15,6 +15,7 @@ mod door_setup;
 mod inbox_client;
 mod inbox_train;
 mod kinds;
+mod obfuscated;
 mod pipeline;
 mod properties;
 mod replicas;

@@ -5,7 +5,8 @@
 //! output again changes nothing and finds nothing.
 //!
 //! Inputs are arbitrary UTF-8 strings and, more to the point, strings glued
-//! together from secret-like fragments, digits, separators and CRM words.
+//! together from secret-like fragments, digits, separators and CRM words,
+//! also with characters in full-width forms or followed by invisible ones.
 //! Inputs that once broke idempotency sit in the case file as
 //! `[[idempotent]]` regression cases.
 
@@ -86,6 +87,21 @@ const FRAGMENTS: &[&str] = &[
     "日本",
     "😅",
     "\u{200b}",
+    "\u{ad}",
+    "\u{2060}",
+    "\u{feff}",
+    "\u{a0}",
+    "\u{3000}",
+    "＠",
+    "４２４２",
+    "ｊａｎｅ",
+    " at ",
+    " dot ",
+    "[at]",
+    "(dot)",
+    "4111.1111.1111.1111",
+    "jane at example dot com",
+    "sk_live_4eC39HqLyjWD arjtT1zdp7dc",
 ];
 
 fn fragment() -> impl Strategy<Value = String> {
@@ -101,6 +117,28 @@ fn fragment() -> impl Strategy<Value = String> {
 
 fn mixed_text() -> impl Strategy<Value = String> {
     proptest::collection::vec(fragment(), 0..40).prop_map(|parts| parts.concat())
+}
+
+/// `text` with some characters written the ways that hide values: in
+/// their full-width form, or followed by an invisible character, as
+/// `choices` (cycled) says.
+fn obfuscate(text: &str, choices: &[u8]) -> String {
+    const INVISIBLE: [char; 4] = ['\u{200b}', '\u{200d}', '\u{ad}', '\u{feff}'];
+    let mut out = String::with_capacity(text.len() * 2);
+    for (i, c) in text.chars().enumerate() {
+        let choice = choices.get(i % choices.len().max(1)).copied().unwrap_or(9);
+        match choice {
+            0 | 1 if c.is_ascii_graphic() => {
+                out.push(char::from_u32(c as u32 + 0xFEE0).unwrap_or(c));
+            }
+            2..=5 => {
+                out.push(c);
+                out.push(INVISIBLE[usize::from(choice - 2)]);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 /// The span and preservation invariants of one scrub: findings sorted,
@@ -178,5 +216,13 @@ proptest! {
     #[test]
     fn secret_like_mixtures_keep_the_invariants(input in mixed_text()) {
         check_invariants(&input, &POLICY)?;
+    }
+
+    #[test]
+    fn obfuscated_mixtures_keep_the_invariants(
+        input in mixed_text(),
+        choices in proptest::collection::vec(0u8..24, 1..64),
+    ) {
+        check_invariants(&obfuscate(&input, &choices), &POLICY)?;
     }
 }

@@ -70,6 +70,7 @@
 
 mod browser;
 mod companion;
+mod deobfuscate;
 mod engine;
 mod export;
 mod kind;
@@ -263,7 +264,13 @@ pub fn scrub(text: &str, policy: &Policy) -> Scrubbed {
     // address inside a database URL is part of a credential, not a
     // customer, and a statistical guess never turns a question into a
     // rejected export.
-    let others = candidates.split_off(table_candidates);
+    let mut others = candidates.split_off(table_candidates);
+    // Values written to slip past a scanner (full-width digits, zero-width
+    // characters inside a token, `jane at example dot com`) are found in a
+    // de-obfuscated view and mapped back onto the input.
+    let viewed = deobfuscate::candidates(text, policy);
+    let has_view = viewed.is_some();
+    others.extend(viewed.into_iter().flatten());
     let mut merged = render::merge(candidates);
     let exports = export::find_exports(text, &merged);
     let codes = companion::codes_after_cards(text, &merged);
@@ -273,6 +280,11 @@ pub fn scrub(text: &str, policy: &Policy) -> Scrubbed {
     }
     if !others.is_empty() {
         merged.extend(others);
+        merged = render::merge(merged);
+    }
+    let splits = deobfuscate::split_keys(text, &merged);
+    if !splits.is_empty() {
+        merged.extend(splits);
         merged = render::merge(merged);
     }
     if !exports.is_empty() {
@@ -294,6 +306,13 @@ pub fn scrub(text: &str, policy: &Policy) -> Scrubbed {
         let mut extra = Vec::new();
         for (recognizer, memo) in policy.recognizers().zip(&memos) {
             recognizer.rescan(&rendered, memo, &mut extra);
+        }
+        if has_view {
+            extra.extend(
+                deobfuscate::candidates(rendered.text(), policy)
+                    .into_iter()
+                    .flatten(),
+            );
         }
         if extra.is_empty() {
             break;

@@ -96,15 +96,23 @@ fn stands_alone(text: &str, start: usize, end: usize) -> bool {
     let prev = text[..start].chars().next_back();
     let next = text[end..].chars().next();
     let glued_before = prev.is_some_and(|c| {
-        c.is_alphanumeric()
+        (c.is_alphanumeric() && !unspaced_script(c))
             || matches!(
                 c,
                 '_' | '/' | '=' | '@' | '#' | '.' | '-' | '$' | '€' | '£' | '&' | '?'
             )
     });
-    let glued_after =
-        next.is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | '/' | '@' | '%'));
+    let glued_after = next.is_some_and(|c| {
+        (c.is_alphanumeric() && !unspaced_script(c)) || matches!(c, '_' | '/' | '@' | '%')
+    });
     !glued_before && !glued_after
+}
+
+/// Kana, CJK ideographs and Hangul: scripts written without a space before
+/// a number ("カード番号は4242…です"), so a letter of theirs next to one does
+/// not glue it to a word.
+fn unspaced_script(c: char) -> bool {
+    matches!(c, '\u{3040}'..='\u{9FFF}' | '\u{AC00}'..='\u{D7AF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{3FFFF}')
 }
 
 /// Cut the scrubber's own placeholders (`[API_KEY]`) out of the edges of

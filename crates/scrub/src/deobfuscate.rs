@@ -1,0 +1,416 @@
+//! De-obfuscation: a view of the text in which values written to slip past
+//! a scanner read as they would plainly, with a map from every byte of the
+//! view back to the input.
+//!
+//! What the view undoes:
+//!
+//! - Unicode compatibility forms whose compatibility decomposition is ASCII
+//!   (full-width `４１１１` and `＠`, mathematical letters and digits,
+//!   no-break and ideographic spaces, ligatures), one character at a time,
+//!   by `unicode-normalization`; anything that decomposes to non-ASCII
+//!   (`é`, Japanese and Chinese text) stays as written.
+//! - Invisible format characters (general category `Cf`: zero-width space
+//!   and joiners, word joiner, byte-order mark, soft hyphen, bidi controls),
+//!   which are dropped.
+//! - E-mail addresses with the `@` or the dots spelled out in words:
+//!   `jane at example dot com`, `jane [at] example [dot] com`,
+//!   `jane(at)example(dot)org`, `jana arroba ejemplo punto es`. A spaced
+//!   `at` counts only when a dot is spelled too: "the form is at
+//!   example.com" names a site, not an address.
+//!
+//! Clean text costs one check: the view is built only when the text holds a
+//! character the view changes, or a spelled `dot`/bracketed `at`. Every
+//! recognizer then scans the view too, and each candidate maps back to the
+//! smallest span of the input that covers it, invisible characters at its
+//! edges included, so that the placeholder replaces the whole written value.
+
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::Regex;
+use unicode_normalization::char::decompose_compatible;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+
+use crate::kind::FindingKind;
+use crate::policy::Policy;
+use crate::recognize::{Candidate, Origin, Span};
+
+/// The candidates every recognizer of `policy` finds in the de-obfuscated
+/// view of `text`, in `text`'s coordinates; `None` when the text needs no
+/// view (and neither will its scrubbed form, whose placeholders are plain
+/// ASCII).
+pub(crate) fn candidates(text: &str, policy: &Policy) -> Option<Vec<Candidate>> {
+    let view = View::of(text)?;
+    let mut found = Vec::new();
+    for recognizer in policy.recognizers() {
+        recognizer.scan(&view.text, &mut found);
+    }
+    found.retain(|c| !c.span.is_empty());
+    for c in &mut found {
+        c.span = view.to_input(c.span);
+    }
+    Some(found)
+}
+
+/// One stretch of the view that differs from the input: `view` bytes of the
+/// view stand for `input` bytes of the input (empty `view` for a dropped
+/// character).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Piece {
+    view: Span,
+    input: Span,
+}
+
+/// The de-obfuscated text and where its changed stretches come from. Bytes
+/// between pieces are the input's, shifted.
+#[derive(Debug)]
+pub(crate) struct View {
+    text: String,
+    /// In order, in both coordinates.
+    pieces: Vec<Piece>,
+}
+
+/// One change: the input bytes `input` read as `with`.
+#[derive(Debug)]
+struct Edit {
+    input: Span,
+    with: String,
+}
+
+impl View {
+    /// The view of `text`, or `None` when it would read the same.
+    pub(crate) fn of(text: &str) -> Option<View> {
+        let folds = (!text.is_ascii()).then(|| fold_chars(text)).flatten();
+        let folded = folds.as_ref().map(|edits| View::build(text, edits));
+        let base = folded.as_ref().map_or(text, |v| v.text.as_str());
+        let spelled = spelled_emails(base);
+        match (folded, spelled.is_empty()) {
+            (None, true) => None,
+            (Some(view), true) => Some(view),
+            (folded, false) => {
+                // Spelled markers, in input coordinates, replace the
+                // character folds they cover.
+                let mut edits: Vec<Edit> = spelled
+                    .into_iter()
+                    .map(|(span, with)| Edit {
+                        input: folded.as_ref().map_or(span, |v| v.to_input(span)),
+                        with: with.to_owned(),
+                    })
+                    .collect();
+                let covered = |e: &Edit| {
+                    edits
+                        .iter()
+                        .any(|s| s.input.start <= e.input.start && e.input.end <= s.input.end)
+                };
+                let kept: Vec<Edit> = folds
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|e| !covered(e))
+                    .collect();
+                edits.extend(kept);
+                edits.sort_by_key(|e| e.input.start);
+                Some(View::build(text, &edits))
+            }
+        }
+    }
+
+    /// `text` with `edits` (sorted, disjoint) applied.
+    fn build(text: &str, edits: &[Edit]) -> View {
+        let mut out = String::with_capacity(text.len());
+        let mut pieces = Vec::with_capacity(edits.len());
+        let mut at = 0;
+        for e in edits {
+            out.push_str(&text[at..e.input.start]);
+            let start = out.len();
+            out.push_str(&e.with);
+            pieces.push(Piece {
+                view: Span::new(start, out.len()),
+                input: e.input,
+            });
+            at = e.input.end;
+        }
+        out.push_str(&text[at..]);
+        View { text: out, pieces }
+    }
+
+    /// The smallest input span covering view span `span`, widened over
+    /// dropped characters at either edge.
+    fn to_input(&self, span: Span) -> Span {
+        Span::new(self.input_start(span.start), self.input_end(span.end))
+    }
+
+    fn input_start(&self, pos: usize) -> usize {
+        let pieces = &self.pieces;
+        // Pieces wholly before `pos`; a dropped character at `pos` is not.
+        let i = pieces
+            .partition_point(|p| p.view.end < pos || (p.view.end == pos && p.view.start < pos));
+        if let Some(p) = pieces.get(i)
+            && p.view.start <= pos
+        {
+            return p.input.start;
+        }
+        match i.checked_sub(1).map(|k| pieces[k]) {
+            Some(p) => pos - p.view.end + p.input.end,
+            None => pos,
+        }
+    }
+
+    fn input_end(&self, pos: usize) -> usize {
+        let pieces = &self.pieces;
+        // Pieces that start before `pos`, and dropped characters at it.
+        let i = pieces
+            .partition_point(|p| p.view.start < pos || (p.view.start == pos && p.view.end == pos));
+        match i.checked_sub(1).map(|k| pieces[k]) {
+            Some(p) if p.view.end >= pos => p.input.end,
+            Some(p) => pos - p.view.end + p.input.end,
+            None => pos,
+        }
+    }
+}
+
+/// The character folds of `text`: format characters dropped, compatibility
+/// forms with an ASCII decomposition replaced by it. `None` unless one of
+/// them can hide a value: a dropped character, a letter, digit or `@`
+/// written in another form, or an odd space between two digits.
+fn fold_chars(text: &str) -> Option<Vec<Edit>> {
+    let mut edits = Vec::new();
+    let mut worth = false;
+    let mut prev = '\0';
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        let next = chars.peek().map_or('\0', |&(_, n)| n);
+        let this = prev;
+        prev = c;
+        if c.is_ascii() {
+            continue;
+        }
+        let input = Span::new(at, at + c.len_utf8());
+        if c.general_category() == GeneralCategory::Format {
+            worth = true;
+            edits.push(Edit {
+                input,
+                with: String::new(),
+            });
+            continue;
+        }
+        // Most letters (é, ü, kana, ideographs) are themselves or decompose
+        // to non-ASCII: ask first, allocate only for a fold.
+        let mut ascii = true;
+        decompose_compatible(c, |d| ascii &= d.is_ascii());
+        if !ascii {
+            continue;
+        }
+        let mut with = String::new();
+        decompose_compatible(c, |d| with.push(d));
+        worth |= with.bytes().any(|b| b.is_ascii_alphanumeric() || b == b'@')
+            || (with == " " && this.is_ascii_digit() && next.is_ascii_digit());
+        edits.push(Edit { input, with });
+    }
+    worth.then_some(edits)
+}
+
+/// Words that spell `@`, and `.`, in the languages the gateway hears.
+const AT_WORDS: &str = "at|arroba|arobase|chiocciola";
+const DOT_WORDS: &str = "dot|punto|ponto|point|punkt|punt";
+
+/// What makes a text worth the spelled-address search: a dot word, or an
+/// `at` or `@` closed by a bracket (`[at]`, `(at)`).
+static MARKERS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .match_kind(MatchKind::LeftmostFirst)
+        .build([
+            "dot",
+            "punt",
+            "ponto",
+            "point",
+            "punkt",
+            "at]",
+            "at)",
+            "at}",
+            "at>",
+            "@]",
+            "@)",
+            "@}",
+            "@>",
+            "arroba",
+            "arobase",
+            "chiocciola",
+        ])
+        .expect("a few literal markers build an automaton")
+});
+
+/// `[at]`, `(dot)`, ` at `, ` dot `: a spelled separator, as a regex.
+fn separator(words: &str, symbol: &str) -> String {
+    format!(
+        r"[ \t]*[\[({{<][ \t]*(?i:{words}|{symbol})[ \t]*[\])}}>][ \t]*|[ \t]+(?i:{words})[ \t]+"
+    )
+}
+
+/// An address with its `@` or a dot spelled: local part, `@`, domain, with
+/// each separator plain or spelled. Groups `at` and `dots` tell which.
+static SPELLED: LazyLock<Regex> = LazyLock::new(|| {
+    let at = separator(AT_WORDS, "@");
+    let dot = separator(DOT_WORDS, r"\.");
+    let pattern = format!(
+        r"(?-u:\b)[A-Za-z0-9_%+\-]+(?:(?:\.|{dot})[A-Za-z0-9_%+\-]+)*(?P<at>@|{at})[A-Za-z0-9\-]+(?:(?:\.|{dot})[A-Za-z0-9\-]+)*(?:\.|{dot})[A-Za-z]{{2,24}}(?-u:\b)"
+    );
+    Regex::new(&pattern).expect("the spelled-address pattern compiles")
+});
+
+/// The separators inside a spelled address: group `at` or `dot`.
+static SEPARATORS: LazyLock<Regex> = LazyLock::new(|| {
+    let at = separator(AT_WORDS, "@");
+    let dot = separator(DOT_WORDS, r"\.");
+    Regex::new(&format!(r"(?P<at>{at})|(?P<dot>{dot})")).expect("the separator pattern compiles")
+});
+
+/// A separator that starts another address part right after a match.
+static AT_NEXT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"^(?:@|{})[A-Za-z0-9]", separator(AT_WORDS, "@")))
+        .expect("the at pattern compiles")
+});
+
+/// The spelled separators of the addresses in `text`, each with the
+/// character it stands for.
+fn spelled_emails(text: &str) -> Vec<(Span, &'static str)> {
+    let mut edits = Vec::new();
+    let mut windows: Vec<Span> = Vec::new();
+    for m in MARKERS.find_iter(text) {
+        let window = line_around(text, m.start());
+        match windows.last_mut() {
+            Some(last) if window.start <= last.end => last.end = last.end.max(window.end),
+            _ => windows.push(window),
+        }
+    }
+    for window in windows {
+        let mut from = window.start;
+        while let Some(m) = SPELLED.find_at(&text[..window.end], from) {
+            let found = Span::new(m.start(), m.end());
+            // "email me at jane dot doe at gmail dot com": the address is
+            // the part before the second `at`.
+            if AT_NEXT.is_match(&text[m.end()..window.end]) {
+                let caps = SPELLED
+                    .captures_at(&text[..window.end], m.start())
+                    .expect("found once, found again");
+                from = caps.name("at").map_or(m.end(), |a| a.end());
+                continue;
+            }
+            from = m.end();
+            if let Some(marks) = spelled_marks(m.as_str()) {
+                edits.extend(
+                    marks
+                        .into_iter()
+                        .map(|(span, with)| (span.shifted(found.start), with)),
+                );
+            }
+        }
+    }
+    edits
+}
+
+/// The separators of one address to replace by `@` and `.`, or `None` if
+/// none is spelled, or if the words read as English prose: a spaced `at`
+/// without a spelled dot names a place ("the form is at example.com"), and
+/// a spaced `at` with `point` is "at the point of sale", not French.
+fn spelled_marks(address: &str) -> Option<Vec<(Span, &'static str)>> {
+    let mut marks = Vec::new();
+    let (mut spaced_at, mut arobase, mut dot_word, mut point) = (false, false, false, false);
+    for s in SEPARATORS.captures_iter(address) {
+        let whole = s.get(0).expect("group 0 is the match");
+        let span = Span::new(whole.start(), whole.end());
+        let word = whole.as_str().trim().to_ascii_lowercase();
+        if s.name("at").is_some() {
+            spaced_at = !word.starts_with(['[', '(', '{', '<']);
+            arobase = word == "arobase";
+            marks.push((span, "@"));
+        } else {
+            dot_word = true;
+            point |= word == "point";
+            marks.push((span, "."));
+        }
+    }
+    let english = spaced_at && (!dot_word || (point && !arobase));
+    (!marks.is_empty() && !english).then_some(marks)
+}
+
+/// The line holding byte `at`, at most 256 bytes either side of it.
+fn line_around(text: &str, at: usize) -> Span {
+    let bytes = text.as_bytes();
+    let floor = at.saturating_sub(256);
+    let mut lo = bytes[floor..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(floor, |i| floor + i + 1);
+    while !text.is_char_boundary(lo) {
+        lo += 1;
+    }
+    let ceiling = (at + 256).min(bytes.len());
+    let mut hi = bytes[at..ceiling]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(ceiling, |i| at + i);
+    while !text.is_char_boundary(hi) {
+        hi -= 1;
+    }
+    Span::new(lo, hi)
+}
+
+/// Keys split by a stray space: for each key or token among `merged`
+/// (sorted), a candidate over it and the token on either side of it, past
+/// one space, when that token reads as the other part of a random body:
+/// eight or more letters, digits, `_` and `-`, with both letters and
+/// digits, standing apart (space, punctuation or the text's edge beyond).
+pub(crate) fn split_keys(text: &str, merged: &[Candidate]) -> Vec<Candidate> {
+    let bytes = text.as_bytes();
+    let body = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-');
+    let apart = |b: Option<&u8>| {
+        b.is_none_or(|b| b.is_ascii_whitespace() || b".,;:!?()[]{}<>\"'`".contains(b))
+    };
+    let part = |part: &[u8]| {
+        part.len() >= 8
+            && part.iter().any(u8::is_ascii_digit)
+            && part.iter().any(u8::is_ascii_alphabetic)
+    };
+    let mut out = Vec::new();
+    for key in merged {
+        if key.kind != FindingKind::ApiKey {
+            continue;
+        }
+        let mut span = key.span;
+        if bytes.get(span.end) == Some(&b' ') {
+            let start = span.end + 1;
+            let end = bytes[start..]
+                .iter()
+                .position(|b| !body(b))
+                .map_or(bytes.len(), |i| start + i);
+            if part(&bytes[start..end]) && apart(bytes.get(end)) {
+                span.end = end;
+            }
+        }
+        if span.start > 0 && bytes[span.start - 1] == b' ' {
+            let end = span.start - 1;
+            let start = bytes[..end]
+                .iter()
+                .rposition(|b| !body(b))
+                .map_or(0, |i| i + 1);
+            if part(&bytes[start..end]) && (start == 0 || apart(bytes.get(start - 1))) {
+                span.start = start;
+            }
+        }
+        if span != key.span {
+            out.push(Candidate {
+                span,
+                origin: Origin::Recognizer {
+                    name: "deobfuscate",
+                    rule: "split_key",
+                },
+                ..*key
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
