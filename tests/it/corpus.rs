@@ -326,10 +326,9 @@ const ISSUE_KEEP_RATE_FLOOR: f64 = 0.99;
 const ISSUE_NEGATIVES_ALTERED_CEILING: f64 = 0.01;
 
 /// Where today's scrubber is below issue 14's bar, the floor it must not
-/// fall under instead (what it measures, never above it). Payment: bank
-/// account numbers written in forms the rules do not know yet, all in the
-/// held-out templates (99.06 %).
-const DEV_SHORT_OF_ISSUE: &[(Category, f64)] = &[(Category::Payment, 0.990)];
+/// fall under instead (what it measures, never above it). None today: the
+/// payment group, the last one short, reaches 99.84 %.
+const DEV_SHORT_OF_ISSUE: &[(Category, f64)] = &[];
 
 /// Per-kind floors on the whole dev corpus: what each kind reaches today
 /// (never above it), so a kind cannot fall back behind its group's figure.
@@ -343,7 +342,7 @@ const DEV_KIND_FLOORS: &[(FindingKind, f64)] = &[
     (FindingKind::Card, 1.0),
     (FindingKind::Cvv, 0.99),
     (FindingKind::Iban, 1.0),
-    (FindingKind::BankAccount, 0.97),
+    (FindingKind::BankAccount, 0.995),
     (FindingKind::Email, 0.995),
     (FindingKind::Phone, 0.997),
     (FindingKind::Person, 0.98),

@@ -9,9 +9,16 @@
 //! three- or four-digit number that stands alone shortly after a card the
 //! table found (Luhn-checked), before a blank line, that is not an amount,
 //! a quantity, a year or part of a date.
+//!
+//! A bank account travels with its routing or branch code ("12345678, sort
+//! code 12-34-56", "routing 021000021 / 1234567890", "BSB 062-000
+//! 12345678"): when the table found one of the two, the digit group that
+//! stands a few words from it, with nothing but separators and words
+//! between, is the other.
 
 use crate::kind::FindingKind;
 use crate::recognize::{Candidate, Origin, Span};
+use crate::validate::bank_number;
 
 /// How far after a card's last digit the code may stand.
 const REACH: usize = 72;
@@ -39,6 +46,131 @@ pub(crate) fn codes_after_cards(text: &str, merged: &[Candidate]) -> Vec<Candida
         }
     }
     out
+}
+
+/// How far from a bank number, and across how many words, its partner may
+/// stand.
+const PAIR_GAP: usize = 32;
+const PAIR_WORDS: usize = 3;
+
+/// Words that say a digit group is some other number.
+const OTHER_NUMBERS: &[&str] = &[
+    "order", "invoice", "ticket", "ref", "id", "#", "tracking", "phone", "tel", "call", "mobile",
+    "fax", "zip", "postcode", "amount", "total", "eur", "usd", "$", "€", "£",
+];
+
+/// Account numbers, routing and branch codes beside the bank numbers among
+/// `merged` (the detector table's merged findings, sorted); spans already
+/// found are left alone.
+pub(crate) fn numbers_beside_bank_numbers(text: &str, merged: &[Candidate]) -> Vec<Candidate> {
+    let found = |span: Span| {
+        merged
+            .iter()
+            .any(|c| c.span.start < span.end && span.start < c.span.end)
+    };
+    let mut out = Vec::new();
+    for bank in merged {
+        if bank.kind != FindingKind::BankAccount {
+            continue;
+        }
+        let beside = [
+            group_after(text, bank.span.end),
+            group_before(text, bank.span.start),
+        ];
+        for span in beside.into_iter().flatten() {
+            let value = &text[span.start..span.end];
+            if !found(span) && bank_number(value, &text[span.end..]) {
+                out.push(Candidate {
+                    span,
+                    kind: FindingKind::BankAccount,
+                    origin: Origin::Recognizer {
+                        name: "companion",
+                        rule: "bank_number_pair",
+                    },
+                    confidence: 0.6,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Whether the stretch between two numbers lets them be a pair: at most
+/// [`PAIR_WORDS`] words and no digit, line break, sentence end or word that
+/// names another number.
+fn pair_gap(gap: &str) -> bool {
+    let lower = gap.to_lowercase();
+    !gap.contains(|c: char| c.is_ascii_digit() || matches!(c, '\n' | '.' | '!' | '?'))
+        && gap.split_whitespace().count() <= PAIR_WORDS
+        && !lower
+            .split(|c: char| !c.is_alphanumeric() && !matches!(c, '#' | '$' | '€' | '£'))
+            .any(|w| OTHER_NUMBERS.contains(&w))
+}
+
+/// A group of 6–18 digits (single spaces or dashes between them), standing
+/// alone: not glued to letters, not an amount (dates and decimals are the
+/// bank-number check's).
+fn digit_group(text: &str, start: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut end = start;
+    let mut count = 0;
+    while end < bytes.len() {
+        if bytes[end].is_ascii_digit() {
+            count += 1;
+            end += 1;
+        } else if matches!(bytes[end], b' ' | b'-')
+            && bytes.get(end + 1).is_some_and(u8::is_ascii_digit)
+            && count > 0
+        {
+            end += 1;
+        } else {
+            break;
+        }
+    }
+    let rest = &text[end..];
+    let glued = rest.starts_with(|c: char| c.is_alphanumeric() || matches!(c, '%' | '/' | '_'))
+        || (rest.starts_with(['.', ',']) && rest[1..].starts_with(|c: char| c.is_ascii_digit()))
+        || before_unit(rest);
+    ((6..=18).contains(&count) && !glued).then_some(end)
+}
+
+/// The digit group after a bank number ending at `from`.
+fn group_after(text: &str, from: usize) -> Option<Span> {
+    let window = &text[from..];
+    let start = window.find(|c: char| c.is_ascii_digit())?;
+    if start > PAIR_GAP || !pair_gap(&window[..start]) {
+        return None;
+    }
+    let end = digit_group(window, start)?;
+    Some(Span::new(from + start, from + end))
+}
+
+/// The digit group before a bank number starting at `to`.
+fn group_before(text: &str, to: usize) -> Option<Span> {
+    let window = &text[..to];
+    let end = window.rfind(|c: char| c.is_ascii_digit())? + 1;
+    if to - end > PAIR_GAP || !pair_gap(&window[end..]) {
+        return None;
+    }
+    let bytes = window.as_bytes();
+    let mut start = end;
+    while start > 0
+        && (bytes[start - 1].is_ascii_digit()
+            || (matches!(bytes[start - 1], b' ' | b'-')
+                && start >= 2
+                && bytes[start - 2].is_ascii_digit()))
+    {
+        start -= 1;
+    }
+    let glued = window[..start].chars().next_back().is_some_and(|c| {
+        c.is_alphanumeric() || matches!(c, '$' | '€' | '£' | '#' | '/' | '.' | ',')
+    });
+    let mut lead = start.saturating_sub(16);
+    while !window.is_char_boundary(lead) {
+        lead += 1;
+    }
+    let named = !pair_gap(&window[lead..start]);
+    (!glued && !named && digit_group(text, start)? == end).then(|| Span::new(start, end))
 }
 
 /// The first standalone 3–4 digit number in `text[from..]`, within
@@ -188,6 +320,51 @@ mod tests {
         let text = "beveikigingscode 779 op karat 6304 6121 8899 3";
         let span = code_named_before(text, text.find("6304").unwrap()).unwrap();
         assert_eq!(&text[span.start..span.end], "779");
+    }
+
+    fn pairs(text: &str, bank: &str) -> Vec<String> {
+        let start = text.find(bank).unwrap();
+        let merged = [Candidate {
+            span: Span::new(start, start + bank.len()),
+            kind: FindingKind::BankAccount,
+            origin: Origin::Detector(0),
+            confidence: 0.9,
+        }];
+        numbers_beside_bank_numbers(text, &merged)
+            .iter()
+            .map(|c| text[c.span.start..c.span.end].to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn an_account_beside_its_routing_or_branch_code() {
+        assert_eq!(
+            pairs("goes to 12345678, sort code 12-34-56", "12-34-56"),
+            ["12345678"]
+        );
+        assert_eq!(
+            pairs("routing 021000021 / 1234567890 ok", "021000021"),
+            ["1234567890"]
+        );
+        assert_eq!(pairs("BSB 062-000 1234 5678", "062-000"), ["1234 5678"]);
+        assert_eq!(
+            pairs("pay into 12345678 (sort code 12-34-56)", "12-34-56"),
+            ["12345678"]
+        );
+    }
+
+    #[test]
+    fn other_numbers_beside_a_bank_number_stay() {
+        for (text, bank) in [
+            ("sort code 12-34-56, order 12345678", "12-34-56"),
+            ("routing 021000021, call 4155550132", "021000021"),
+            ("invoice #12345678, sort code 12-34-56", "12-34-56"),
+            ("routing 021000021 for $1,234,567.00", "021000021"),
+            ("sort code 12-34-56. We paid 12345678 times", "12-34-56"),
+            ("routing 021000021 on 2024-03-15", "021000021"),
+        ] {
+            assert!(pairs(text, bank).is_empty(), "{text}");
+        }
     }
 
     #[test]

@@ -273,7 +273,8 @@ pub fn scrub(text: &str, policy: &Policy) -> Scrubbed {
     others.extend(viewed.into_iter().flatten());
     let mut merged = render::merge(candidates);
     let exports = export::find_exports(text, &merged);
-    let codes = companion::codes_after_cards(text, &merged);
+    let mut codes = companion::codes_after_cards(text, &merged);
+    codes.extend(companion::numbers_beside_bank_numbers(text, &merged));
     if !codes.is_empty() {
         merged.extend(codes);
         merged = render::merge(merged);
