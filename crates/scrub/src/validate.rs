@@ -91,6 +91,22 @@ impl Validator {
         )
     }
 
+    /// Whether some part of `text` (a whole match) could pass: `false` only
+    /// where no part of it can, by counts that a part never has more of than
+    /// its whole. A detector then need not work out where its `secret` group
+    /// lies in the match.
+    pub fn may_accept_within(self, text: &str) -> bool {
+        match self {
+            Validator::SymbolSoup => has_soup_counts(text),
+            _ => true,
+        }
+    }
+
+    /// Whether [`Validator::may_accept_within`] can ever say no.
+    pub fn checks_within(self) -> bool {
+        matches!(self, Validator::SymbolSoup)
+    }
+
     /// Whether `value` (the part of the match that would be redacted) passes;
     /// `after` is the text that follows it.
     pub fn accepts(self, value: &str, after: &str) -> bool {
@@ -800,16 +816,7 @@ fn longest_run(value: &str) -> usize {
 /// an email, a merge field or a path.
 pub fn symbol_soup(value: &str) -> bool {
     // The cheap counts first: most long tokens have one or two kinds of mark.
-    let marks = value
-        .bytes()
-        .filter(u8::is_ascii_punctuation)
-        .fold(0u128, |set, b| set | 1 << b);
-    if marks.count_ones() < 6 || value.bytes().filter(u8::is_ascii_alphanumeric).count() < 8 {
-        return false;
-    }
-    // A timestamp (`2025-01-16T02:14:43.620+00:00`) is digits and marks with
-    // a letter or two; a secret has letters.
-    if value.bytes().filter(u8::is_ascii_alphabetic).count() < 4 {
+    if !has_soup_counts(value) {
         return false;
     }
     !(value.contains("://")
@@ -819,6 +826,21 @@ pub fn symbol_soup(value: &str) -> bool {
         || looks_like_markup_or_code(value)
         || longest_run(value) > 3
         || entropy(value) < 3.5)
+}
+
+/// Six kinds of ASCII mark, eight letters or digits, four letters: what
+/// symbol soup has at least. A part of a text never has more of each than
+/// the text.
+fn has_soup_counts(value: &str) -> bool {
+    let marks = value
+        .bytes()
+        .filter(u8::is_ascii_punctuation)
+        .fold(0u128, |set, b| set | 1 << b);
+    // A timestamp (`2025-01-16T02:14:43.620+00:00`) is digits and marks with
+    // a letter or two; a secret has letters.
+    marks.count_ones() >= 6
+        && value.bytes().filter(u8::is_ascii_alphanumeric).count() >= 8
+        && value.bytes().filter(u8::is_ascii_alphabetic).count() >= 4
 }
 
 /// A merge tag inside the value: `{{appointment.start_time}}`.
@@ -1015,6 +1037,24 @@ mod tests {
         assert!(!random_token(
             "calendly.com/acme-studio/discovery-call-30min"
         ));
+    }
+
+    #[test]
+    fn a_match_without_the_soup_counts_holds_no_symbol_soup() {
+        let soup = "k9$Qp!2@vL#7&mZ*4";
+        assert!(symbol_soup(soup));
+        for whole in [soup.to_owned(), format!(" {soup}"), format!("={soup}\"")] {
+            assert!(Validator::SymbolSoup.may_accept_within(&whole), "{whole}");
+        }
+        // Five kinds of mark: no part of it can have six.
+        let text = "a1b2-c3_d4.e5/f6?g7h8i9j0";
+        assert!(!Validator::SymbolSoup.may_accept_within(text));
+        for start in 0..text.len() {
+            for end in start..=text.len() {
+                assert!(!symbol_soup(&text[start..end]));
+            }
+        }
+        assert!(Validator::Luhn.may_accept_within(""));
     }
 
     #[test]

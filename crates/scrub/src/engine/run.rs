@@ -202,8 +202,10 @@ impl Share<'_> {
 struct Hit {
     /// The whole match.
     whole: Span,
-    /// The part to redact: the `secret` group, or the whole match.
-    secret: Span,
+    /// The part to redact: the `secret` group, or the whole match; `None`
+    /// when the validator can tell from the whole match that no part of it
+    /// passes.
+    secret: Option<Span>,
 }
 
 impl Detector {
@@ -230,9 +232,9 @@ impl Detector {
                 hi = end_at_whitespace(text, hi + 4 * AFTER);
                 continue;
             }
-            match self.accepted_end(text, secret) {
-                Some(end) => {
-                    out.push(self.candidate(index, Span::new(secret.start, end)));
+            match secret.and_then(|secret| Some((secret.start, self.accepted_end(text, secret)?))) {
+                Some((start, end)) => {
+                    out.push(self.candidate(index, Span::new(start, end)));
                     at = whole.end.max(whole.start + 1);
                 }
                 // A rejected match may hide an acceptable one inside it
@@ -309,14 +311,28 @@ impl Detector {
             let whole = Span::new(m.start(), m.end());
             return Some(Hit {
                 whole,
-                secret: whole,
+                secret: Some(whole),
             });
         };
+        // Finding the groups costs about three times finding the match: a
+        // validator that can rule out the whole match saves it.
+        if let Some(validator) = self.validator.filter(|v| v.checks_within()) {
+            let m = self.regex.find_at(haystack, at)?;
+            if !validator.may_accept_within(m.as_str()) {
+                return Some(Hit {
+                    whole: Span::new(m.start(), m.end()),
+                    secret: None,
+                });
+            }
+        }
         let m = self.regex.captures_read_at(slots, haystack, at)?;
         let whole = Span::new(m.start(), m.end());
         let secret = slots
             .get(group)
             .map_or(whole, |(start, end)| Span::new(start, end));
-        Some(Hit { whole, secret })
+        Some(Hit {
+            whole,
+            secret: Some(secret),
+        })
     }
 }
