@@ -16,10 +16,10 @@
 //! - `split`: an API key cut in two by one space in the middle.
 //!
 //! A variant leaks if, in the output with compatibility forms folded and
-//! invisible characters dropped, a run of five or more letters and digits
-//! of the written value is found more often than in the rest of the text,
-//! or, for digit kinds, the value's digits (six or more) are still among the
-//! output's digits. Where `../shared` is absent, the test says so and passes.
+//! invisible characters dropped, it is still there whole; for digit kinds
+//! (SCHEMA.md's rule), if the value's digits (six or more) are still among
+//! the output's digits; for the others, if a run of five or more letters
+//! and digits of it is found more often than in the rest of the text. Where `../shared` is absent, the test says so and passes.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -125,10 +125,10 @@ fn fold(text: &str) -> String {
 fn leaked(kind: FindingKind, value: &str, written: &str, output: &str, rest: &str) -> bool {
     let (output, rest) = (fold(output), fold(rest));
     if DIGIT_KINDS.contains(&kind) {
+        // SCHEMA.md's rule for digit kinds: the value's digits, whatever
+        // stands between them (an extension's "x" or "poste" is no leak).
         let d = digits(value);
-        if d.len() >= 6 && digits(&output).contains(&d) {
-            return true;
-        }
+        return output.contains(&fold(written)) || (d.len() >= 6 && digits(&output).contains(&d));
     }
     fold(written)
         .split(|c: char| !c.is_ascii_alphanumeric())

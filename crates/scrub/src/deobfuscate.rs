@@ -173,18 +173,15 @@ impl View {
 /// them can hide a value: a dropped character, a letter, digit or `@`
 /// written in another form, or an odd space between two digits.
 fn fold_chars(text: &str) -> Option<Vec<Edit>> {
+    let bytes = text.as_bytes();
+    let digit = |at: Option<&u8>| at.is_some_and(u8::is_ascii_digit);
     let mut edits = Vec::new();
     let mut worth = false;
-    let mut prev = '\0';
-    let mut chars = text.char_indices().peekable();
-    while let Some((at, c)) = chars.next() {
-        let next = chars.peek().map_or('\0', |&(_, n)| n);
-        let this = prev;
-        prev = c;
-        if c.is_ascii() {
-            continue;
-        }
-        let input = Span::new(at, at + c.len_utf8());
+    let mut at = 0;
+    while let Some(start) = next_non_ascii(bytes, at) {
+        let c = text[start..].chars().next().expect("a char starts here");
+        let input = Span::new(start, start + c.len_utf8());
+        at = input.end;
         if c.general_category() == GeneralCategory::Format {
             worth = true;
             edits.push(Edit {
@@ -203,18 +200,47 @@ fn fold_chars(text: &str) -> Option<Vec<Edit>> {
         let mut with = String::new();
         decompose_compatible(c, |d| with.push(d));
         worth |= with.bytes().any(|b| b.is_ascii_alphanumeric() || b == b'@')
-            || (with == " " && this.is_ascii_digit() && next.is_ascii_digit());
+            || (with == " "
+                && digit(start.checked_sub(1).map(|i| &bytes[i]))
+                && digit(bytes.get(input.end)));
         edits.push(Edit { input, with });
     }
     worth.then_some(edits)
+}
+
+/// The first byte at or after `from` that is not ASCII. Blocks of 16 ASCII
+/// bytes are skipped by a loop the compiler turns into vector instructions.
+fn next_non_ascii(bytes: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    while let Some(block) = bytes.get(at..at + 16) {
+        if block.iter().fold(0, |any, b| any | b) >= 0x80 {
+            break;
+        }
+        at += 16;
+    }
+    Some(at + bytes.get(at..)?.iter().position(|b| !b.is_ascii())?)
 }
 
 /// Words that spell `@`, and `.`, in the languages the gateway hears.
 const AT_WORDS: &str = "at|arroba|arobase|chiocciola";
 const DOT_WORDS: &str = "dot|punto|ponto|point|punkt|punt";
 
-/// What makes a text worth the spelled-address search: a dot word, or an
-/// `at` or `@` closed by a bracket (`[at]`, `(at)`).
+/// Words that stand for a separator on their own (spaced), in any case.
+const SPACED_WORDS: [&str; 8] = [
+    "dot",
+    "punto",
+    "ponto",
+    "punkt",
+    "punt",
+    "arroba",
+    "arobase",
+    "chiocciola",
+];
+
+/// What makes a text worth the spelled-address search: a dot word standing
+/// alone ([`SPACED_WORDS`]; French `point` only counts once `arobase` or a
+/// bracket opened the search, so English "at this point" opens none), or an
+/// `at`, `dot`, `@` or `.` in brackets.
 static MARKERS: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
@@ -223,21 +249,66 @@ static MARKERS: LazyLock<AhoCorasick> = LazyLock::new(|| {
             "dot",
             "punt",
             "ponto",
-            "point",
             "punkt",
-            "at]",
-            "at)",
-            "at}",
-            "at>",
-            "@]",
-            "@)",
-            "@}",
-            "@>",
+            "arroba",
+            "arobase",
+            "chiocciola",
+            "[at",
+            "(at",
+            "{at",
+            "[ at",
+            "( at",
+            "[dot",
+            "(dot",
+            "{dot",
+            "[ dot",
+            "( dot",
+            "[@",
+            "(@",
+            "{@",
+            "[.",
+            "(.",
+            "{.",
+        ])
+        .expect("a few literal markers build an automaton")
+});
+
+/// Whether a [`MARKERS`] hit at `at` is a marker: a bracket, or one of
+/// [`SPACED_WORDS`] with a space on either side.
+fn is_marker(text: &str, at: usize) -> bool {
+    let bytes = text.as_bytes();
+    if matches!(bytes[at], b'[' | b'(' | b'{') {
+        return true;
+    }
+    let len = bytes[at..]
+        .iter()
+        .position(|b| !b.is_ascii_alphabetic())
+        .unwrap_or(bytes.len() - at);
+    let word = &text[at..at + len];
+    at > 0
+        && bytes[at - 1] == b' '
+        && bytes.get(at + len) == Some(&b' ')
+        && SPACED_WORDS.iter().any(|w| w.eq_ignore_ascii_case(word))
+}
+
+/// An `@` in any spelling: a window without one holds no address.
+static AT_FORMS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    AhoCorasickBuilder::new()
+        .ascii_case_insensitive(true)
+        .build([
+            "@",
+            " at ",
+            "[at",
+            "(at",
+            "{at",
+            "<at",
+            "[ at",
+            "( at",
             "arroba",
             "arobase",
             "chiocciola",
         ])
-        .expect("a few literal markers build an automaton")
+        .expect("a few literal forms build an automaton")
 });
 
 /// `[at]`, `(dot)`, ` at `, ` dot `: a spelled separator, as a regex.
@@ -277,13 +348,19 @@ fn spelled_emails(text: &str) -> Vec<(Span, &'static str)> {
     let mut edits = Vec::new();
     let mut windows: Vec<Span> = Vec::new();
     for m in MARKERS.find_iter(text) {
-        let window = line_around(text, m.start());
+        if !is_marker(text, m.start()) {
+            continue;
+        }
+        let window = words_around(text, m.start());
         match windows.last_mut() {
             Some(last) if window.start <= last.end => last.end = last.end.max(window.end),
             _ => windows.push(window),
         }
     }
     for window in windows {
+        if !AT_FORMS.is_match(&text[window.start..window.end]) {
+            continue;
+        }
         let mut from = window.start;
         while let Some(m) = SPELLED.find_at(&text[..window.end], from) {
             let found = Span::new(m.start(), m.end());
@@ -334,26 +411,39 @@ fn spelled_marks(address: &str) -> Option<Vec<(Span, &'static str)>> {
     (!marks.is_empty() && !english).then_some(marks)
 }
 
-/// The line holding byte `at`, at most 256 bytes either side of it.
-fn line_around(text: &str, at: usize) -> Span {
+/// The whole words within 128 bytes either side of byte `at`, on its
+/// line: room for an address around its first spelled separator. A word
+/// cut by those bounds is taken whole, up to 128 bytes more.
+fn words_around(text: &str, at: usize) -> Span {
+    const REACH: usize = 128;
     let bytes = text.as_bytes();
-    let floor = at.saturating_sub(256);
-    let mut lo = bytes[floor..at]
+    let floor = at.saturating_sub(2 * REACH);
+    let ceiling = (at + 2 * REACH).min(bytes.len());
+    let line_start = bytes[floor..at]
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(floor, |i| floor + i + 1);
-    while !text.is_char_boundary(lo) {
-        lo += 1;
-    }
-    let ceiling = (at + 256).min(bytes.len());
-    let mut hi = bytes[at..ceiling]
+    let line_end = bytes[at..ceiling]
         .iter()
         .position(|&b| b == b'\n')
         .map_or(ceiling, |i| at + i);
+    let near = at.saturating_sub(REACH).max(line_start);
+    let mut lo = bytes[line_start..near]
+        .iter()
+        .rposition(u8::is_ascii_whitespace)
+        .map_or(line_start, |i| line_start + i + 1);
+    let far = (at + REACH).min(line_end);
+    let mut hi = bytes[far..line_end]
+        .iter()
+        .position(u8::is_ascii_whitespace)
+        .map_or(line_end, |i| far + i);
+    while !text.is_char_boundary(lo) {
+        lo += 1;
+    }
     while !text.is_char_boundary(hi) {
         hi -= 1;
     }
-    Span::new(lo, hi)
+    Span::new(lo, hi.max(lo))
 }
 
 /// Keys split by a stray space: for each key or token among `merged`

@@ -98,6 +98,13 @@ fn spelled_addresses_are_emails() {
 }
 
 #[test]
+fn a_spelled_address_glued_to_a_long_word_is_found_whole() {
+    let tail = "ok,".repeat(60);
+    let out = run(&format!("tags: liz89 at hotmail dot com,{tail} end"));
+    assert_eq!(out.text().as_str(), format!("tags: [EMAIL],{tail} end"));
+}
+
+#[test]
 fn dotted_and_spaced_card_groups_are_cards() {
     for text in [
         "card 4111.1111.1111.1111 declined",
