@@ -46,7 +46,16 @@ pub(super) struct Scorer {
     lower: String,
     /// The word number of each token of the region being scored.
     token_words: Vec<u32>,
+    /// Per ordered pair of word numbers, the rows of the features the pair
+    /// gives its second word (templates 40 and 42) and its first (41 and
+    /// 43), in that order, [`ABSENT`] where the model has none.
+    pairs: HashMap<u64, [u32; 4], FxBuildHasher>,
+    /// The pair rows of each token and the next, for the region being scored.
+    token_pairs: Vec<[u32; 4]>,
 }
+
+/// A pair feature the model does not know.
+const ABSENT: u32 = u32::MAX;
 
 impl Scorer {
     /// The label scores of `tokens` of `text`, one per token, into `out`.
@@ -57,16 +66,25 @@ impl Scorer {
         tokens: &[Token],
         out: &mut Vec<[f32; L]>,
     ) {
-        if self.model != Some(model.id) || self.words.len() > MAX_WORDS {
+        if self.model != Some(model.id)
+            || self.words.len() > MAX_WORDS
+            || self.pairs.len() > MAX_WORDS
+        {
             self.index.clear();
             self.words.clear();
             self.rows.clear();
+            self.pairs.clear();
             self.model = Some(model.id);
         }
         self.token_words.clear();
         for t in tokens {
             let w = self.word(model, &text[t.start..t.end], t.placeholder);
             self.token_words.push(w);
+        }
+        self.token_pairs.clear();
+        for i in 1..self.token_words.len() {
+            let pair = self.pair(model, self.token_words[i - 1], self.token_words[i]);
+            self.token_pairs.push(pair);
         }
         let words = &self.words;
         let token_words = &self.token_words;
@@ -92,16 +110,38 @@ impl Scorer {
                     None => neighbour_features(slot, None, |id| model.add(&mut state, id)),
                 }
             }
+            // The pair features, as `pair_features` orders them: with the
+            // token before, with the token after, then the birth cue.
+            let before = i.checked_sub(1).map(|k| &self.token_pairs[k][..2]);
+            let after = self.token_pairs.get(i).map(|p| &p[2..]);
+            for &row in before.into_iter().chain(after).flatten() {
+                if row != ABSENT {
+                    model.add_row(&mut state, row);
+                }
+            }
             let cue = after_birth_cue(|k| word(k).cell.is_birth_cue(), i);
-            pair_features(
-                neighbour(i, -1).map(|o| &o.cell),
-                &w.cell,
-                neighbour(i, 1).map(|o| &o.cell),
-                cue,
-                |id| model.add(&mut state, id),
-            );
+            pair_features(None, &w.cell, None, cue, |id| model.add(&mut state, id));
             out.push(state);
         }
+    }
+
+    /// The pair rows of word `a` followed by word `b`, cached.
+    fn pair(&mut self, model: &Model, a: u32, b: u32) -> [u32; 4] {
+        let key = u64::from(a) << 32 | u64::from(b);
+        if let Some(&rows) = self.pairs.get(&key) {
+            return rows;
+        }
+        let (a, b) = (&self.words[a as usize].cell, &self.words[b as usize].cell);
+        let mut rows = [ABSENT; 4];
+        let mut k = 0;
+        let mut push = |id| {
+            rows[k] = model.row(id).unwrap_or(ABSENT);
+            k += 1;
+        };
+        pair_features(Some(a), b, None, false, &mut push);
+        pair_features(None, a, Some(b), false, &mut push);
+        self.pairs.insert(key, rows);
+        rows
     }
 
     /// The number of `text`'s word in the cache, added if new.
