@@ -155,10 +155,13 @@ fn digits(value: &str) -> Vec<u8> {
         .collect()
 }
 
-/// Luhn checksum over the digits of `value`, which must number 12 to 19.
+/// Luhn checksum over the digits of `value`, which must number 12 to 19
+/// and not start with 0: no card number does (ISO/IEC 7812's industry
+/// digit 0 is not a card issuer's), so a zero-led parcel or tracking number
+/// that happens to pass the checksum is not a card.
 pub fn luhn_card(value: &str) -> bool {
     let d = digits(value);
-    (12..=19).contains(&d.len()) && !all_same(&d) && luhn(&d)
+    (12..=19).contains(&d.len()) && d[0] != 0 && !all_same(&d) && luhn(&d)
 }
 
 fn all_same(d: &[u8]) -> bool {
@@ -920,6 +923,10 @@ mod tests {
         assert!(!luhn_card("4242 4242 4242 4241"));
         assert!(!luhn_card("0000 0000 0000 0000"));
         assert!(!luhn_card("12345"));
+        assert!(
+            !luhn_card("0420 9021 4551 0000 5"),
+            "zero-led: a tracking number"
+        );
     }
 
     #[test]
