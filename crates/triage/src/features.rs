@@ -223,15 +223,32 @@ impl FeatureSettings {
 /// Text features at 1 and signals at `signal_weight`, scaled to unit length;
 /// a slot both hold keeps the larger value.
 fn weighed(text: &[u32], signals: &[u32], signal_weight: f32) -> FeatureVector {
-    let mut out: FeatureVector = text.iter().map(|slot| (*slot, 1.0)).collect();
-    if signal_weight > 0.0 {
-        out.extend(signals.iter().map(|slot| (*slot, signal_weight)));
-        out.sort_unstable_by_key(|(slot, _)| *slot);
-        out.dedup_by(|later, kept| {
-            let same = later.0 == kept.0;
-            kept.1 = if same { kept.1.max(later.1) } else { kept.1 };
-            same
-        });
+    let mut out: FeatureVector = Vec::with_capacity(text.len() + signals.len());
+    let signals = if signal_weight > 0.0 { signals } else { &[] };
+    // Both are sorted and distinct: merge them.
+    let (mut t, mut s) = (text.iter().peekable(), signals.iter().peekable());
+    loop {
+        let next = match (t.peek(), s.peek()) {
+            (Some(&&a), Some(&&b)) if a == b => {
+                t.next();
+                s.next();
+                (a, signal_weight.max(1.0))
+            }
+            (Some(&&a), Some(&&b)) if a < b => {
+                t.next();
+                (a, 1.0)
+            }
+            (_, Some(&&b)) => {
+                s.next();
+                (b, signal_weight)
+            }
+            (Some(&&a), None) => {
+                t.next();
+                (a, 1.0)
+            }
+            (None, None) => break,
+        };
+        out.push(next);
     }
     let length = out.iter().map(|(_, v)| v * v).sum::<f32>().sqrt();
     if length > 0.0 {

@@ -79,6 +79,32 @@ pub struct Model {
     slots: Vec<u32>,
     weights: Vec<f32>,
     bias: Vec<f32>,
+    /// Where the slots with the same top [`INDEX_BITS`] bits start in
+    /// `slots`, one entry per value of those bits and one past the end:
+    /// built from `slots` when a model is made or read, never stored.
+    #[serde(skip)]
+    index: Vec<u32>,
+}
+
+/// How many top bits of a slot [`Model::row`] looks up directly.
+const INDEX_BITS: u8 = 14;
+
+/// The start of each run of `slots` (sorted) sharing their top bits.
+fn index(slots: &[u32], hash_bits: u8) -> Vec<u32> {
+    let shift = hash_bits.saturating_sub(INDEX_BITS);
+    let buckets = 1usize << (hash_bits - shift);
+    let mut index = Vec::with_capacity(buckets + 1);
+    let mut at = 0;
+    for bucket in 0..=buckets {
+        while slots
+            .get(at)
+            .is_some_and(|s| ((s >> shift) as usize) < bucket)
+        {
+            at += 1;
+        }
+        index.push(at as u32);
+    }
+    index
 }
 
 /// A model's raw scores for one submission: one per output.
@@ -95,11 +121,13 @@ impl Model {
     ) -> Self {
         rows.sort_unstable_by_key(|(slot, _)| *slot);
         rows.dedup_by_key(|(slot, _)| *slot);
+        let slots: Vec<u32> = rows.iter().map(|(slot, _)| *slot).collect();
         Model {
             format: FORMAT,
             settings,
             provenance,
-            slots: rows.iter().map(|(slot, _)| *slot).collect(),
+            index: index(&slots, settings.hash_bits),
+            slots,
             weights: rows.iter().flat_map(|(_, w)| *w).collect(),
             bias: bias.to_vec(),
         }
@@ -131,7 +159,7 @@ impl Model {
                 found: format,
             });
         }
-        let model: Model = postcard::from_bytes(body).map_err(|e| damaged(e.to_string()))?;
+        let mut model: Model = postcard::from_bytes(body).map_err(|e| damaged(e.to_string()))?;
         let sorted = model.slots.windows(2).all(|w| w[0] < w[1]);
         let bits = model.settings.hash_bits;
         if !sorted
@@ -141,6 +169,7 @@ impl Model {
         {
             return Err(damaged("inconsistent weights".to_owned()));
         }
+        model.index = index(&model.slots, bits);
         Ok(model)
     }
 
@@ -151,7 +180,13 @@ impl Model {
 
     /// The weights of one slot, if it was seen in training.
     pub(super) fn row(&self, slot: u32) -> Option<&[f32]> {
-        let at = self.slots.binary_search(&slot).ok()?;
+        let shift = self.settings.hash_bits.saturating_sub(INDEX_BITS);
+        let bucket = (slot >> shift) as usize;
+        let (from, to) = (
+            *self.index.get(bucket)? as usize,
+            *self.index.get(bucket + 1)? as usize,
+        );
+        let at = from + self.slots[from..to].binary_search(&slot).ok()?;
         Some(&self.weights[at * OUTPUTS..(at + 1) * OUTPUTS])
     }
 
@@ -161,10 +196,25 @@ impl Model {
         let mut scores = [0.0; OUTPUTS];
         scores.copy_from_slice(&self.bias);
         let routes = Route::ALL.len();
-        for (vector, outputs) in [
-            (&features.route, 0..routes),
-            (&features.handoff, routes..OUTPUTS),
-        ] {
+        let (route, handoff) = (&features.route, &features.handoff);
+        if route.len() == handoff.len() && route.iter().zip(handoff).all(|(r, h)| r.0 == h.0) {
+            // The usual case, both vectors over the same slots: one look-up
+            // per slot, each output summed in the same order as below.
+            for ((slot, r), (_, h)) in route.iter().zip(handoff) {
+                if let Some(row) = self.row(*slot) {
+                    let (row_routes, row_handoffs) = row.split_at(routes);
+                    let (score_routes, score_handoffs) = scores.split_at_mut(routes);
+                    for (score, weight) in score_routes.iter_mut().zip(row_routes) {
+                        *score += weight * r;
+                    }
+                    for (score, weight) in score_handoffs.iter_mut().zip(row_handoffs) {
+                        *score += weight * h;
+                    }
+                }
+            }
+            return scores;
+        }
+        for (vector, outputs) in [(route, 0..routes), (handoff, routes..OUTPUTS)] {
             for (slot, value) in vector {
                 if let Some(row) = self.row(*slot) {
                     for output in outputs.clone() {

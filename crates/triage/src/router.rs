@@ -2,6 +2,7 @@
 //! observed. The keyword rules ([`RuleRouter`](super::rule_router::RuleRouter))
 //! and the trained model ([`ModelRouter`]) are the two implementations.
 
+use std::cmp::Ordering;
 use std::fmt;
 
 use super::evidence::{Observation, terms};
@@ -14,6 +15,7 @@ const WORDS_SHOWN: usize = 4;
 
 /// Words too common to explain anything on their own: a gram made only of
 /// them, or ending in one ("ghl the"), is not shown; "is not" and "the tag" are.
+/// Sorted, for a binary search.
 const FUNCTION_WORDS: [&str; 32] = [
     "a", "an", "and", "are", "at", "be", "but", "for", "from", "have", "i", "in", "is", "it", "me",
     "my", "of", "on", "or", "our", "so", "that", "the", "their", "them", "they", "this", "to",
@@ -137,10 +139,9 @@ impl ModelRouter {
         let mut weighed: Vec<(&[f32], &str)> = words
             .iter()
             .filter(|(_, gram)| {
-                !gram
-                    .rsplit(' ')
+                gram.rsplit(' ')
                     .next()
-                    .is_some_and(|w| FUNCTION_WORDS.contains(&w))
+                    .is_none_or(|w| FUNCTION_WORDS.binary_search(&w).is_err())
             })
             .filter_map(|(slot, gram)| self.model.row(*slot).map(|row| (row, *gram)))
             .collect();
@@ -153,17 +154,23 @@ impl ModelRouter {
 /// The words and word pairs of the text whose weights pushed `output` up
 /// the most, strongest first.
 fn words_for(words: &[(&[f32], &str)], output: usize) -> Vec<String> {
-    let mut pushes: Vec<(f32, &str)> = words
-        .iter()
-        .filter(|(row, _)| row[output] > 0.0)
-        .map(|(row, gram)| (row[output], *gram))
-        .collect();
-    pushes.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-    pushes
-        .into_iter()
-        .take(WORDS_SHOWN)
-        .map(|(_, gram)| gram.to_owned())
-        .collect()
+    // The grams are distinct, so the order is total: keeping the strongest
+    // few in order as they come gives what sorting them all would.
+    let stronger = |a: &(f32, &str), b: &(f32, &str)| {
+        b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)) == Ordering::Less
+    };
+    let mut best: Vec<(f32, &str)> = Vec::with_capacity(WORDS_SHOWN + 1);
+    for (row, gram) in words {
+        let push = (row[output], *gram);
+        if push.0 > 0.0 {
+            let at = best.partition_point(|kept| stronger(kept, &push));
+            if at < WORDS_SHOWN {
+                best.insert(at, push);
+                best.truncate(WORDS_SHOWN);
+            }
+        }
+    }
+    best.into_iter().map(|(_, gram)| gram.to_owned()).collect()
 }
 
 /// Which handoffs, from their probabilities and the route: the rubric's
@@ -270,6 +277,11 @@ pub(super) fn tools_on(obs: &Observation, handoff: Handoff) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn function_words_are_sorted() {
+        assert!(FUNCTION_WORDS.is_sorted());
+    }
 
     #[test]
     fn handoffs_follow_the_route() {
