@@ -99,10 +99,10 @@ pub(crate) fn numbers_beside_bank_numbers(text: &str, merged: &[Candidate]) -> V
 /// [`PAIR_WORDS`] words and no digit, line break, sentence end or word that
 /// names another number.
 fn pair_gap(gap: &str) -> bool {
-    let lower = gap.to_lowercase();
     !gap.contains(|c: char| c.is_ascii_digit() || matches!(c, '\n' | '.' | '!' | '?'))
         && gap.split_whitespace().count() <= PAIR_WORDS
-        && !lower
+        && !gap
+            .to_lowercase()
             .split(|c: char| !c.is_alphanumeric() && !matches!(c, '#' | '$' | '€' | '£'))
             .any(|w| OTHER_NUMBERS.contains(&w))
 }

@@ -275,28 +275,17 @@ pub fn scrub(text: &str, policy: &Policy) -> Scrubbed {
     let exports = export::find_exports(text, &merged);
     let mut codes = companion::codes_after_cards(text, &merged);
     codes.extend(companion::numbers_beside_bank_numbers(text, &merged));
-    if !codes.is_empty() {
-        merged.extend(codes);
-        merged = render::merge(merged);
-    }
-    if !others.is_empty() {
-        merged.extend(others);
-        merged = render::merge(merged);
-    }
+    merged = merge_in(merged, codes);
+    merged = merge_in(merged, others);
     let splits = deobfuscate::split_keys(text, &merged);
-    if !splits.is_empty() {
-        merged.extend(splits);
-        merged = render::merge(merged);
-    }
-    if !exports.is_empty() {
-        merged.extend(exports.into_iter().map(|span| Candidate {
-            span,
-            kind: FindingKind::AccountExport,
-            origin: Origin::ExportRows,
-            confidence: 0.9,
-        }));
-        merged = render::merge(merged);
-    }
+    merged = merge_in(merged, splits);
+    let exports = exports.into_iter().map(|span| Candidate {
+        span,
+        kind: FindingKind::AccountExport,
+        origin: Origin::ExportRows,
+        confidence: 0.9,
+    });
+    merged = merge_in(merged, exports.collect());
     let mut rendered = Rendered::new(text, &merged, policy);
     // A placeholder changes what is around it: "…[API_KEY]: 000AAaAAAa" now
     // reads like a key cue. Every recognizer looks again at the text next to
@@ -340,6 +329,16 @@ pub fn scrub(text: &str, policy: &Policy) -> Scrubbed {
         findings,
         verdict,
     }
+}
+
+/// `merged` (sorted, disjoint) with `more` merged in; untouched when there
+/// is nothing more.
+fn merge_in(mut merged: Vec<Candidate>, more: Vec<Candidate>) -> Vec<Candidate> {
+    if more.is_empty() {
+        return merged;
+    }
+    merged.extend(more);
+    render::merge(merged)
 }
 
 /// A JSON value (a record id, say) with every private value in it replaced:

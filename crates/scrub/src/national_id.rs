@@ -5,6 +5,8 @@
 //! anywhere; the others (a Dutch BSN, a Polish PESEL: plain digit runs) only
 //! after a word that names them, and then only if their check digits hold.
 
+use crate::validate::{all_same, digits, luhn};
+
 /// Whether `value` is an identifier in a format distinctive enough to be
 /// found without a cue word: its shape and check digits leave no doubt.
 pub fn distinctive(value: &str) -> bool {
@@ -59,23 +61,11 @@ pub fn plausible(value: &str) -> bool {
         || (digit_count >= 5 && (1..=4).contains(&letters))
 }
 
-fn digits(value: &str) -> Vec<u8> {
-    value
-        .bytes()
-        .filter(u8::is_ascii_digit)
-        .map(|b| b - b'0')
-        .collect()
-}
-
 /// Digits with at most spaces, dots, dashes or slashes between them.
 fn only_digits(value: &str) -> bool {
     value
         .bytes()
         .all(|b| b.is_ascii_digit() || matches!(b, b' ' | b'.' | b'-' | b'/'))
-}
-
-fn all_same(d: &[u8]) -> bool {
-    d.windows(2).all(|w| w[0] == w[1])
 }
 
 /// A calendar day given as day and month (any year).
@@ -85,19 +75,6 @@ fn day_month(day: u32, month: u32) -> bool {
 
 fn number(d: &[u8]) -> u32 {
     d.iter().fold(0, |n, &x| n * 10 + u32::from(x))
-}
-
-fn luhn(d: &[u8]) -> bool {
-    let sum: u32 = d
-        .iter()
-        .rev()
-        .enumerate()
-        .map(|(i, &x)| {
-            let x = u32::from(x) * if i % 2 == 1 { 2 } else { 1 };
-            if x > 9 { x - 9 } else { x }
-        })
-        .sum();
-    sum.is_multiple_of(10)
 }
 
 /// Sum of `d[i] * weights[i]`.

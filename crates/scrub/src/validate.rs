@@ -147,7 +147,8 @@ impl Validator {
     }
 }
 
-fn digits(value: &str) -> Vec<u8> {
+/// The decimal digits of `value`, as numbers.
+pub(crate) fn digits(value: &str) -> Vec<u8> {
     value
         .bytes()
         .filter(u8::is_ascii_digit)
@@ -164,11 +165,13 @@ pub fn luhn_card(value: &str) -> bool {
     (12..=19).contains(&d.len()) && d[0] != 0 && !all_same(&d) && luhn(&d)
 }
 
-fn all_same(d: &[u8]) -> bool {
+/// Whether every digit is the same one.
+pub(crate) fn all_same(d: &[u8]) -> bool {
     d.windows(2).all(|w| w[0] == w[1])
 }
 
-fn luhn(d: &[u8]) -> bool {
+/// The Luhn checksum over `d`.
+pub(crate) fn luhn(d: &[u8]) -> bool {
     let sum: u32 = d
         .iter()
         .rev()
