@@ -166,6 +166,10 @@ fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let write = || -> std::io::Result<()> {
+        // Renaming onto a device or a pipe would replace it with a file.
+        if std::fs::metadata(path).is_ok_and(|metadata| !metadata.is_file()) {
+            return Err(std::io::Error::other("not a regular file"));
+        }
         let mut file = options.open(&partial)?;
         file.write_all(text.as_bytes())?;
         file.sync_all()?;

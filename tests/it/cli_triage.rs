@@ -195,6 +195,86 @@ fn csv_export_as_jsonl_with_a_chosen_column() {
     assert_eq!(line["id"], "1");
 }
 
+/// `-o` naming a pipe (or `/dev/null`, a terminal) writes into it: staging
+/// next to it and renaming would replace the pipe with a file, and as root
+/// `-o /dev/null` did that to `/dev/null` itself.
+#[cfg(unix)]
+#[test]
+fn output_to_a_pipe_is_written_into_not_replaced() {
+    use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let input = file(
+        dir.path(),
+        "c.csv",
+        b"comment\ntypeform to hubspot: the lead never arrives\n",
+    );
+    let pipe = dir.path().join("out.pipe");
+    let made = Command::new("mkfifo").arg(&pipe).status().unwrap();
+    assert!(made.success(), "mkfifo failed");
+    let reader = {
+        let pipe = pipe.clone();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            std::fs::File::open(pipe)
+                .unwrap()
+                .read_to_string(&mut text)
+                .unwrap();
+            text
+        })
+    };
+    let out = run(
+        &[
+            "triage",
+            input.to_str().unwrap(),
+            "-o",
+            pipe.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Checked before joining: a replaced pipe never gets a writer.
+    let kind = std::fs::symlink_metadata(&pipe).unwrap().file_type();
+    assert!(kind.is_fifo(), "the pipe was replaced: {kind:?}");
+    let written = reader.join().unwrap();
+    assert!(written.starts_with("comment,route,"), "{written}");
+    assert!(written.contains("typeform to hubspot"), "{written}");
+    assert!(!dir.path().join("out.pipe.partial").exists());
+}
+
+/// A symlink named by `-o` keeps pointing at the export it names.
+#[cfg(unix)]
+#[test]
+fn output_through_a_symlink_replaces_the_file_and_keeps_the_link() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = file(
+        dir.path(),
+        "c.csv",
+        b"comment\ncalendly booking never reaches pipedrive\n",
+    );
+    let real = file(dir.path(), "real.csv", b"old\n");
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    let out = run(
+        &[
+            "triage",
+            input.to_str().unwrap(),
+            "-o",
+            link.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let written = std::fs::read_to_string(&real).unwrap();
+    assert!(written.contains("calendly booking"), "{written}");
+}
+
 fn bad_input(name: &str, bytes: &[u8], args: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let input = file(dir.path(), name, bytes);

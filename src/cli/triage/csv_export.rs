@@ -210,19 +210,26 @@ pub fn run(settings: &Settings, pipeline: &Pipeline) -> anyhow::Result<ExitCode>
     let (writer, partial): (Box<dyn Write + Send>, Option<PathBuf>) = match settings.output {
         // Not locked: the writing runs on a pool thread, beside the work.
         None => (Box::new(BufWriter::new(io::stdout())), None),
-        Some(path) => {
-            let partial = partial_path(path);
-            let file = File::create(&partial)
-                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", partial.display()))?;
-            (Box::new(BufWriter::new(file)), Some(partial))
-        }
+        Some(path) => match staging_path(path) {
+            Some(partial) => {
+                let file = File::create(&partial)
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", partial.display()))?;
+                (Box::new(BufWriter::new(file)), Some(partial))
+            }
+            None => {
+                let file = File::create(path)
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+                (Box::new(BufWriter::new(file)), None)
+            }
+        },
     };
     let bar = progress_bar(total_bytes);
     let outcome = triage_export(input, writer, settings, pipeline, &bar);
     bar.finish_and_clear();
     let summary = match (outcome, partial, settings.output) {
         (Ok(summary), Some(partial), Some(path)) => {
-            std::fs::rename(&partial, path)
+            let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+            std::fs::rename(&partial, target)
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
             summary
         }
@@ -244,12 +251,22 @@ pub fn run(settings: &Settings, pipeline: &Pipeline) -> anyhow::Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
-/// Write next to the target and rename at the end, so a failed run never
-/// leaves a half-written export under the requested name.
-fn partial_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
+/// Where to stage the export before renaming it onto `path`, so a failed run
+/// never leaves a half-written export under the requested name; `None` when
+/// `path` is there and is not a regular file (`/dev/null`, a pipe, a
+/// terminal), which is written straight into: renaming onto a device would
+/// replace the device with a file (as root, `-o /dev/null` broke every later
+/// reader of `/dev/null` on the machine). A symlink is followed, so the file
+/// it names is replaced and the link stays.
+fn staging_path(path: &Path) -> Option<PathBuf> {
+    let target = match std::fs::metadata(path) {
+        Ok(metadata) if !metadata.is_file() => return None,
+        Ok(_) => std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned()),
+        Err(_) => path.to_owned(),
+    };
+    let mut name = target.file_name().unwrap_or_default().to_os_string();
     name.push(".partial");
-    path.with_file_name(name)
+    Some(target.with_file_name(name))
 }
 
 /// Triage every row of `input` into `output`; the counts for the summary table.
