@@ -9,7 +9,7 @@ use std::time::Instant;
 use csv::{ByteRecord, ReaderBuilder, WriterBuilder};
 use serde_json::Value;
 
-use super::summary::Summary;
+use super::summary::{Summary, Tally};
 use super::{CHUNK, Format, progress_bar};
 use crate::cli::chunks;
 use crate::cli::encoding::{self, Decoder, NotText};
@@ -272,7 +272,7 @@ fn staging_path(path: &Path) -> Option<PathBuf> {
 /// Triage every row of `input` into `output`; the counts for the summary table.
 fn triage_export(
     mut input: File,
-    output: Box<dyn Write + Send>,
+    mut output: Box<dyn Write + Send>,
     settings: &Settings,
     pipeline: &Pipeline,
     bar: &indicatif::ProgressBar,
@@ -323,7 +323,8 @@ fn triage_export(
         })
         .collect();
     let text_column = text_column(file, &headers, settings.column)?;
-    let mut sink = Sink::new(output, settings.format, &headers)?;
+    let encoder = Encoder::new(settings.format, &headers);
+    output.write_all(&encoder.header()?)?;
 
     let mut row: u64 = 0;
     chunks::ordered(
@@ -355,19 +356,23 @@ fn triage_export(
             bar.set_position(reader.position().byte());
             Ok(chunk)
         },
-        |record| triage_row(&record, text_column, pipeline),
-        |triaged| {
-            for (cells, triage) in &triaged {
-                match triage {
-                    Some(t) => summary.add(t),
+        |record| {
+            let (cells, triage) = triage_row(&record, text_column, pipeline);
+            let encoded = encoder.row(&cells, triage.as_ref());
+            (triage.map(Tally::from), encoded)
+        },
+        |rows| {
+            for (tally, encoded) in rows {
+                match tally {
+                    Some(tally) => summary.add(&tally),
                     None => summary.add_empty(),
                 }
-                sink.write(&headers, cells, triage.as_ref())?;
+                output.write_all(&encoded?)?;
             }
             Ok(())
         },
     )?;
-    sink.finish()?;
+    output.flush()?;
     Ok(summary)
 }
 
@@ -628,86 +633,115 @@ fn why(triage: &Triage) -> String {
         .unwrap_or_default()
 }
 
-/// The output side: CSV or JSON lines.
-enum Sink {
-    Csv(Box<csv::Writer<Box<dyn Write + Send>>>),
-    Jsonl(Box<dyn Write + Send>),
+/// How each row of the output is written, CSV or JSON lines. Rows are
+/// encoded on the workers, beside their triage, so the one thread that
+/// writes in input order only copies bytes.
+struct Encoder<'h> {
+    format: Format,
+    headers: &'h [String],
+    csv: WriterBuilder,
 }
 
-impl Sink {
-    fn new(
-        output: Box<dyn Write + Send>,
-        format: Format,
-        headers: &[String],
-    ) -> anyhow::Result<Self> {
-        Ok(match format {
+impl<'h> Encoder<'h> {
+    fn new(format: Format, headers: &'h [String]) -> Self {
+        let mut csv = WriterBuilder::new();
+        // A row is a few hundred bytes: no 8 KiB buffer per row.
+        csv.buffer_capacity(1024);
+        Encoder {
+            format,
+            headers,
+            csv,
+        }
+    }
+
+    /// What comes before the rows: the CSV header row.
+    fn header(&self) -> anyhow::Result<Vec<u8>> {
+        Ok(match self.format {
             Format::Csv => {
-                let mut writer = WriterBuilder::new().from_writer(output);
-                writer.write_record(headers.iter().map(String::as_str).chain(ADDED))?;
-                Sink::Csv(Box::new(writer))
+                let header = self.headers.iter().map(String::as_str).chain(ADDED);
+                self.csv_record(header)?
             }
-            Format::Jsonl => Sink::Jsonl(output),
+            Format::Jsonl => Vec::new(),
         })
     }
 
-    fn write(
-        &mut self,
-        headers: &[String],
-        cells: &[String],
-        triage: Option<&Triage>,
-    ) -> anyhow::Result<()> {
-        let handoffs: Vec<&str> = triage
-            .map(|t| t.handoffs.iter().map(|h| h.as_str()).collect())
-            .unwrap_or_default();
-        let route = triage.map_or("", |t| t.route.as_str());
-        let confidence = triage.map(|t| t.confidence);
-        let needs_review = triage.is_some_and(|t| t.needs_review);
-        let privacy = triage.map_or("clean", |t| t.privacy.as_str());
-        let hide = triage.is_some_and(|t| t.hide);
-        let why = triage.map(why).unwrap_or_default();
-        let reply = triage.and_then(|t| t.reply.as_deref()).unwrap_or("");
-        match self {
-            Sink::Csv(writer) => {
+    /// One row: the scrubbed cells and the columns the triage adds.
+    fn row(&self, cells: &[String], triage: Option<&Triage>) -> anyhow::Result<Vec<u8>> {
+        let added = Added::of(triage);
+        match self.format {
+            Format::Csv => {
+                let confidence = added
+                    .confidence
+                    .map(|c| format!("{c:.2}"))
+                    .unwrap_or_default();
                 let flag = |b: bool| if b { "true" } else { "false" };
-                let joined = handoffs.join(";");
-                let confidence = confidence.map(|c| format!("{c:.2}")).unwrap_or_default();
-                let added = [
-                    route,
+                let handoffs = added.handoffs.join(";");
+                let columns = [
+                    added.route,
                     &confidence,
-                    flag(needs_review),
-                    &joined,
-                    privacy,
-                    flag(hide),
-                    &why,
-                    reply,
+                    flag(added.needs_review),
+                    &handoffs,
+                    added.privacy,
+                    flag(added.hide),
+                    &added.why,
+                    added.reply,
                 ];
-                writer.write_record(cells.iter().map(String::as_str).chain(added))?;
+                self.csv_record(cells.iter().map(String::as_str).chain(columns))
             }
-            Sink::Jsonl(out) => {
+            Format::Jsonl => {
                 let mut object = serde_json::Map::new();
-                for (name, cell) in headers.iter().zip(cells) {
+                for (name, cell) in self.headers.iter().zip(cells) {
                     object.insert(name.clone(), Value::String(cell.clone()));
                 }
-                object.insert("route".into(), Value::from(route));
-                object.insert("confidence".into(), Value::from(confidence));
-                object.insert("needs_review".into(), Value::from(needs_review));
-                object.insert("handoffs".into(), Value::from(handoffs));
-                object.insert("privacy".into(), Value::from(privacy));
-                object.insert("hide".into(), Value::from(hide));
-                object.insert("why".into(), Value::from(why));
-                object.insert("reply".into(), Value::from(reply));
-                serde_json::to_writer(&mut *out, &object)?;
-                out.write_all(b"\n")?;
+                object.insert("route".into(), Value::from(added.route));
+                object.insert("confidence".into(), Value::from(added.confidence));
+                object.insert("needs_review".into(), Value::from(added.needs_review));
+                object.insert("handoffs".into(), Value::from(added.handoffs));
+                object.insert("privacy".into(), Value::from(added.privacy));
+                object.insert("hide".into(), Value::from(added.hide));
+                object.insert("why".into(), Value::from(added.why));
+                object.insert("reply".into(), Value::from(added.reply));
+                let mut line = serde_json::to_vec(&object)?;
+                line.push(b'\n');
+                Ok(line)
             }
         }
-        Ok(())
     }
 
-    fn finish(self) -> anyhow::Result<()> {
-        match self {
-            Sink::Csv(mut writer) => writer.flush()?,
-            Sink::Jsonl(mut out) => out.flush()?,
+    /// One CSV record, quoted as the export's writer quotes.
+    fn csv_record<'a>(&self, fields: impl IntoIterator<Item = &'a str>) -> anyhow::Result<Vec<u8>> {
+        let mut writer = self.csv.from_writer(Vec::with_capacity(512));
+        writer.write_record(fields)?;
+        Ok(writer.into_inner().map_err(|e| e.into_error())?)
+    }
+}
+
+/// The values of the columns a triage adds (those of an empty row when
+/// there is none).
+struct Added<'t> {
+    route: &'t str,
+    confidence: Option<f32>,
+    needs_review: bool,
+    handoffs: Vec<&'static str>,
+    privacy: &'t str,
+    hide: bool,
+    why: String,
+    reply: &'t str,
+}
+
+impl<'t> Added<'t> {
+    fn of(triage: Option<&'t Triage>) -> Self {
+        Added {
+            route: triage.map_or("", |t| t.route.as_str()),
+            confidence: triage.map(|t| t.confidence),
+            needs_review: triage.is_some_and(|t| t.needs_review),
+            handoffs: triage
+                .map(|t| t.handoffs.iter().map(|h| h.as_str()).collect())
+                .unwrap_or_default(),
+            privacy: triage.map_or("clean", |t| t.privacy.as_str()),
+            hide: triage.is_some_and(|t| t.hide),
+            why: triage.map(why).unwrap_or_default(),
+            reply: triage.and_then(|t| t.reply.as_deref()).unwrap_or(""),
         }
-        Ok(())
     }
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::CHUNK;
-use super::summary::Summary;
+use super::summary::{Summary, Tally};
 use crate::cli::LineError;
 use crate::cli::chunks;
 use crate::cli::encoding::{Decoder, NotText};
@@ -91,12 +91,12 @@ pub fn triage_jsonl(
             }
             .expect("a result serializes");
             out.push(b'\n');
-            (result.ok().map(|(_, triage)| triage), out)
+            (result.ok().map(|(_, triage)| Tally::from(triage)), out)
         },
         |done| {
-            for (triage, line) in done {
-                match triage {
-                    Some(triage) => summary.add(&triage),
+            for (tally, line) in done {
+                match tally {
+                    Some(tally) => summary.add(&tally),
                     None => malformed += 1,
                 }
                 output.write_all(&line)?;

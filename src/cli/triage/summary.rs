@@ -6,6 +6,27 @@ use std::time::Duration;
 
 use handoff_triage::{Handoff, Privacy, Route, Triage};
 
+/// What the summary counts of one triage, taken on the worker that triaged
+/// it: the writer thread then neither keeps nor drops the whole [`Triage`].
+#[derive(Debug)]
+pub struct Tally {
+    route: Route,
+    privacy: Privacy,
+    handoffs: Vec<Handoff>,
+    hide: bool,
+}
+
+impl From<Triage> for Tally {
+    fn from(triage: Triage) -> Self {
+        Tally {
+            route: triage.route,
+            privacy: triage.privacy,
+            handoffs: triage.handoffs,
+            hide: triage.hide,
+        }
+    }
+}
+
 /// Running counts over a batch.
 #[derive(Debug, Default)]
 pub struct Summary {
@@ -19,14 +40,14 @@ pub struct Summary {
 
 impl Summary {
     /// Count one triaged item.
-    pub fn add(&mut self, triage: &Triage) {
+    pub fn add(&mut self, tally: &Tally) {
         self.total += 1;
-        *self.routes.entry(triage.route).or_default() += 1;
-        *self.privacy.entry(triage.privacy).or_default() += 1;
-        for h in &triage.handoffs {
+        *self.routes.entry(tally.route).or_default() += 1;
+        *self.privacy.entry(tally.privacy).or_default() += 1;
+        for h in &tally.handoffs {
             *self.handoffs.entry(*h).or_default() += 1;
         }
-        self.hidden += usize::from(triage.hide);
+        self.hidden += usize::from(tally.hide);
     }
 
     /// Count a row with no text to triage.
