@@ -109,10 +109,12 @@ impl FeatureSettings {
             slots.sort_unstable();
             slots.dedup();
         }
-        let features = Features {
-            route: weighed(&text, &signals, self.route_signal_weight),
-            handoff: weighed(&text, &signals, self.handoff_signal_weight),
-        };
+        let [route, handoff] = weighed(
+            &text,
+            &signals,
+            [self.route_signal_weight, self.handoff_signal_weight],
+        );
+        let features = Features { route, handoff };
         (features, words)
     }
 
@@ -220,41 +222,62 @@ impl FeatureSettings {
     }
 }
 
-/// Text features at 1 and signals at `signal_weight`, scaled to unit length;
-/// a slot both hold keeps the larger value.
-fn weighed(text: &[u32], signals: &[u32], signal_weight: f32) -> FeatureVector {
-    let mut out: FeatureVector = Vec::with_capacity(text.len() + signals.len());
-    let signals = if signal_weight > 0.0 { signals } else { &[] };
-    // Both are sorted and distinct: merge them.
+/// Which features share a slot.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Holds {
+    Text,
+    Signal,
+    Both,
+}
+
+/// The text and signal slots (each sorted and distinct) merged in order,
+/// each with what holds it.
+fn merged<'s>(text: &'s [u32], signals: &'s [u32]) -> impl Iterator<Item = (u32, Holds)> + 's {
     let (mut t, mut s) = (text.iter().peekable(), signals.iter().peekable());
-    loop {
-        let next = match (t.peek(), s.peek()) {
-            (Some(&&a), Some(&&b)) if a == b => {
-                t.next();
-                s.next();
-                (a, signal_weight.max(1.0))
+    std::iter::from_fn(move || match (t.peek(), s.peek()) {
+        (Some(&&a), Some(&&b)) if a == b => {
+            t.next();
+            s.next();
+            Some((a, Holds::Both))
+        }
+        (Some(&&a), Some(&&b)) if a < b => {
+            t.next();
+            Some((a, Holds::Text))
+        }
+        (_, Some(&&b)) => {
+            s.next();
+            Some((b, Holds::Signal))
+        }
+        (Some(&&a), None) => {
+            t.next();
+            Some((a, Holds::Text))
+        }
+        (None, None) => None,
+    })
+}
+
+/// One vector per signal weight, from one merge of the slots: text features
+/// at 1 and signals at the weight (left out when it is not positive),
+/// scaled to unit length; a slot both hold keeps the larger value.
+fn weighed<const N: usize>(text: &[u32], signals: &[u32], weights: [f32; N]) -> [FeatureVector; N] {
+    let mut vectors = weights.map(|_| Vec::with_capacity(text.len() + signals.len()));
+    for (slot, holds) in merged(text, signals) {
+        for (vector, &weight) in vectors.iter_mut().zip(&weights) {
+            match holds {
+                Holds::Text => vector.push((slot, 1.0)),
+                Holds::Both => vector.push((slot, weight.max(1.0))),
+                Holds::Signal if weight > 0.0 => vector.push((slot, weight)),
+                Holds::Signal => {}
             }
-            (Some(&&a), Some(&&b)) if a < b => {
-                t.next();
-                (a, 1.0)
-            }
-            (_, Some(&&b)) => {
-                s.next();
-                (b, signal_weight)
-            }
-            (Some(&&a), None) => {
-                t.next();
-                (a, 1.0)
-            }
-            (None, None) => break,
-        };
-        out.push(next);
+        }
     }
-    let length = out.iter().map(|(_, v)| v * v).sum::<f32>().sqrt();
-    if length > 0.0 {
-        out.iter_mut().for_each(|(_, v)| *v /= length);
+    for vector in &mut vectors {
+        let length = vector.iter().map(|(_, v)| v * v).sum::<f32>().sqrt();
+        if length > 0.0 {
+            vector.iter_mut().for_each(|(_, v)| *v /= length);
+        }
     }
-    out
+    vectors
 }
 
 /// The privacy decision, exactly as the scrubber's findings make it.

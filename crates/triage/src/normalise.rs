@@ -9,12 +9,12 @@
 //! replaced. The result is padded with one space at each end so that terms
 //! match whole words.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// The word-level replacements of a rules file, ready to apply.
 #[derive(Debug, Clone, Default)]
 pub struct Normaliser {
-    words: HashMap<String, String>,
+    words: FxHashMap<String, String>,
 }
 
 impl Normaliser {
@@ -138,6 +138,10 @@ fn spaced_lowercase(text: &str, out: &mut String) {
 /// Append `word` with "helppp" → "help", "sooo" → "so": three or more of one
 /// letter become one.
 fn push_squeezed(word: &str, out: &mut String) {
+    if word.is_ascii() {
+        push_squeezed_ascii(word, out);
+        return;
+    }
     let mut chars = word.chars().peekable();
     while let Some(c) = chars.next() {
         let mut run = 1;
@@ -151,6 +155,23 @@ fn push_squeezed(word: &str, out: &mut String) {
         };
         out.extend(std::iter::repeat_n(c, keep));
     }
+}
+
+/// The ASCII fast path of [`push_squeezed`]: the word is copied in slices
+/// between squeezed runs, not a character at a time.
+fn push_squeezed_ascii(word: &str, out: &mut String) {
+    let bytes = word.as_bytes();
+    let (mut copied, mut at) = (0, 0);
+    while at < bytes.len() {
+        let letter = bytes[at];
+        let run = bytes[at..].iter().take_while(|b| **b == letter).count();
+        if run >= 3 && letter.is_ascii_alphabetic() {
+            out.push_str(&word[copied..=at]);
+            copied = at + run;
+        }
+        at += run;
+    }
+    out.push_str(&word[copied..]);
 }
 
 #[cfg(test)]
@@ -208,5 +229,22 @@ mod tests {
             spaced_lowercase(text, &mut general);
             assert_eq!(fast, general, "{text}");
         }
+    }
+
+    #[test]
+    fn ascii_words_squeeze_as_any_word_does() {
+        for word in [
+            "helppp", "sooo", "1111", "aaa", "aabbbccc", "zz", "x", "", "nooo1111",
+        ] {
+            let mut fast = String::new();
+            push_squeezed_ascii(word, &mut fast);
+            // The general path, through a non-ASCII letter that squeezes to itself.
+            let mut general = String::new();
+            push_squeezed(&format!("{word}é"), &mut general);
+            assert_eq!(format!("{fast}é"), general, "{word}");
+        }
+        let mut out = String::new();
+        push_squeezed_ascii("aaabbbb1111", &mut out);
+        assert_eq!(out, "ab1111");
     }
 }

@@ -161,11 +161,15 @@ impl Reason {
     /// The causes in plain language, without the decision:
     /// `91 % sure, mentions "paid buyers"; live customers affected (…)`.
     pub fn causes(&self) -> String {
-        self.because
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("; ")
+        use fmt::Write;
+        let mut text = String::with_capacity(128);
+        for (i, cause) in self.because.iter().enumerate() {
+            if i > 0 {
+                text.push_str("; ");
+            }
+            write!(text, "{cause}").expect("writing to a String cannot fail");
+        }
+        text
     }
 }
 
@@ -193,7 +197,7 @@ impl fmt::Display for Cause {
                 write!(f, "{:.0} % sure", probability * 100.0)?;
                 if !words.is_empty() {
                     f.write_str(", mentions ")?;
-                    list(f, words.iter().map(|w| format!("\"{w}\"")), words.len())?;
+                    list(f, words.iter().map(String::as_str).map(Quoted), words.len())?;
                 }
                 Ok(())
             }
@@ -260,11 +264,27 @@ fn terms_list(f: &mut fmt::Formatter<'_>, terms: &[Term]) -> fmt::Result {
         return Ok(());
     }
     f.write_str(" (")?;
-    let shown = terms
-        .iter()
-        .map(|t| format!("\"{}\" in {}", t.term, t.field.as_str()));
+    let shown = terms.iter().map(Found);
     list(f, shown, terms.len())?;
     f.write_str(")")
+}
+
+/// `"word"`.
+struct Quoted<'a>(&'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{}\"", self.0)
+    }
+}
+
+/// `"term" in field`.
+struct Found<'a>(&'a Term);
+
+impl fmt::Display for Found<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "\"{}\" in {}", self.0.term, self.0.field.as_str())
+    }
 }
 
 /// The first [`SHOWN`] items, comma-separated, then "and N more".

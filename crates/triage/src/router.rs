@@ -63,7 +63,7 @@ impl Router for ModelRouter {
     fn route(&self, obs: &Observation) -> Routing {
         let (features, words) = self.model.settings.features_and_words(obs);
         let scores = self.model.scores(&features);
-        let words = self.weighed_words(&words);
+        let words = self.weighed_words(words);
         let routes = model::route_probabilities(&scores);
         let handoff_p = model::handoff_probabilities(&scores);
         let rules = obs.rules;
@@ -135,18 +135,22 @@ impl Router for ModelRouter {
 impl ModelRouter {
     /// The distinct word n-grams the model has weights for, with their
     /// weights, less those ending in a function word.
-    fn weighed_words<'t>(&self, words: &[(u32, &'t str)]) -> Vec<(&[f32], &'t str)> {
-        let mut weighed: Vec<(&[f32], &str)> = words
-            .iter()
-            .filter(|(_, gram)| {
-                gram.rsplit(' ')
-                    .next()
-                    .is_none_or(|w| FUNCTION_WORDS.binary_search(&w).is_err())
-            })
-            .filter_map(|(slot, gram)| self.model.row(*slot).map(|row| (row, *gram)))
-            .collect();
-        weighed.sort_unstable_by(|a, b| a.1.cmp(b.1));
-        weighed.dedup_by(|a, b| a.1 == b.1);
+    fn weighed_words<'t>(&self, mut words: Vec<(u32, &'t str)>) -> Vec<(&[f32], &'t str)> {
+        // A gram always has the same slot: sorted by slot, then gram, the
+        // copies of a gram lie together, found mostly by comparing numbers.
+        words.sort_unstable();
+        words.dedup();
+        let mut weighed = Vec::with_capacity(words.len());
+        weighed.extend(
+            words
+                .into_iter()
+                .filter(|(_, gram)| {
+                    gram.rsplit(' ')
+                        .next()
+                        .is_none_or(|w| FUNCTION_WORDS.binary_search(&w).is_err())
+                })
+                .filter_map(|(slot, gram)| self.model.row(slot).map(|row| (row, gram))),
+        );
         weighed
     }
 }

