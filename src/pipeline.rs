@@ -95,7 +95,24 @@ pub struct Pipeline {
 impl Pipeline {
     /// Build from files (or the embedded defaults where none is given).
     pub fn load(sources: &Sources) -> Result<Self, PipelineError> {
-        let policy = Self::load_policy(sources.detectors.as_deref())?;
+        // The policy (mostly compiling the detectors' regexes) and the
+        // triage rules and model do not depend on each other: side by side.
+        let (policy, triage) = std::thread::scope(|scope| {
+            let triage = scope.spawn(|| Self::load_triage(sources));
+            let policy = Self::load_policy(sources.detectors.as_deref());
+            (policy, triage.join())
+        });
+        let policy = policy?;
+        let (rules, triager) = triage.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        Ok(Pipeline {
+            policy,
+            rules: Arc::new(rules),
+            triager,
+        })
+    }
+
+    /// The triage rules and the triager built on them.
+    fn load_triage(sources: &Sources) -> Result<(Rules, Triager), PipelineError> {
         let rules = match (&sources.rules, &sources.extend_rules) {
             (Some(_), Some(_)) => return Err(PipelineError::RulesTwice),
             (Some(path), None) => {
@@ -125,11 +142,7 @@ impl Pipeline {
                 .review_below
                 .unwrap_or(handoff_triage::DEFAULT_REVIEW_BELOW),
         );
-        Ok(Pipeline {
-            policy,
-            rules: Arc::new(rules),
-            triager,
-        })
+        Ok((rules, triager))
     }
 
     /// Only the scrubber's policy, from a detectors file or the embedded
