@@ -19,7 +19,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::outbox::Mark;
 use super::write::Durability;
-use super::{Idempotency, IntakeRecord, LeaseToken, OutboxStart, Store, StoreError};
+use super::{Backend, Idempotency, IntakeRecord, LeaseToken, OutboxStart, Store, StoreError};
 
 /// Jobs in one transaction at most.
 const MAX_BATCH: usize = 128;
@@ -211,7 +211,7 @@ impl Store {
         } else {
             self.write("storing intakes", Durability::Full).await?
         };
-        let written = write_all(write.conn(), intakes, marks).await;
+        let written = write_all(write.conn(), self.backend, intakes, marks).await;
         write.commit(written).await
     }
 }
@@ -219,10 +219,11 @@ impl Store {
 /// The intakes, then the marks, on a connection inside a transaction.
 async fn write_all(
     conn: &mut AnyConnection,
+    backend: Backend,
     intakes: &[IntakeJob],
     marks: &[MarksJob],
 ) -> Result<(Vec<bool>, Vec<Vec<bool>>), sqlx::Error> {
-    let stored = insert_all(conn, intakes).await?;
+    let stored = insert_all(conn, backend, intakes).await?;
     let mut held = Vec::with_capacity(marks.len());
     for job in marks {
         held.push(Mark::write_all(conn, &job.token, &job.marks).await?);
@@ -261,40 +262,78 @@ const INTAKE_COLUMNS: [&str; 18] = [
     "needs_review",
 ];
 
-/// For each chunk size: the intakes' `INSERT … RETURNING id` (a row whose
-/// idempotency key is stored already is skipped) and the outbox rows'
-/// `INSERT … SELECT` for those of the chunk's ids that were written, in
-/// the state given (an id bound as `''` stands for none).
-static STATEMENTS: LazyLock<Vec<(usize, String, String)>> = LazyLock::new(|| {
-    CHUNKS
-        .iter()
-        .map(|&rows| {
-            let placeholders = |per_row: usize| {
-                (0..rows)
-                    .map(|row| {
-                        let row: Vec<String> = (1..=per_row)
-                            .map(|column| format!("${}", row * per_row + column))
-                            .collect();
-                        format!("({})", row.join(", "))
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            let intakes = format!(
-                "INSERT INTO intakes ({}) VALUES {} ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+/// The statements for one chunk size.
+struct Chunk {
+    /// Rows in the chunk.
+    rows: usize,
+    /// The intakes' `INSERT` (a row whose idempotency key is stored
+    /// already is skipped).
+    intakes: String,
+    /// Which of the chunk's ids are stored: asked only when the `INSERT`
+    /// skipped a row.
+    stored: String,
+    /// The outbox rows' `INSERT … SELECT` for those of the chunk's ids
+    /// that were written, in the state given (an id bound as `''` stands
+    /// for none).
+    outbox: String,
+}
+
+impl Chunk {
+    /// The statements for chunks of `rows` intakes on `backend`.
+    fn new(rows: usize, backend: Backend) -> Chunk {
+        // SQLite looks a numbered parameter's index up by a linear search
+        // of the statement's names, once per parameter: with hundreds of
+        // parameters that search cost more than the binding. Its plain `?`
+        // (numbered in order) needs none; PostgreSQL takes `$n` only.
+        let parameter = |n: usize| match backend {
+            Backend::Sqlite => "?".to_owned(),
+            Backend::Postgres => format!("${n}"),
+        };
+        let list = |first: usize, count: usize| {
+            (first..first + count)
+                .map(parameter)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let columns = INTAKE_COLUMNS.len();
+        let values: Vec<String> = (0..rows)
+            .map(|row| format!("({})", list(row * columns + 1, columns)))
+            .collect();
+        Chunk {
+            rows,
+            intakes: format!(
+                "INSERT INTO intakes ({}) VALUES {} ON CONFLICT (idempotency_key) DO NOTHING",
                 INTAKE_COLUMNS.join(", "),
-                placeholders(INTAKE_COLUMNS.len())
-            );
-            let ids: Vec<String> = (2..=rows + 1).map(|i| format!("${i}")).collect();
-            let outbox = format!(
+                values.join(", ")
+            ),
+            stored: format!("SELECT id FROM intakes WHERE id IN ({})", list(1, rows)),
+            outbox: format!(
                 "INSERT INTO outbox (intake_id, next_attempt_ms, created_at_ms, state)
-                 SELECT id, created_at_ms, created_at_ms, $1 FROM intakes WHERE id IN ({})",
-                ids.join(", ")
-            );
-            (rows, intakes, outbox)
-        })
-        .collect()
+                 SELECT id, created_at_ms, created_at_ms, {} FROM intakes WHERE id IN ({})",
+                parameter(1),
+                list(2, rows)
+            ),
+        }
+    }
+}
+
+/// For each chunk size, its statements: SQLite's, then PostgreSQL's.
+static STATEMENTS: LazyLock<[Vec<Chunk>; 2]> = LazyLock::new(|| {
+    [Backend::Sqlite, Backend::Postgres].map(|backend| {
+        CHUNKS
+            .iter()
+            .map(|&rows| Chunk::new(rows, backend))
+            .collect()
+    })
 });
+
+/// The statements for `backend`.
+fn statements(backend: Backend) -> &'static [Chunk] {
+    match backend {
+        Backend::Sqlite => &STATEMENTS[0],
+        Backend::Postgres => &STATEMENTS[1],
+    }
+}
 
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
@@ -327,28 +366,47 @@ fn bind_intake<'q>(query: AnyQuery<'q>, job: &'q IntakeJob) -> AnyQuery<'q> {
 /// a connection inside a transaction; for each job, whether it was written.
 async fn insert_all(
     conn: &mut AnyConnection,
+    backend: Backend,
     jobs: &[IntakeJob],
 ) -> Result<Vec<bool>, sqlx::Error> {
-    let mut written: HashSet<String> = HashSet::with_capacity(jobs.len());
+    let mut written = Vec::with_capacity(jobs.len());
     let mut rest = jobs;
     while !rest.is_empty() {
-        let (rows, intakes, outbox) = STATEMENTS
+        let statements = statements(backend)
             .iter()
-            .find(|(rows, _, _)| *rows <= rest.len())
+            .find(|chunk| chunk.rows <= rest.len())
             .expect("chunks end with a single row");
-        let (chunk, after) = rest.split_at(*rows);
-        let mut query = sqlx::query(intakes);
+        let (chunk, after) = rest.split_at(statements.rows);
+        let mut query = sqlx::query(&statements.intakes);
         for job in chunk {
             query = bind_intake(query, job);
         }
-        for row in query.fetch_all(&mut *conn).await? {
-            written.insert(row.try_get("id")?);
+        let inserted = query.execute(&mut *conn).await?.rows_affected();
+        if usize::try_from(inserted).is_ok_and(|n| n == chunk.len()) {
+            written.extend(std::iter::repeat_n(true, chunk.len()));
+        } else {
+            // A key was stored already: the rare case asks which rows are.
+            let mut query = sqlx::query(&statements.stored);
+            for job in chunk {
+                query = query.bind(job.record.id.as_str());
+            }
+            let stored: HashSet<String> = query
+                .fetch_all(&mut *conn)
+                .await?
+                .iter()
+                .map(|row| row.try_get("id"))
+                .collect::<Result<_, _>>()?;
+            written.extend(
+                chunk
+                    .iter()
+                    .map(|job| stored.contains(job.record.id.as_str())),
+            );
         }
         for start in [OutboxStart::Pending, OutboxStart::Held] {
             if chunk.iter().all(|job| job.start != start) {
                 continue;
             }
-            let mut query = sqlx::query(outbox).bind(start.state());
+            let mut query = sqlx::query(&statements.outbox).bind(start.state());
             for job in chunk {
                 query = query.bind(if job.start == start {
                     job.record.id.as_str()
@@ -360,8 +418,5 @@ async fn insert_all(
         }
         rest = after;
     }
-    Ok(jobs
-        .iter()
-        .map(|job| written.contains(job.record.id.as_str()))
-        .collect())
+    Ok(written)
 }
