@@ -222,59 +222,41 @@ fn next_non_ascii(bytes: &[u8], from: usize) -> Option<usize> {
 }
 
 /// Words that spell `@`, and `.`, in the languages the gateway hears.
-const AT_WORDS: &str = "at|arroba|arobase|chiocciola";
-const DOT_WORDS: &str = "dot|punto|ponto|point|punkt|punt";
+const AT_WORDS: [&str; 4] = ["at", "arroba", "arobase", "chiocciola"];
+const DOT_WORDS: [&str; 6] = ["dot", "punto", "ponto", "point", "punkt", "punt"];
 
-/// Words that stand for a separator on their own (spaced), in any case.
-const SPACED_WORDS: [&str; 8] = [
-    "dot",
-    "punto",
-    "ponto",
-    "punkt",
-    "punt",
-    "arroba",
-    "arobase",
-    "chiocciola",
-];
+/// Of those, the everyday English and French words: a separator in
+/// brackets, or once another marker opened the search, but never a marker
+/// on their own ("at this point" opens no search).
+const EVERYDAY_WORDS: [&str; 2] = ["at", "point"];
 
-/// What makes a text worth the spelled-address search: a dot word standing
-/// alone ([`SPACED_WORDS`]; French `point` only counts once `arobase` or a
-/// bracket opened the search, so English "at this point" opens none), or an
-/// `at`, `dot`, `@` or `.` in brackets.
+/// The words of `words` that stand for a separator on their own (spaced),
+/// in any case.
+fn spaced(words: &'static [&'static str]) -> impl Iterator<Item = &'static str> {
+    words
+        .iter()
+        .copied()
+        .filter(|w| !EVERYDAY_WORDS.contains(w))
+}
+
+/// What makes a text worth the spelled-address search: a spelled
+/// separator standing alone ([`spaced`]), or an `at`, `dot`, `@` or `.` in
+/// brackets.
 static MARKERS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+    const BRACKETED: [&str; 16] = [
+        "[at", "(at", "{at", "[ at", "( at", "[dot", "(dot", "{dot", "[ dot", "( dot", "[@", "(@",
+        "{@", "[.", "(.", "{.",
+    ];
     AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::LeftmostFirst)
-        .build([
-            "dot",
-            "punt",
-            "ponto",
-            "punkt",
-            "arroba",
-            "arobase",
-            "chiocciola",
-            "[at",
-            "(at",
-            "{at",
-            "[ at",
-            "( at",
-            "[dot",
-            "(dot",
-            "{dot",
-            "[ dot",
-            "( dot",
-            "[@",
-            "(@",
-            "{@",
-            "[.",
-            "(.",
-            "{.",
-        ])
+        .build(spaced(&DOT_WORDS).chain(spaced(&AT_WORDS)).chain(BRACKETED))
         .expect("a few literal markers build an automaton")
 });
 
-/// Whether a [`MARKERS`] hit at `at` is a marker: a bracket, or one of
-/// [`SPACED_WORDS`] with a space on either side.
+/// Whether a [`MARKERS`] hit at `at` is a marker: a bracket, or a word
+/// that stands for a separator on its own ([`spaced`]) with a space on
+/// either side.
 fn is_marker(text: &str, at: usize) -> bool {
     let bytes = text.as_bytes();
     if matches!(bytes[at], b'[' | b'(' | b'{') {
@@ -288,31 +270,26 @@ fn is_marker(text: &str, at: usize) -> bool {
     at > 0
         && bytes[at - 1] == b' '
         && bytes.get(at + len) == Some(&b' ')
-        && SPACED_WORDS.iter().any(|w| w.eq_ignore_ascii_case(word))
+        && spaced(&AT_WORDS)
+            .chain(spaced(&DOT_WORDS))
+            .any(|w| w.eq_ignore_ascii_case(word))
 }
 
 /// An `@` in any spelling: a window without one holds no address.
 static AT_FORMS: LazyLock<AhoCorasick> = LazyLock::new(|| {
     AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
-        .build([
-            "@",
-            " at ",
-            "[at",
-            "(at",
-            "{at",
-            "<at",
-            "[ at",
-            "( at",
-            "arroba",
-            "arobase",
-            "chiocciola",
-        ])
+        .build(
+            ["@", " at ", "[at", "(at", "{at", "<at", "[ at", "( at"]
+                .into_iter()
+                .chain(spaced(&AT_WORDS)),
+        )
         .expect("a few literal forms build an automaton")
 });
 
 /// `[at]`, `(dot)`, ` at `, ` dot `: a spelled separator, as a regex.
-fn separator(words: &str, symbol: &str) -> String {
+fn separator(words: &[&str], symbol: &str) -> String {
+    let words = words.join("|");
     format!(
         r"[ \t]*[\[({{<][ \t]*(?i:{words}|{symbol})[ \t]*[\])}}>][ \t]*|[ \t]+(?i:{words})[ \t]+"
     )
@@ -321,8 +298,8 @@ fn separator(words: &str, symbol: &str) -> String {
 /// An address with its `@` or a dot spelled: local part, `@`, domain, with
 /// each separator plain or spelled. Groups `at` and `dots` tell which.
 static SPELLED: LazyLock<Regex> = LazyLock::new(|| {
-    let at = separator(AT_WORDS, "@");
-    let dot = separator(DOT_WORDS, r"\.");
+    let at = separator(&AT_WORDS, "@");
+    let dot = separator(&DOT_WORDS, r"\.");
     let pattern = format!(
         r"(?-u:\b)[A-Za-z0-9_%+\-]+(?:(?:\.|{dot})[A-Za-z0-9_%+\-]+)*(?P<at>@|{at})[A-Za-z0-9\-]+(?:(?:\.|{dot})[A-Za-z0-9\-]+)*(?:\.|{dot})[A-Za-z]{{2,24}}(?-u:\b)"
     );
@@ -331,14 +308,14 @@ static SPELLED: LazyLock<Regex> = LazyLock::new(|| {
 
 /// The separators inside a spelled address: group `at` or `dot`.
 static SEPARATORS: LazyLock<Regex> = LazyLock::new(|| {
-    let at = separator(AT_WORDS, "@");
-    let dot = separator(DOT_WORDS, r"\.");
+    let at = separator(&AT_WORDS, "@");
+    let dot = separator(&DOT_WORDS, r"\.");
     Regex::new(&format!(r"(?P<at>{at})|(?P<dot>{dot})")).expect("the separator pattern compiles")
 });
 
 /// A separator that starts another address part right after a match.
 static AT_NEXT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"^(?:@|{})[A-Za-z0-9]", separator(AT_WORDS, "@")))
+    Regex::new(&format!(r"^(?:@|{})[A-Za-z0-9]", separator(&AT_WORDS, "@")))
         .expect("the at pattern compiles")
 });
 

@@ -207,36 +207,30 @@ pub fn run(settings: &Settings, pipeline: &Pipeline) -> anyhow::Result<ExitCode>
     let input =
         File::open(settings.input).map_err(|e| anyhow::anyhow!("cannot read {file_name}: {e}"))?;
     let total_bytes = input.metadata().map(|m| m.len()).unwrap_or(0);
-    let (writer, partial): (Box<dyn Write + Send>, Option<PathBuf>) = match settings.output {
+    let staging = settings.output.and_then(Staging::for_output);
+    let writer: Box<dyn Write + Send> = match settings.output {
         // Not locked: the writing runs on a pool thread, beside the work.
-        None => (Box::new(BufWriter::new(io::stdout())), None),
-        Some(path) => match staging_path(path) {
-            Some(partial) => {
-                let file = File::create(&partial)
-                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", partial.display()))?;
-                (Box::new(BufWriter::new(file)), Some(partial))
-            }
-            None => {
-                let file = File::create(path)
-                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
-                (Box::new(BufWriter::new(file)), None)
-            }
-        },
+        None => Box::new(BufWriter::new(io::stdout())),
+        Some(path) => {
+            let written = staging.as_ref().map_or(path, |s| s.partial.as_path());
+            let file = File::create(written)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", written.display()))?;
+            Box::new(BufWriter::new(file))
+        }
     };
     let bar = progress_bar(total_bytes);
     let outcome = triage_export(input, writer, settings, pipeline, &bar);
     bar.finish_and_clear();
-    let summary = match (outcome, partial, settings.output) {
-        (Ok(summary), Some(partial), Some(path)) => {
-            let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
-            std::fs::rename(&partial, target)
+    let summary = match (outcome, staging, settings.output) {
+        (Ok(summary), Some(staging), Some(path)) => {
+            std::fs::rename(&staging.partial, &staging.target)
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
             summary
         }
         (Ok(summary), _, _) => summary,
-        (Err(err), partial, _) => {
-            if let Some(partial) = partial {
-                let _ = std::fs::remove_file(partial);
+        (Err(err), staging, _) => {
+            if let Some(staging) = staging {
+                let _ = std::fs::remove_file(staging.partial);
             }
             return match err.downcast::<ExportError>() {
                 Ok(export) => {
@@ -251,22 +245,34 @@ pub fn run(settings: &Settings, pipeline: &Pipeline) -> anyhow::Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
-/// Where to stage the export before renaming it onto `path`, so a failed run
-/// never leaves a half-written export under the requested name; `None` when
-/// `path` is there and is not a regular file (`/dev/null`, a pipe, a
-/// terminal), which is written straight into: renaming onto a device would
-/// replace the device with a file (as root, `-o /dev/null` broke every later
-/// reader of `/dev/null` on the machine). A symlink is followed, so the file
-/// it names is replaced and the link stays.
-fn staging_path(path: &Path) -> Option<PathBuf> {
-    let target = match std::fs::metadata(path) {
-        Ok(metadata) if !metadata.is_file() => return None,
-        Ok(_) => std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned()),
-        Err(_) => path.to_owned(),
-    };
-    let mut name = target.file_name().unwrap_or_default().to_os_string();
-    name.push(".partial");
-    Some(target.with_file_name(name))
+/// Where an export written to a file is staged, so that a failed run never
+/// leaves a half-written export under the requested name: `partial`, next
+/// to `target`, renamed onto it at the end.
+struct Staging {
+    partial: PathBuf,
+    target: PathBuf,
+}
+
+impl Staging {
+    /// The staging for `-o path`; `None` when `path` is there and is not a
+    /// regular file (`/dev/null`, a pipe, a terminal), which is written
+    /// straight into: renaming onto a device would replace the device with
+    /// a file (as root, `-o /dev/null` broke every later reader of
+    /// `/dev/null` on the machine). A symlink is followed, so the file it
+    /// names is replaced and the link stays.
+    fn for_output(path: &Path) -> Option<Staging> {
+        let target = match std::fs::metadata(path) {
+            Ok(metadata) if !metadata.is_file() => return None,
+            Ok(_) => std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned()),
+            Err(_) => path.to_owned(),
+        };
+        let mut name = target.file_name().unwrap_or_default().to_os_string();
+        name.push(".partial");
+        Some(Staging {
+            partial: target.with_file_name(name),
+            target,
+        })
+    }
 }
 
 /// Triage every row of `input` into `output`; the counts for the summary table.
