@@ -297,7 +297,8 @@ pub fn scrub(text: &str, policy: &Policy) -> Scrubbed {
         for (recognizer, memo) in policy.recognizers().zip(&memos) {
             recognizer.rescan(&rendered, memo, &mut extra);
         }
-        if has_view {
+        // With nothing replaced, the view is the one already scanned.
+        if has_view && !rendered.replacements().is_empty() {
             extra.extend(
                 deobfuscate::candidates(rendered.text(), policy)
                     .into_iter()

@@ -212,8 +212,13 @@ impl Recognizer for Tagger {
     /// unchanged, is tagged again. Placeholders are never part of a run, so
     /// whatever it finds is new.
     fn rescan(&self, rendered: &Rendered, memo: &Memo, out: &mut Vec<Candidate>) {
-        let text = rendered.text();
         let first = memo.get::<Regions>();
+        if first.is_some() && rendered.replacements().is_empty() {
+            // Nothing was replaced: the text is the input, whose regions are
+            // the first scan's, every one unchanged.
+            return;
+        }
+        let text = rendered.text();
         BUFFERS.with_borrow_mut(|buffers| {
             for region in self.gate.regions(text) {
                 if !first.is_some_and(|f| f.unchanged(rendered, region)) {
