@@ -221,9 +221,12 @@ impl Detector {
     ) {
         let mut hi = window.end;
         let mut at = window.start;
+        // The last match the validator ruled out as a whole: so is every
+        // match inside it.
+        let mut ruled_out = None;
         while at < hi {
             let Some(Hit { whole, secret }) =
-                self.next_match(&text[..hi], at, slots.as_deref_mut())
+                self.next_match(&text[..hi], at, ruled_out, slots.as_deref_mut())
             else {
                 break;
             };
@@ -231,6 +234,9 @@ impl Detector {
                 // The match may go on past the window: widen it and look again.
                 hi = end_at_whitespace(text, hi + 4 * AFTER);
                 continue;
+            }
+            if secret.is_none() {
+                ruled_out = Some(whole);
             }
             match secret.and_then(|secret| Some((secret.start, self.accepted_end(text, secret)?))) {
                 Some((start, end)) => {
@@ -299,11 +305,13 @@ impl Detector {
     }
 
     /// The next match at or after `at`. Rows without a `secret` group skip
-    /// the capture engine.
+    /// the capture engine. A match inside `ruled_out` (one the validator
+    /// ruled out as a whole) is ruled out without asking the validator again.
     fn next_match(
         &self,
         haystack: &str,
         at: usize,
+        ruled_out: Option<Span>,
         slots: Option<&mut regex::CaptureLocations>,
     ) -> Option<Hit> {
         let (Some(group), Some(slots)) = (self.secret_group, slots) else {
@@ -318,9 +326,12 @@ impl Detector {
         // validator that can rule out the whole match saves it.
         if let Some(validator) = self.validator.filter(|v| v.checks_within()) {
             let m = self.regex.find_at(haystack, at)?;
-            if !validator.may_accept_within(m.as_str()) {
+            let whole = Span::new(m.start(), m.end());
+            // What `may_accept_within` rules out, it rules out in every part.
+            let inside = ruled_out.is_some_and(|r| r.start <= whole.start && whole.end <= r.end);
+            if inside || !validator.may_accept_within(m.as_str()) {
                 return Some(Hit {
-                    whole: Span::new(m.start(), m.end()),
+                    whole,
                     secret: None,
                 });
             }
