@@ -78,7 +78,6 @@ struct Buffers {
     tokens: Vec<Token>,
     scorer: Scorer,
     emissions: Vec<[f32; L]>,
-    scores: Vec<[f32; L]>,
     back: Vec<[u8; L]>,
     labels: Vec<u8>,
 }
@@ -120,8 +119,7 @@ impl Tagger {
         tokenize(part, &mut b.tokens);
         b.scorer
             .emissions(&self.model, part, &b.tokens, &mut b.emissions);
-        self.model
-            .viterbi(&b.emissions, &mut b.scores, &mut b.back, &mut b.labels);
+        self.model.viterbi(&b.emissions, &mut b.back, &mut b.labels);
         let mut i = 0;
         while i < b.tokens.len() {
             let label = b.labels[i];

@@ -189,24 +189,19 @@ impl Model {
     pub(crate) fn viterbi(
         &self,
         emissions: &[[f32; L]],
-        scores: &mut Vec<[f32; L]>,
         back: &mut Vec<[u8; L]>,
         labels: &mut Vec<u8>,
     ) {
-        let n = emissions.len();
         labels.clear();
-        scores.clear();
         back.clear();
-        if n == 0 {
+        let Some((first, rest)) = emissions.split_first() else {
             return;
-        }
-        for (i, &state) in emissions.iter().enumerate() {
-            if i == 0 {
-                scores.push(state);
-                back.push([0; L]);
-                continue;
-            }
-            let prev = scores[i - 1];
+        };
+        // Only the last token's scores are read at the end: each token's
+        // are kept until the next one's are made from them.
+        let mut prev = *first;
+        back.push([0; L]);
+        for state in rest {
             let mut here = [0.0f32; L];
             let mut from = [0u8; L];
             for to in 0..L {
@@ -216,13 +211,12 @@ impl Model {
                 here[to] = best + state[to];
                 from[to] = arg as u8;
             }
-            scores.push(here);
             back.push(from);
+            prev = here;
         }
-        let last = scores[n - 1];
-        let mut label = (0..L).fold(0, |a, b| if last[b] > last[a] { b } else { a });
-        labels.resize(n, 0);
-        for i in (0..n).rev() {
+        let mut label = (0..L).fold(0, |a, b| if prev[b] > prev[a] { b } else { a });
+        labels.resize(emissions.len(), 0);
+        for i in (0..emissions.len()).rev() {
             labels[i] = label as u8;
             label = back[i][label] as usize;
         }
