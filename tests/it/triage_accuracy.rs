@@ -4,6 +4,12 @@
 //! on them (it is fitted on `models/router/data/`), so this is an
 //! out-of-sample figure from a third writer. Prints accuracy per route, the
 //! keyword rules' beside it, and the misses.
+//!
+//! The same for comments in German, French, Spanish, Portuguese and Italian
+//! (`tests/data/triage_cases_other_languages.jsonl`): its `tuning` part was
+//! written before the rules' glossary of those languages and read while
+//! writing it; its `held_out` part was written after the glossary was
+//! frozen and is only reported.
 
 use std::collections::BTreeMap;
 
@@ -18,6 +24,15 @@ struct Case {
     id: u32,
     channel: Channel,
     input: Value,
+    route: Route,
+}
+
+/// A case in another language, from the tuning or the held-out part.
+#[derive(Deserialize)]
+struct OtherLanguageCase {
+    part: String,
+    lang: String,
+    input: String,
     route: Route,
 }
 
@@ -74,10 +89,70 @@ fn route_accuracy_on_the_projects_own_cases() {
         );
     }
     println!("{}", misses.join("\n"));
-    // Measured 91.9 % when the model was committed; the floor catches a
+    // Measured 93.8 % when the model was committed; the floor catches a
     // broken model or features, not noise.
     assert!(
         accuracy >= 85.0,
         "route accuracy {accuracy:.1}% is under 85%"
+    );
+}
+
+#[test]
+fn route_accuracy_on_comments_in_other_languages() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/triage_cases_other_languages.jsonl"
+    );
+    let text = std::fs::read_to_string(path).unwrap();
+    let cases: Vec<OtherLanguageCase> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let policy = Policy::default();
+    let model = Triager::default();
+    // (part, language) -> (right, all)
+    let mut tally: BTreeMap<(&str, &str), (usize, usize)> = BTreeMap::new();
+    let mut misses = Vec::new();
+    for case in &cases {
+        let intake = ScrubbedIntake::comment(&case.input, &policy).unwrap();
+        let got = model.triage(&intake).route;
+        for key in [
+            (case.part.as_str(), case.lang.as_str()),
+            (case.part.as_str(), "all"),
+        ] {
+            let entry = tally.entry(key).or_default();
+            entry.0 += usize::from(got == case.route);
+            entry.1 += 1;
+        }
+        if got != case.route {
+            misses.push(format!(
+                "  {} {}: expected {}, got {}",
+                case.part,
+                case.lang,
+                case.route.as_str(),
+                got.as_str()
+            ));
+        }
+    }
+    for ((part, lang), (right, all)) in &tally {
+        println!("{part:<9} {lang:<4} {right:>3}/{all:<3}");
+    }
+    println!("{}", misses.join("\n"));
+    let share = |part| {
+        let (right, all) = tally[&(part, "all")];
+        100.0 * right as f64 / all as f64
+    };
+    // Measured 90 % (tuning) and 67 % (held out) when the glossary came in,
+    // against 58 % and 43 % without it; the floors catch a lost glossary,
+    // not noise.
+    assert!(
+        share("tuning") >= 80.0,
+        "tuning part {:.1}%",
+        share("tuning")
+    );
+    assert!(
+        share("held_out") >= 55.0,
+        "held-out part {:.1}%",
+        share("held_out")
     );
 }
