@@ -33,6 +33,18 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// `handoff-gate triage INPUT -o OUTPUT [MORE…]`.
+fn triage_to(input: &Path, output: &Path, more: &[&str]) -> Output {
+    let mut args = vec![
+        "triage",
+        input.to_str().unwrap(),
+        "-o",
+        output.to_str().unwrap(),
+    ];
+    args.extend_from_slice(more);
+    run(&args, b"")
+}
+
 #[test]
 fn jsonl_streams_in_order_and_never_echoes_input() {
     let input = format!(
@@ -101,15 +113,7 @@ fn csv_export_keeps_columns_scrubs_them_and_adds_the_triage() {
             .as_bytes(),
     );
     let output = dir.path().join("out.csv");
-    let out = run(
-        &[
-            "triage",
-            input.to_str().unwrap(),
-            "-o",
-            output.to_str().unwrap(),
-        ],
-        b"",
-    );
+    let out = triage_to(&input, &output, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let written = std::fs::read_to_string(&output).unwrap();
     let mut reader = csv::Reader::from_reader(written.as_bytes());
@@ -223,15 +227,7 @@ fn output_to_a_pipe_is_written_into_not_replaced() {
             text
         })
     };
-    let out = run(
-        &[
-            "triage",
-            input.to_str().unwrap(),
-            "-o",
-            pipe.to_str().unwrap(),
-        ],
-        b"",
-    );
+    let out = triage_to(&input, &pipe, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     // Checked before joining: a replaced pipe never gets a writer.
     let kind = std::fs::symlink_metadata(&pipe).unwrap().file_type();
@@ -255,15 +251,7 @@ fn output_through_a_symlink_replaces_the_file_and_keeps_the_link() {
     let real = file(dir.path(), "real.csv", b"old\n");
     let link = dir.path().join("link.csv");
     std::os::unix::fs::symlink(&real, &link).unwrap();
-    let out = run(
-        &[
-            "triage",
-            input.to_str().unwrap(),
-            "-o",
-            link.to_str().unwrap(),
-        ],
-        b"",
-    );
+    let out = triage_to(&input, &link, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(
         std::fs::symlink_metadata(&link)
@@ -279,14 +267,7 @@ fn bad_input(name: &str, bytes: &[u8], args: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let input = file(dir.path(), name, bytes);
     let output = dir.path().join("out.csv");
-    let mut all = vec![
-        "triage",
-        input.to_str().unwrap(),
-        "-o",
-        output.to_str().unwrap(),
-    ];
-    all.extend_from_slice(args);
-    let out = run(&all, b"");
+    let out = triage_to(&input, &output, args);
     assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
     assert!(
         !output.exists(),

@@ -624,17 +624,14 @@ pub fn is_public_identifier(value: &str) -> bool {
         v.strip_prefix(prefix)
             .is_some_and(|body| body.bytes().all(|b| b.is_ascii_alphanumeric()))
     });
-    // Lower-cased, `v` starts with a tracking parameter's name (the names
-    // are lower-case): compared byte by byte, with no lower-cased copy.
-    let tracking = || {
-        TRACKING_PARAMETERS.iter().any(|name| {
-            v.len() >= name.len()
-                && v.bytes()
-                    .zip(name.bytes())
-                    .all(|(a, b)| a.to_ascii_lowercase() == b)
-        })
-    };
-    stripe_object || publishable || tracking()
+    // `v` starts with a tracking parameter's name in any case, with no
+    // lower-cased copy of it.
+    let tracking = TRACKING_PARAMETERS.iter().any(|name| {
+        v.as_bytes()
+            .get(..name.len())
+            .is_some_and(|head| head.eq_ignore_ascii_case(name.as_bytes()))
+    });
+    stripe_object || publishable || tracking
 }
 
 /// A value after a key/token/secret word that looks like a secret rather
