@@ -93,6 +93,45 @@ pub(super) fn ascii_boundaries(pattern: &str) -> String {
     out
 }
 
+/// Whether `pattern` is one character (or the start of the text) followed
+/// by the `secret` group, and nothing after it, as in
+/// `(?:^|[\s"'=])(?P<secret>…)`. Then a match that does not start at the
+/// text's start has its secret one character in, to the match's end.
+pub(super) fn secret_follows_first_char(pattern: &str) -> bool {
+    use regex_syntax::hir::{Hir, HirKind, Literal, Look};
+    fn one_char(hir: &Hir) -> bool {
+        match hir.kind() {
+            HirKind::Class(_) => true,
+            HirKind::Literal(Literal(bytes)) => {
+                std::str::from_utf8(bytes).is_ok_and(|s| s.chars().count() == 1)
+            }
+            _ => false,
+        }
+    }
+    fn start_or_one_char(hir: &Hir) -> bool {
+        one_char(hir) || matches!(hir.kind(), HirKind::Look(Look::Start))
+    }
+    let Ok(hir) = regex_automata::util::syntax::parse(pattern) else {
+        return false;
+    };
+    let HirKind::Concat(parts) = hir.kind() else {
+        return false;
+    };
+    let [prefix, secret] = parts.as_slice() else {
+        return false;
+    };
+    let HirKind::Capture(capture) = secret.kind() else {
+        return false;
+    };
+    let prefix_is_one_char = match prefix.kind() {
+        HirKind::Alternation(branches) => {
+            branches.iter().all(start_or_one_char) && branches.iter().any(one_char)
+        }
+        _ => one_char(prefix),
+    };
+    prefix_is_one_char && capture.name.as_deref() == Some("secret")
+}
+
 /// An automaton over `words` (keywords or context words).
 fn word_automaton(words: &[String], ignore_case: bool) -> Result<AhoCorasick, RulesError> {
     AhoCorasickBuilder::new()
@@ -206,6 +245,8 @@ impl DetectorSet {
                     message: e.to_string(),
                 })?;
             let secret_group = regex.capture_names().position(|n| n == Some("secret"));
+            let secret_after_first_char =
+                secret_group.is_some() && secret_follows_first_char(regex.as_str());
             let [before, after] = spec.keyword_window.unwrap_or([BEFORE, AFTER]);
             let anchored = if spec.starts_at_keyword {
                 if spec.keywords.is_empty() || spec.shape.is_some() {
@@ -267,6 +308,7 @@ impl DetectorSet {
                 regex,
                 anchored,
                 secret_group,
+                secret_after_first_char,
                 validator: spec.validator,
                 context,
                 exclude,

@@ -44,6 +44,10 @@ pub struct Detector {
     /// The same pattern for anchored searches, for rows that start at their keyword.
     anchored: Option<regex_automata::meta::Regex>,
     secret_group: Option<usize>,
+    /// The `secret` group is all of the match after its first character
+    /// (`(?:^|[…])(?P<secret>…)`): away from the start of the text, the
+    /// secret's span follows from the match's, with no capture search.
+    secret_after_first_char: bool,
     validator: Option<Validator>,
     context: Option<ContextWords>,
     exclude: Option<ContextWords>,
@@ -106,13 +110,35 @@ impl Recognizer for DetectorSet {
 #[cfg(test)]
 mod tests {
     use super::accept::is_placeholder;
-    use super::compile::ascii_boundaries;
+    use super::compile::{ascii_boundaries, secret_follows_first_char};
     use super::*;
 
     #[test]
     fn word_boundaries_become_ascii() {
         assert_eq!(ascii_boundaries(r"\bkey\B"), r"(?-u:\b)key(?-u:\B)");
         assert_eq!(ascii_boundaries(r"\\b\d"), r"\\b\d");
+    }
+
+    #[test]
+    fn a_secret_after_one_character_is_told_from_the_pattern() {
+        for pattern in [
+            r#"(?:^|[\s"'=])(?P<secret>[!-~]{16,})"#,
+            r"(?:[^A-Za-z0-9]|^)(?P<secret>[A-Za-z0-9]{20,})",
+            r"=(?P<secret>\w+)",
+            r"(?:^|é)(?P<secret>\d+)",
+        ] {
+            assert!(secret_follows_first_char(pattern), "{pattern}");
+        }
+        for pattern in [
+            r"(?:^|\s)(?P<secret>\w+)\b!",
+            r"(?:^|ab)(?P<secret>\w+)",
+            r"^(?P<secret>\w+)",
+            r"(?:^|[=:])(?P<other>\w+)",
+            r"key[=:](?P<secret>\w+)",
+            r"(?:^|\s)(\w+)",
+        ] {
+            assert!(!secret_follows_first_char(pattern), "{pattern}");
+        }
     }
 
     #[test]

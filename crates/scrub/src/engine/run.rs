@@ -323,16 +323,30 @@ impl Detector {
             });
         };
         // Finding the groups costs about three times finding the match: a
-        // validator that can rule out the whole match saves it.
-        if let Some(validator) = self.validator.filter(|v| v.checks_within()) {
+        // validator that can rule out the whole match saves it, and so does
+        // a secret that is all of the match after its first character.
+        let checks_within = self.validator.filter(|v| v.checks_within());
+        if checks_within.is_some() || self.secret_after_first_char {
             let m = self.regex.find_at(haystack, at)?;
             let whole = Span::new(m.start(), m.end());
-            // What `may_accept_within` rules out, it rules out in every part.
-            let inside = ruled_out.is_some_and(|r| r.start <= whole.start && whole.end <= r.end);
-            if inside || !validator.may_accept_within(m.as_str()) {
+            if let Some(validator) = checks_within {
+                // What `may_accept_within` rules out, it rules out in every part.
+                let inside =
+                    ruled_out.is_some_and(|r| r.start <= whole.start && whole.end <= r.end);
+                if inside || !validator.may_accept_within(m.as_str()) {
+                    return Some(Hit {
+                        whole,
+                        secret: None,
+                    });
+                }
+            }
+            // At the start of the text the first character may belong to
+            // the secret (`^` took no character): the capture search tells.
+            if self.secret_after_first_char && whole.start > 0 {
+                let first = m.as_str().chars().next().map_or(0, char::len_utf8);
                 return Some(Hit {
                     whole,
-                    secret: None,
+                    secret: Some(Span::new(whole.start + first, whole.end)),
                 });
             }
         }
