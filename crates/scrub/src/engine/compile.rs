@@ -93,43 +93,74 @@ pub(super) fn ascii_boundaries(pattern: &str) -> String {
     out
 }
 
-/// Whether `pattern` is one character (or the start of the text) followed
-/// by the `secret` group, and nothing after it, as in
-/// `(?:^|[\s"'=])(?P<secret>…)`. Then a match that does not start at the
-/// text's start has its secret one character in, to the match's end.
-pub(super) fn secret_follows_first_char(pattern: &str) -> bool {
-    use regex_syntax::hir::{Hir, HirKind, Literal, Look};
-    fn one_char(hir: &Hir) -> bool {
-        match hir.kind() {
-            HirKind::Class(_) => true,
-            HirKind::Literal(Literal(bytes)) => {
-                std::str::from_utf8(bytes).is_ok_and(|s| s.chars().count() == 1)
+/// How a row's `secret` group sits in its match, read from the syntax
+/// of its pattern: where the capture search can be skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SecretLayout {
+    /// Only the capture search tells.
+    Anywhere,
+    /// All of the match after its first character (or the start of the
+    /// text): `(?:^|[\s"'=])(?P<secret>…)`, and nothing after the group.
+    AfterFirstChar,
+    /// As [`SecretLayout::AfterFirstChar`], and the secret is a greedy run
+    /// of one ASCII class, at most `limit` bytes long: `(?P<secret>[!-~]{16,200})`.
+    /// A match that starts inside a shorter run ends where the run does.
+    AfterFirstCharRun {
+        /// The run's longest length (`usize::MAX` when unbounded).
+        limit: usize,
+    },
+}
+
+impl SecretLayout {
+    /// Read the layout of `pattern`'s `secret` group.
+    pub(super) fn of(pattern: &str) -> Self {
+        use regex_syntax::hir::{Hir, HirKind, Literal, Look};
+        fn one_char(hir: &Hir) -> bool {
+            match hir.kind() {
+                HirKind::Class(_) => true,
+                HirKind::Literal(Literal(bytes)) => {
+                    std::str::from_utf8(bytes).is_ok_and(|s| s.chars().count() == 1)
+                }
+                _ => false,
             }
-            _ => false,
+        }
+        fn start_or_one_char(hir: &Hir) -> bool {
+            one_char(hir) || matches!(hir.kind(), HirKind::Look(Look::Start))
+        }
+        let Ok(hir) = regex_automata::util::syntax::parse(pattern) else {
+            return Self::Anywhere;
+        };
+        let HirKind::Concat(parts) = hir.kind() else {
+            return Self::Anywhere;
+        };
+        let [prefix, secret] = parts.as_slice() else {
+            return Self::Anywhere;
+        };
+        let HirKind::Capture(capture) = secret.kind() else {
+            return Self::Anywhere;
+        };
+        let prefix_is_one_char = match prefix.kind() {
+            HirKind::Alternation(branches) => {
+                branches.iter().all(start_or_one_char) && branches.iter().any(one_char)
+            }
+            _ => one_char(prefix),
+        };
+        if !prefix_is_one_char || capture.name.as_deref() != Some("secret") {
+            return Self::Anywhere;
+        }
+        match capture.sub.kind() {
+            HirKind::Repetition(run)
+                if run.greedy
+                    && matches!(run.sub.kind(), HirKind::Class(_))
+                    && run.sub.properties().maximum_len() == Some(1) =>
+            {
+                Self::AfterFirstCharRun {
+                    limit: run.max.map_or(usize::MAX, |max| max as usize),
+                }
+            }
+            _ => Self::AfterFirstChar,
         }
     }
-    fn start_or_one_char(hir: &Hir) -> bool {
-        one_char(hir) || matches!(hir.kind(), HirKind::Look(Look::Start))
-    }
-    let Ok(hir) = regex_automata::util::syntax::parse(pattern) else {
-        return false;
-    };
-    let HirKind::Concat(parts) = hir.kind() else {
-        return false;
-    };
-    let [prefix, secret] = parts.as_slice() else {
-        return false;
-    };
-    let HirKind::Capture(capture) = secret.kind() else {
-        return false;
-    };
-    let prefix_is_one_char = match prefix.kind() {
-        HirKind::Alternation(branches) => {
-            branches.iter().all(start_or_one_char) && branches.iter().any(one_char)
-        }
-        _ => one_char(prefix),
-    };
-    prefix_is_one_char && capture.name.as_deref() == Some("secret")
 }
 
 /// An automaton over `words` (keywords or context words).
@@ -245,8 +276,10 @@ impl DetectorSet {
                     message: e.to_string(),
                 })?;
             let secret_group = regex.capture_names().position(|n| n == Some("secret"));
-            let secret_after_first_char =
-                secret_group.is_some() && secret_follows_first_char(regex.as_str());
+            let secret_layout = match secret_group {
+                Some(_) => SecretLayout::of(regex.as_str()),
+                None => SecretLayout::Anywhere,
+            };
             let [before, after] = spec.keyword_window.unwrap_or([BEFORE, AFTER]);
             let anchored = if spec.starts_at_keyword {
                 if spec.keywords.is_empty() || spec.shape.is_some() {
@@ -308,7 +341,7 @@ impl DetectorSet {
                 regex,
                 anchored,
                 secret_group,
-                secret_after_first_char,
+                secret_layout,
                 validator: spec.validator,
                 context,
                 exclude,

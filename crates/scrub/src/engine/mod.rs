@@ -30,6 +30,7 @@ use super::render::Rendered;
 use super::validate::Validator;
 
 pub use accept::placeholder_len;
+use compile::SecretLayout;
 pub use compile::{RulesError, parse_table};
 use prefilter::{AroundHit, Keywords, ShapeScan, Windows};
 
@@ -44,10 +45,9 @@ pub struct Detector {
     /// The same pattern for anchored searches, for rows that start at their keyword.
     anchored: Option<regex_automata::meta::Regex>,
     secret_group: Option<usize>,
-    /// The `secret` group is all of the match after its first character
-    /// (`(?:^|[…])(?P<secret>…)`): away from the start of the text, the
-    /// secret's span follows from the match's, with no capture search.
-    secret_after_first_char: bool,
+    /// Where the `secret` group sits in a match: for some patterns its
+    /// span follows from the match's, with no capture search.
+    secret_layout: SecretLayout,
     validator: Option<Validator>,
     context: Option<ContextWords>,
     exclude: Option<ContextWords>,
@@ -110,7 +110,7 @@ impl Recognizer for DetectorSet {
 #[cfg(test)]
 mod tests {
     use super::accept::is_placeholder;
-    use super::compile::{ascii_boundaries, secret_follows_first_char};
+    use super::compile::ascii_boundaries;
     use super::*;
 
     #[test]
@@ -120,24 +120,28 @@ mod tests {
     }
 
     #[test]
-    fn a_secret_after_one_character_is_told_from_the_pattern() {
-        for pattern in [
-            r#"(?:^|[\s"'=])(?P<secret>[!-~]{16,})"#,
-            r"(?:[^A-Za-z0-9]|^)(?P<secret>[A-Za-z0-9]{20,})",
-            r"=(?P<secret>\w+)",
-            r"(?:^|é)(?P<secret>\d+)",
+    fn where_the_secret_sits_is_told_from_the_pattern() {
+        let run = |limit| SecretLayout::AfterFirstCharRun { limit };
+        for (pattern, layout) in [
+            (r#"(?:^|[\s"'=])(?P<secret>[!-~]{16,200})"#, run(200)),
+            (
+                r"(?:[^A-Za-z0-9]|^)(?P<secret>[A-Za-z0-9]{20,})",
+                run(usize::MAX),
+            ),
+            (r"=(?P<secret>\w+)", SecretLayout::AfterFirstChar),
+            (r"(?:^|é)(?P<secret>\d+)", SecretLayout::AfterFirstChar),
+            (
+                r"(?:^|\s)(?P<secret>[a-z]{4,}?)",
+                SecretLayout::AfterFirstChar,
+            ),
+            (r"(?:^|\s)(?P<secret>[a-z]+=)", SecretLayout::AfterFirstChar),
+            (r"(?:^|\s)(?P<secret>\w+)\b!", SecretLayout::Anywhere),
+            (r"(?:^|ab)(?P<secret>\w+)", SecretLayout::Anywhere),
+            (r"^(?P<secret>\w+)", SecretLayout::Anywhere),
+            (r"(?:^|[=:])(?P<other>\w+)", SecretLayout::Anywhere),
+            (r"key[=:](?P<secret>\w+)", SecretLayout::Anywhere),
         ] {
-            assert!(secret_follows_first_char(pattern), "{pattern}");
-        }
-        for pattern in [
-            r"(?:^|\s)(?P<secret>\w+)\b!",
-            r"(?:^|ab)(?P<secret>\w+)",
-            r"^(?P<secret>\w+)",
-            r"(?:^|[=:])(?P<other>\w+)",
-            r"key[=:](?P<secret>\w+)",
-            r"(?:^|\s)(\w+)",
-        ] {
-            assert!(!secret_follows_first_char(pattern), "{pattern}");
+            assert_eq!(SecretLayout::of(pattern), layout, "{pattern}");
         }
     }
 

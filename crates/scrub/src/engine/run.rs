@@ -6,7 +6,7 @@ use super::compile::AFTER;
 use super::prefilter::{
     AroundHit, Window, Windows, around, end_at_whitespace, merge_windows, sees_a_span,
 };
-use super::{Detector, DetectorSet};
+use super::{Detector, DetectorSet, SecretLayout};
 use crate::recognize::{Candidate, Origin, Span};
 use crate::render::Rendered;
 use crate::shape::Margins;
@@ -236,6 +236,14 @@ impl Detector {
                 continue;
             }
             if secret.is_none() {
+                if let SecretLayout::AfterFirstCharRun { limit } = self.secret_layout
+                    && whole.len() < limit
+                {
+                    // Every match that starts inside this one ends where its
+                    // run does: inside it, and so ruled out too.
+                    at = whole.end;
+                    continue;
+                }
                 ruled_out = Some(whole);
             }
             match secret.and_then(|secret| Some((secret.start, self.accepted_end(text, secret)?))) {
@@ -326,7 +334,7 @@ impl Detector {
         // validator that can rule out the whole match saves it, and so does
         // a secret that is all of the match after its first character.
         let checks_within = self.validator.filter(|v| v.checks_within());
-        if checks_within.is_some() || self.secret_after_first_char {
+        if checks_within.is_some() || self.secret_layout != SecretLayout::Anywhere {
             let m = self.regex.find_at(haystack, at)?;
             let whole = Span::new(m.start(), m.end());
             if let Some(validator) = checks_within {
@@ -342,7 +350,7 @@ impl Detector {
             }
             // At the start of the text the first character may belong to
             // the secret (`^` took no character): the capture search tells.
-            if self.secret_after_first_char && whole.start > 0 {
+            if self.secret_layout != SecretLayout::Anywhere && whole.start > 0 {
                 let first = m.as_str().chars().next().map_or(0, char::len_utf8);
                 return Some(Hit {
                     whole,
