@@ -12,6 +12,11 @@ Two sources, both synthetic:
    birth dates, and many hard negatives (tool, plan, step and tag names,
    cities named in a launch, brand names that are first names, event dates).
 
+Faker dates some values from today (an age becomes a birth date, and so a
+Swedish or Finnish personal number): the generators run with the clock
+frozen at TRAINED_ON, so the data, and the model, come out the same on any
+day.
+
 Run from the repository root with the pinned packages (requirements.txt):
 
     python models/tagger/gen_train.py models/tagger/data/train.jsonl
@@ -23,12 +28,15 @@ import sys
 from pathlib import Path
 
 from faker import Faker
+from freezegun import freeze_time
 
 ROOT = Path(__file__).resolve().parents[2]
 DEV_DIR = ROOT.parent / "shared" / "corpora" / "dev"
 DEV_SEEDS = [101, 202, 303]
 OWN_RECORDS = 6000
 SEED = 14
+# The day the committed model was trained: the generators' "today".
+TRAINED_ON = "2026-11-30"
 
 
 def held_out(template: str) -> bool:
@@ -312,8 +320,10 @@ def own_records():
 def main(out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     n = 0
+    with freeze_time(TRAINED_ON):
+        records = list(dev_records()) + list(own_records())
     with out.open("w", encoding="utf-8") as f:
-        for rec in list(dev_records()) + list(own_records()):
+        for rec in records:
             f.write(json.dumps(rec, ensure_ascii=False, sort_keys=True) + "\n")
             n += 1
     print(f"wrote {n} records to {out}")

@@ -23,14 +23,14 @@ fn retraining_reproduces_the_embedded_tagger_model() {
     let pinned = Command::new("python3")
         .args([
             "-c",
-            "import faker, pycrfsuite, sys; sys.exit(faker.VERSION != '40.63.0')",
+            "import faker, freezegun, pycrfsuite, sys; sys.exit(faker.VERSION != '40.63.0')",
         ])
         .status()
         .is_ok_and(|s| s.success());
     if !pinned {
         skipped(
             TEST,
-            "python3 with Faker 40.63.0 and python-crfsuite is not installed",
+            "python3 with Faker 40.63.0, freezegun and python-crfsuite is not installed",
             "python3 -m pip install -r models/tagger/requirements.txt",
         );
         return;
