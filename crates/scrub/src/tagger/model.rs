@@ -170,6 +170,11 @@ impl Model {
         }
     }
 
+    /// Row `row`'s weights, one per label.
+    pub(crate) fn weights(&self, row: u32) -> &[f32; L] {
+        &self.weights[row as usize]
+    }
+
     /// Add row `row`'s weights to `state`.
     pub(crate) fn add_row(&self, state: &mut [f32; L], row: u32) {
         for (s, w) in state.iter_mut().zip(&self.weights[row as usize]) {

@@ -16,8 +16,8 @@ use std::collections::HashMap;
 use rustc_hash::FxBuildHasher;
 
 use super::features::{
-    Cell, NEIGHBOURS, Token, after_birth_cue, ends_line, neighbour_features, own_features,
-    pair_features, position_features, token_cell,
+    Cell, NEIGHBOURS, Token, ends_line, neighbour_features, own_features, pair_features,
+    position_features, token_cell,
 };
 use super::model::{L, Model};
 
@@ -30,9 +30,56 @@ struct Word {
     cell: Cell,
     /// The sum of its own features' weights, added in order from zero.
     own: [f32; L],
-    /// `rows[near[k]..near[k + 1]]` are the rows it adds, in order, to the
-    /// score of the token whose neighbour it is in slot `k`.
-    near: [u32; NEIGHBOURS.len() + 1],
+    /// `near[near_at[k]..near_at[k + 1]]` are the weight rows it adds, in
+    /// order, to the score of the token whose neighbour it is in slot `k`.
+    near_at: [u32; NEIGHBOURS.len() + 1],
+}
+
+/// The weights of the features a pair of words gives them (templates 40
+/// to 43), in the order they are added, and how many of each the model has.
+#[derive(Debug, Clone, Copy)]
+struct Pair {
+    /// The second word's (40 and 42, known ones first, in order), then the
+    /// first word's (41 and 43).
+    rows: [[f32; L]; 4],
+    /// How many of `rows[..2]` and of `rows[2..]` are known features.
+    second: u8,
+    first: u8,
+}
+
+/// The weight rows of the features that do not depend on a word, looked
+/// up once per model: where a token stands (template 8), a missing
+/// neighbour in each slot (10 to 13 with value 0), a birth cue before (44).
+#[derive(Debug, Default)]
+struct Fixed {
+    line_start: Option<[f32; L]>,
+    line_end: Option<[f32; L]>,
+    first: Option<[f32; L]>,
+    no_neighbour: [Option<[f32; L]>; NEIGHBOURS.len()],
+    birth_cue: Option<[f32; L]>,
+}
+
+impl Fixed {
+    fn new(model: &Model) -> Self {
+        // Each of these pushes one feature.
+        let mut ids = Vec::new();
+        position_features(true, false, false, |id| ids.push(id));
+        position_features(false, true, false, |id| ids.push(id));
+        position_features(false, false, true, |id| ids.push(id));
+        for slot in 0..NEIGHBOURS.len() {
+            neighbour_features(slot, None, |id| ids.push(id));
+        }
+        pair_features(None, &Cell::default(), None, true, |id| ids.push(id));
+        debug_assert_eq!(ids.len(), 4 + NEIGHBOURS.len());
+        let row = |k: usize| model.row(ids[k]).map(|r| *model.weights(r));
+        Fixed {
+            line_start: row(0),
+            line_end: row(1),
+            first: row(2),
+            no_neighbour: std::array::from_fn(|slot| row(3 + slot)),
+            birth_cue: row(3 + NEIGHBOURS.len()),
+        }
+    }
 }
 
 /// A thread's cache of words and its reused buffers.
@@ -40,22 +87,26 @@ struct Word {
 pub(super) struct Scorer {
     /// The [`Model::id`] the cache was filled from.
     model: Option<u64>,
+    fixed: Fixed,
     index: HashMap<Box<str>, u32, FxBuildHasher>,
     words: Vec<Word>,
-    rows: Vec<u32>,
+    near: Vec<[f32; L]>,
     lower: String,
     /// The word number of each token of the region being scored.
     token_words: Vec<u32>,
-    /// Per ordered pair of word numbers, the rows of the features the pair
-    /// gives its second word (templates 40 and 42) and its first (41 and
-    /// 43), in that order, [`ABSENT`] where the model has none.
-    pairs: HashMap<u64, [u32; 4], FxBuildHasher>,
-    /// The pair rows of each token and the next, for the region being scored.
-    token_pairs: Vec<[u32; 4]>,
+    /// Per ordered pair of word numbers, its number in `pair_rows`.
+    pairs: HashMap<u64, u32, FxBuildHasher>,
+    pair_rows: Vec<Pair>,
+    /// The pair number of each token and the next, for the region being scored.
+    token_pairs: Vec<u32>,
 }
 
-/// A pair feature the model does not know.
-const ABSENT: u32 = u32::MAX;
+#[inline(always)]
+fn add(state: &mut [f32; L], row: &[f32; L]) {
+    for (s, w) in state.iter_mut().zip(row) {
+        *s += w;
+    }
+}
 
 impl Scorer {
     /// The label scores of `tokens` of `text`, one per token, into `out`.
@@ -72,8 +123,12 @@ impl Scorer {
         {
             self.index.clear();
             self.words.clear();
-            self.rows.clear();
+            self.near.clear();
             self.pairs.clear();
+            self.pair_rows.clear();
+            if self.model != Some(model.id) {
+                self.fixed = Fixed::new(model);
+            }
             self.model = Some(model.id);
         }
         self.token_words.clear();
@@ -86,62 +141,109 @@ impl Scorer {
             let pair = self.pair(model, self.token_words[i - 1], self.token_words[i]);
             self.token_pairs.push(pair);
         }
-        let words = &self.words;
-        let token_words = &self.token_words;
-        let word = |i: usize| &words[token_words[i] as usize];
-        let neighbour = |i: usize, d: isize| {
-            i.checked_add_signed(d)
-                .filter(|&k| k < tokens.len())
-                .map(word)
-        };
+        let words = &self.words[..];
+        let near = &self.near[..];
+        let pairs = &self.pair_rows[..];
+        let fixed = &self.fixed;
+        let token_words = &self.token_words[..];
+        let token_pairs = &self.token_pairs[..];
+        let n = tokens.len();
         out.clear();
+        out.reserve(n);
+        // The index of the last birth cue seen before the token, if any.
+        let mut last_cue: Option<usize> = None;
         for (i, t) in tokens.iter().enumerate() {
-            let w = word(i);
+            let w = &words[token_words[i] as usize];
             let mut state = w.own;
-            let mut add = |id| model.add(&mut state, id);
-            position_features(t.line_start, ends_line(tokens, i), i == 0, &mut add);
+            // The features in the order of `features::features`: where it
+            // stands, its neighbours, its pairs, the birth cue.
+            if t.line_start
+                && let Some(row) = &fixed.line_start
+            {
+                add(&mut state, row);
+            }
+            if ends_line(tokens, i)
+                && let Some(row) = &fixed.line_end
+            {
+                add(&mut state, row);
+            }
+            if i == 0
+                && let Some(row) = &fixed.first
+            {
+                add(&mut state, row);
+            }
             for (slot, d) in NEIGHBOURS.into_iter().enumerate() {
-                match neighbour(i, d) {
-                    Some(o) => {
-                        for &row in &self.rows[o.near[slot] as usize..o.near[slot + 1] as usize] {
-                            model.add_row(&mut state, row);
+                match i.checked_add_signed(d).filter(|&k| k < n) {
+                    Some(k) => {
+                        let o = &words[token_words[k] as usize];
+                        let rows = &near[o.near_at[slot] as usize..o.near_at[slot + 1] as usize];
+                        for row in rows {
+                            add(&mut state, row);
                         }
                     }
-                    None => neighbour_features(slot, None, |id| model.add(&mut state, id)),
+                    None => {
+                        if let Some(row) = &fixed.no_neighbour[slot] {
+                            add(&mut state, row);
+                        }
+                    }
                 }
             }
-            // The pair features, as `pair_features` orders them: with the
-            // token before, with the token after, then the birth cue.
-            let before = i.checked_sub(1).map(|k| &self.token_pairs[k][..2]);
-            let after = self.token_pairs.get(i).map(|p| &p[2..]);
-            for &row in before.into_iter().chain(after).flatten() {
-                if row != ABSENT {
-                    model.add_row(&mut state, row);
+            if i > 0 {
+                let p = &pairs[token_pairs[i - 1] as usize];
+                for row in &p.rows[..usize::from(p.second)] {
+                    add(&mut state, row);
                 }
             }
-            let cue = after_birth_cue(|k| word(k).cell.is_birth_cue(), i);
-            pair_features(None, &w.cell, None, cue, |id| model.add(&mut state, id));
+            if let Some(&k) = token_pairs.get(i) {
+                let p = &pairs[k as usize];
+                for row in &p.rows[2..2 + usize::from(p.first)] {
+                    add(&mut state, row);
+                }
+            }
+            if last_cue.is_some_and(|c| i - c <= 4)
+                && let Some(row) = &fixed.birth_cue
+            {
+                add(&mut state, row);
+            }
+            if w.cell.is_birth_cue() {
+                last_cue = Some(i);
+            }
             out.push(state);
         }
     }
 
-    /// The pair rows of word `a` followed by word `b`, cached.
-    fn pair(&mut self, model: &Model, a: u32, b: u32) -> [u32; 4] {
+    /// The number of the pair of word `a` followed by word `b`, cached.
+    fn pair(&mut self, model: &Model, a: u32, b: u32) -> u32 {
         let key = u64::from(a) << 32 | u64::from(b);
-        if let Some(&rows) = self.pairs.get(&key) {
-            return rows;
+        if let Some(&p) = self.pairs.get(&key) {
+            return p;
         }
         let (a, b) = (&self.words[a as usize].cell, &self.words[b as usize].cell);
-        let mut rows = [ABSENT; 4];
-        let mut k = 0;
-        let mut push = |id| {
-            rows[k] = model.row(id).unwrap_or(ABSENT);
-            k += 1;
+        let mut pair = Pair {
+            rows: [[0.0; L]; 4],
+            second: 0,
+            first: 0,
         };
-        pair_features(Some(a), b, None, false, &mut push);
-        pair_features(None, a, Some(b), false, &mut push);
-        self.pairs.insert(key, rows);
-        rows
+        let mut k = 0;
+        pair_features(Some(a), b, None, false, |id| {
+            if let Some(r) = model.row(id) {
+                pair.rows[k] = *model.weights(r);
+                k += 1;
+            }
+        });
+        pair.second = k as u8;
+        k = 2;
+        pair_features(None, a, Some(b), false, |id| {
+            if let Some(r) = model.row(id) {
+                pair.rows[k] = *model.weights(r);
+                k += 1;
+            }
+        });
+        pair.first = (k - 2) as u8;
+        let p = self.pair_rows.len() as u32;
+        self.pair_rows.push(pair);
+        self.pairs.insert(key, p);
+        p
     }
 
     /// The number of `text`'s word in the cache, added if new.
@@ -154,16 +256,18 @@ impl Scorer {
         let cell = token_cell(text, placeholder, &mut self.lower);
         let mut own = [0.0; L];
         own_features(&cell, text.len(), |id| model.add(&mut own, id));
-        let mut near = [0; NEIGHBOURS.len() + 1];
-        near[0] = self.rows.len() as u32;
+        let mut near_at = [0; NEIGHBOURS.len() + 1];
+        near_at[0] = self.near.len() as u32;
         for slot in 0..NEIGHBOURS.len() {
             neighbour_features(slot, Some(&cell), |id| {
-                self.rows.extend(model.row(id));
+                if let Some(r) = model.row(id) {
+                    self.near.push(*model.weights(r));
+                }
             });
-            near[slot + 1] = self.rows.len() as u32;
+            near_at[slot + 1] = self.near.len() as u32;
         }
         let w = self.words.len() as u32;
-        self.words.push(Word { cell, own, near });
+        self.words.push(Word { cell, own, near_at });
         self.index.insert(text.into(), w);
         w
     }
