@@ -181,6 +181,19 @@ pub trait Recognizer: fmt::Debug + Send + Sync {
     }
 }
 
+/// Whether one of the eight bytes of `x` is an upper-case ASCII letter or
+/// not ASCII.
+fn upper_or_non_ascii(x: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES * 0x80;
+    // With each byte's high bit set first, no subtraction borrows from the
+    // next byte; a byte's high bit then says it was at least 'A' (at least
+    // '[' for the second).
+    let from_a = (x | HIGH) - ONES * u64::from(b'A');
+    let past_z = (x | HIGH) - ONES * u64::from(b'[');
+    ((from_a & !past_z) | x) & HIGH != 0
+}
+
 /// A cheap first look for recognizers that cost much per byte (a sequence
 /// tagger): the regions of a text worth running on. A region is opened
 /// around every word that starts with a capital letter or holds a non-ASCII
@@ -227,9 +240,17 @@ impl Gate {
     /// The regions of `text` worth running on, in order and disjoint.
     pub fn regions(&self, text: &str) -> Vec<Span> {
         let bytes = text.as_bytes();
-        let mut hits: Vec<usize> = Vec::new();
+        let mut hits: Vec<usize> = Vec::with_capacity(16);
         let mut at = 0;
         while at < bytes.len() {
+            // Eight bytes at a time past runs with no upper-case ASCII
+            // letter and no non-ASCII byte, where no hit can be.
+            if let Some(chunk) = bytes.get(at..at + 8)
+                && !upper_or_non_ascii(u64::from_le_bytes(chunk.try_into().expect("eight bytes")))
+            {
+                at += 8;
+                continue;
+            }
             let b = bytes[at];
             let word_start = at == 0 || !bytes[at - 1].is_ascii_alphanumeric();
             if !b.is_ascii() || (b.is_ascii_uppercase() && word_start) {
@@ -267,5 +288,28 @@ impl Gate {
             }
         }
         regions
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eight_bytes_are_read_as_one_at_a_time() {
+        let one = |b: u8| !b.is_ascii() || b.is_ascii_uppercase();
+        for b in 0..=255u8 {
+            for pos in 0..8 {
+                for fill in [b'a', b' ', b'z', b'0', b'@', b'[', 0x7f] {
+                    let mut bytes = [fill; 8];
+                    bytes[pos] = b;
+                    assert_eq!(
+                        upper_or_non_ascii(u64::from_le_bytes(bytes)),
+                        bytes.iter().any(|&x| one(x)),
+                        "{bytes:?}"
+                    );
+                }
+            }
+        }
     }
 }

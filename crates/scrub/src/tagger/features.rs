@@ -27,32 +27,41 @@ pub(crate) struct Token {
 
 /// Split `text` into tokens, appending to `out`.
 pub(crate) fn tokenize(text: &str, out: &mut Vec<Token>) {
+    let bytes = text.as_bytes();
     let mut line_start = true;
-    let mut chars = text.char_indices().peekable();
-    while let Some((at, c)) = chars.next() {
-        if c.is_whitespace() {
-            line_start |= c == '\n';
-            continue;
-        }
-        let mut end = at + c.len_utf8();
-        let mut placeholder = false;
-        if c == '[' {
-            if let Some(len) = placeholder_len(&text[at..]) {
-                end = at + len;
-                placeholder = true;
-                while chars.peek().is_some_and(|&(i, _)| i < end) {
-                    chars.next();
-                }
+    let mut at = 0;
+    while at < bytes.len() {
+        let b = bytes[at];
+        let (end, placeholder) = if b.is_ascii() {
+            // `char::is_whitespace` among ASCII: tab to carriage return, space.
+            if matches!(b, b'\t'..=b'\r' | b' ') {
+                line_start |= b == b'\n';
+                at += 1;
+                continue;
             }
-        } else if c.is_alphanumeric() {
-            while let Some(&(i, next)) = chars.peek() {
-                if !next.is_alphanumeric() {
-                    break;
+            if b == b'[' {
+                match placeholder_len(&text[at..]) {
+                    Some(len) => (at + len, true),
+                    None => (at + 1, false),
                 }
-                end = i + next.len_utf8();
-                chars.next();
+            } else if b.is_ascii_alphanumeric() {
+                (alphanumeric_end(text, at + 1), false)
+            } else {
+                (at + 1, false)
             }
-        }
+        } else {
+            let c = text[at..].chars().next().expect("a char starts here");
+            let end = at + c.len_utf8();
+            if c.is_whitespace() {
+                at = end;
+                continue;
+            }
+            if c.is_alphanumeric() {
+                (alphanumeric_end(text, end), false)
+            } else {
+                (end, false)
+            }
+        };
         out.push(Token {
             start: at,
             end,
@@ -60,7 +69,30 @@ pub(crate) fn tokenize(text: &str, out: &mut Vec<Token>) {
             placeholder,
         });
         line_start = false;
+        at = end;
     }
+}
+
+/// The end of the run of letters and digits of `text` from `at` on.
+#[inline(always)]
+fn alphanumeric_end(text: &str, mut at: usize) -> usize {
+    let bytes = text.as_bytes();
+    while at < bytes.len() {
+        let b = bytes[at];
+        if b.is_ascii() {
+            if !b.is_ascii_alphanumeric() {
+                break;
+            }
+            at += 1;
+        } else {
+            let c = text[at..].chars().next().expect("a char starts here");
+            if !c.is_alphanumeric() {
+                break;
+            }
+            at += c.len_utf8();
+        }
+    }
+    at
 }
 
 const FNV_OFFSET: u32 = 0x811c_9dc5;
@@ -467,4 +499,71 @@ pub(crate) fn features(
         pair_features(at(i as isize - 1), c, cells.get(i + 1), cue, &mut push);
     }
     offsets.push(out.len());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The tokenizer as first written, one `char` at a time.
+    fn by_chars(text: &str) -> Vec<Token> {
+        let mut out = Vec::new();
+        let mut line_start = true;
+        let mut chars = text.char_indices().peekable();
+        while let Some((at, c)) = chars.next() {
+            if c.is_whitespace() {
+                line_start |= c == '\n';
+                continue;
+            }
+            let mut end = at + c.len_utf8();
+            let mut placeholder = false;
+            if c == '[' {
+                if let Some(len) = placeholder_len(&text[at..]) {
+                    end = at + len;
+                    placeholder = true;
+                    while chars.peek().is_some_and(|&(i, _)| i < end) {
+                        chars.next();
+                    }
+                }
+            } else if c.is_alphanumeric() {
+                while let Some(&(i, next)) = chars.peek() {
+                    if !next.is_alphanumeric() {
+                        break;
+                    }
+                    end = i + next.len_utf8();
+                    chars.next();
+                }
+            }
+            out.push(Token {
+                start: at,
+                end,
+                line_start,
+                placeholder,
+            });
+            line_start = false;
+        }
+        out
+    }
+
+    #[test]
+    fn tokens_are_the_ones_read_a_char_at_a_time() {
+        let texts = [
+            "my client Lara Ibañez (born 12 March 1987) lives at Hauptstraße 5, 10115 Berlin",
+            "Thanks,\n[PERSON]\n[ADDRESS]x[A] [AB [ABC]]\r\n\tDOB:04/05/1990\u{b}v\u{c}f\u{1c}s\u{85}n",
+            "Åsa\u{a0}Öberg\u{2003}東京都 ١٢٣ x²³ Ⅻ e\u{301}t\u{200b}z 😀a",
+            "",
+            " \n ",
+            "[",
+            "ß",
+        ];
+        for text in texts {
+            let mut fast = Vec::new();
+            tokenize(text, &mut fast);
+            assert_eq!(fast, by_chars(text), "{text:?}");
+        }
+        let all: String = (0..0x800u32).filter_map(char::from_u32).collect();
+        let mut fast = Vec::new();
+        tokenize(&all, &mut fast);
+        assert_eq!(fast, by_chars(&all));
+    }
 }

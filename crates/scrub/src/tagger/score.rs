@@ -172,22 +172,25 @@ impl Scorer {
             {
                 add(&mut state, row);
             }
-            for (slot, d) in NEIGHBOURS.into_iter().enumerate() {
-                match i.checked_add_signed(d).filter(|&k| k < n) {
-                    Some(k) => {
-                        let o = &words[token_words[k] as usize];
-                        let rows = &near[o.near_at[slot] as usize..o.near_at[slot + 1] as usize];
-                        for row in rows {
-                            add(&mut state, row);
-                        }
-                    }
-                    None => {
-                        if let Some(row) = &fixed.no_neighbour[slot] {
-                            add(&mut state, row);
-                        }
+            // The neighbours, slot by slot (see `NEIGHBOURS`): the token
+            // before, the one after, two before, two after.
+            let mut neighbour = |k: Option<usize>, slot: usize| match k {
+                Some(k) => {
+                    let o = &words[token_words[k] as usize];
+                    for row in &near[o.near_at[slot] as usize..o.near_at[slot + 1] as usize] {
+                        add(&mut state, row);
                     }
                 }
-            }
+                None => {
+                    if let Some(row) = &fixed.no_neighbour[slot] {
+                        add(&mut state, row);
+                    }
+                }
+            };
+            neighbour(i.checked_sub(1), 0);
+            neighbour((i + 1 < n).then_some(i + 1), 1);
+            neighbour(i.checked_sub(2), 2);
+            neighbour((i + 2 < n).then_some(i + 2), 3);
             if i > 0 {
                 let p = &pairs[token_pairs[i - 1] as usize];
                 for row in &p.rows[..usize::from(p.second)] {
