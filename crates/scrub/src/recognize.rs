@@ -245,8 +245,8 @@ impl Gate {
         while at < bytes.len() {
             // Eight bytes at a time past runs with no upper-case ASCII
             // letter and no non-ASCII byte, where no hit can be.
-            if let Some(chunk) = bytes.get(at..at + 8)
-                && !upper_or_non_ascii(u64::from_le_bytes(chunk.try_into().expect("eight bytes")))
+            if let Some(&chunk) = bytes[at..].first_chunk::<8>()
+                && !upper_or_non_ascii(u64::from_le_bytes(chunk))
             {
                 at += 8;
                 continue;

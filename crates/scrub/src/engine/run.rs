@@ -334,7 +334,8 @@ impl Detector {
         // validator that can rule out the whole match saves it, and so does
         // a secret that is all of the match after its first character.
         let checks_within = self.validator.filter(|v| v.checks_within());
-        if checks_within.is_some() || self.secret_layout != SecretLayout::Anywhere {
+        let after_first_char = self.secret_layout != SecretLayout::Anywhere;
+        if checks_within.is_some() || after_first_char {
             let m = self.regex.find_at(haystack, at)?;
             let whole = Span::new(m.start(), m.end());
             if let Some(validator) = checks_within {
@@ -350,7 +351,7 @@ impl Detector {
             }
             // At the start of the text the first character may belong to
             // the secret (`^` took no character): the capture search tells.
-            if self.secret_layout != SecretLayout::Anywhere && whole.start > 0 {
+            if after_first_char && whole.start > 0 {
                 let first = m.as_str().chars().next().map_or(0, char::len_utf8);
                 return Some(Hit {
                     whole,

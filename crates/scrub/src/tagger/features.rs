@@ -50,7 +50,7 @@ pub(crate) fn tokenize(text: &str, out: &mut Vec<Token>) {
                 (at + 1, false)
             }
         } else {
-            let c = text[at..].chars().next().expect("a char starts here");
+            let c = char_at(text, at);
             let end = at + c.len_utf8();
             if c.is_whitespace() {
                 at = end;
@@ -73,6 +73,11 @@ pub(crate) fn tokenize(text: &str, out: &mut Vec<Token>) {
     }
 }
 
+/// The character that starts at byte `at` of `text`.
+fn char_at(text: &str, at: usize) -> char {
+    text[at..].chars().next().expect("a char starts here")
+}
+
 /// The end of the run of letters and digits of `text` from `at` on.
 #[inline(always)]
 fn alphanumeric_end(text: &str, mut at: usize) -> usize {
@@ -85,7 +90,7 @@ fn alphanumeric_end(text: &str, mut at: usize) -> usize {
             }
             at += 1;
         } else {
-            let c = text[at..].chars().next().expect("a char starts here");
+            let c = char_at(text, at);
             if !c.is_alphanumeric() {
                 break;
             }

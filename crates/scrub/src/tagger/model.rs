@@ -80,6 +80,14 @@ fn slot_of(id: u32, mask: usize) -> usize {
     (id.wrapping_mul(0x9e37_79b9) as usize) & mask
 }
 
+/// Add a row of weights, one per label, to `state`.
+#[inline(always)]
+pub(crate) fn add_weights(state: &mut [f32; L], weights: &[f32; L]) {
+    for (s, w) in state.iter_mut().zip(weights) {
+        *s += w;
+    }
+}
+
 /// The filter bit of `id` in a filter of `2^bits` bits.
 fn filter_bit(id: u32, bits: u32) -> usize {
     (id.wrapping_mul(0x85eb_ca6b) >> (32 - bits)) as usize
@@ -150,7 +158,7 @@ impl Model {
     }
 
     /// The row of feature `id`'s weights, if the model knows it.
-    pub(crate) fn row(&self, id: u32) -> Option<u32> {
+    fn row(&self, id: u32) -> Option<u32> {
         let bits = (self.filter.len() * 64).trailing_zeros();
         let bit = filter_bit(id, bits);
         if self.filter[bit / 64] & (1 << (bit % 64)) == 0 {
@@ -170,22 +178,15 @@ impl Model {
         }
     }
 
-    /// Row `row`'s weights, one per label.
-    pub(crate) fn weights(&self, row: u32) -> &[f32; L] {
-        &self.weights[row as usize]
-    }
-
-    /// Add row `row`'s weights to `state`.
-    pub(crate) fn add_row(&self, state: &mut [f32; L], row: u32) {
-        for (s, w) in state.iter_mut().zip(&self.weights[row as usize]) {
-            *s += w;
-        }
+    /// Feature `id`'s weights, one per label, if the model knows it.
+    pub(crate) fn weights_of(&self, id: u32) -> Option<&[f32; L]> {
+        self.row(id).map(|row| &self.weights[row as usize])
     }
 
     /// Add feature `id`'s weights to `state`, if the model knows it.
     pub(crate) fn add(&self, state: &mut [f32; L], id: u32) {
-        if let Some(row) = self.row(id) {
-            self.add_row(state, row);
+        if let Some(weights) = self.weights_of(id) {
+            add_weights(state, weights);
         }
     }
 

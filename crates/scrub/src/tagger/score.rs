@@ -19,7 +19,7 @@ use super::features::{
     Cell, NEIGHBOURS, Token, ends_line, neighbour_features, own_features, pair_features,
     position_features, token_cell,
 };
-use super::model::{L, Model};
+use super::model::{L, Model, add_weights};
 
 /// Past this many cached words, the cache starts again empty (a few MB).
 const MAX_WORDS: usize = 1 << 16;
@@ -71,7 +71,7 @@ impl Fixed {
         }
         pair_features(None, &Cell::default(), None, true, |id| ids.push(id));
         debug_assert_eq!(ids.len(), 4 + NEIGHBOURS.len());
-        let row = |k: usize| model.row(ids[k]).map(|r| *model.weights(r));
+        let row = |k: usize| model.weights_of(ids[k]).copied();
         Fixed {
             line_start: row(0),
             line_end: row(1),
@@ -101,11 +101,17 @@ pub(super) struct Scorer {
     token_pairs: Vec<u32>,
 }
 
-#[inline(always)]
-fn add(state: &mut [f32; L], row: &[f32; L]) {
-    for (s, w) in state.iter_mut().zip(row) {
-        *s += w;
-    }
+/// Copy the weights of the features `emit` gives that the model knows
+/// into `rows`, in order; how many there were.
+fn known_rows(model: &Model, rows: &mut [[f32; L]], emit: impl FnOnce(&mut dyn FnMut(u32))) -> u8 {
+    let mut known = 0;
+    emit(&mut |id| {
+        if let Some(weights) = model.weights_of(id) {
+            rows[known] = *weights;
+            known += 1;
+        }
+    });
+    known as u8
 }
 
 impl Scorer {
@@ -160,17 +166,17 @@ impl Scorer {
             if t.line_start
                 && let Some(row) = &fixed.line_start
             {
-                add(&mut state, row);
+                add_weights(&mut state, row);
             }
             if ends_line(tokens, i)
                 && let Some(row) = &fixed.line_end
             {
-                add(&mut state, row);
+                add_weights(&mut state, row);
             }
             if i == 0
                 && let Some(row) = &fixed.first
             {
-                add(&mut state, row);
+                add_weights(&mut state, row);
             }
             // The neighbours, slot by slot (see `NEIGHBOURS`): the token
             // before, the one after, two before, two after.
@@ -178,12 +184,12 @@ impl Scorer {
                 Some(k) => {
                     let o = &words[token_words[k] as usize];
                     for row in &near[o.near_at[slot] as usize..o.near_at[slot + 1] as usize] {
-                        add(&mut state, row);
+                        add_weights(&mut state, row);
                     }
                 }
                 None => {
                     if let Some(row) = &fixed.no_neighbour[slot] {
-                        add(&mut state, row);
+                        add_weights(&mut state, row);
                     }
                 }
             };
@@ -194,19 +200,19 @@ impl Scorer {
             if i > 0 {
                 let p = &pairs[token_pairs[i - 1] as usize];
                 for row in &p.rows[..usize::from(p.second)] {
-                    add(&mut state, row);
+                    add_weights(&mut state, row);
                 }
             }
             if let Some(&k) = token_pairs.get(i) {
                 let p = &pairs[k as usize];
                 for row in &p.rows[2..2 + usize::from(p.first)] {
-                    add(&mut state, row);
+                    add_weights(&mut state, row);
                 }
             }
             if last_cue.is_some_and(|c| i - c <= 4)
                 && let Some(row) = &fixed.birth_cue
             {
-                add(&mut state, row);
+                add_weights(&mut state, row);
             }
             if w.cell.is_birth_cue() {
                 last_cue = Some(i);
@@ -222,27 +228,19 @@ impl Scorer {
             return p;
         }
         let (a, b) = (&self.words[a as usize].cell, &self.words[b as usize].cell);
-        let mut pair = Pair {
-            rows: [[0.0; L]; 4],
-            second: 0,
-            first: 0,
+        let mut rows = [[0.0; L]; 4];
+        let (to_second, to_first) = rows.split_at_mut(2);
+        let second = known_rows(model, to_second, |f| {
+            pair_features(Some(a), b, None, false, f)
+        });
+        let first = known_rows(model, to_first, |f| {
+            pair_features(None, a, Some(b), false, f)
+        });
+        let pair = Pair {
+            rows,
+            second,
+            first,
         };
-        let mut k = 0;
-        pair_features(Some(a), b, None, false, |id| {
-            if let Some(r) = model.row(id) {
-                pair.rows[k] = *model.weights(r);
-                k += 1;
-            }
-        });
-        pair.second = k as u8;
-        k = 2;
-        pair_features(None, a, Some(b), false, |id| {
-            if let Some(r) = model.row(id) {
-                pair.rows[k] = *model.weights(r);
-                k += 1;
-            }
-        });
-        pair.first = (k - 2) as u8;
         let p = self.pair_rows.len() as u32;
         self.pair_rows.push(pair);
         self.pairs.insert(key, p);
@@ -263,9 +261,7 @@ impl Scorer {
         near_at[0] = self.near.len() as u32;
         for slot in 0..NEIGHBOURS.len() {
             neighbour_features(slot, Some(&cell), |id| {
-                if let Some(r) = model.row(id) {
-                    self.near.push(*model.weights(r));
-                }
+                self.near.extend(model.weights_of(id).copied());
             });
             near_at[slot + 1] = self.near.len() as u32;
         }
