@@ -41,3 +41,4 @@ mod triage_accuracy;
 mod triage_model;
 mod triage_rules;
 mod triage_train;
+mod unseen_names;

@@ -58,3 +58,41 @@ fn retraining_reproduces_the_embedded_tagger_model() {
     );
     assert_eq!(committed, handoff_scrub::DEFAULT_TAGGER_MODEL);
 }
+
+/// The unseen-name list (`tests/data/unseen_names.txt`) is what
+/// `models/tagger/unseen_names.py` writes from the pinned Faker.
+#[test]
+fn the_unseen_name_list_is_rebuilt_by_its_script() {
+    const TEST: &str = "tagger_model::the_unseen_name_list_is_rebuilt_by_its_script";
+    let pinned = Command::new("python3")
+        .args([
+            "-c",
+            "import faker, sys; sys.exit(faker.VERSION != '40.63.0')",
+        ])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !pinned {
+        skipped(
+            TEST,
+            "python3 with Faker 40.63.0 is not installed",
+            "python3 -m pip install -r models/tagger/requirements.txt",
+        );
+        return;
+    }
+    let run = Command::new("python3")
+        .arg("models/tagger/unseen_names.py")
+        .current_dir(ROOT)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let committed = std::fs::read(Path::new(ROOT).join("tests/data/unseen_names.txt")).unwrap();
+    assert!(
+        run.stdout == committed,
+        "tests/data/unseen_names.txt differs from what its script writes; rebuild it with\n  \
+         python3 models/tagger/unseen_names.py > tests/data/unseen_names.txt"
+    );
+}

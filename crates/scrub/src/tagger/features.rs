@@ -254,12 +254,24 @@ pub(super) struct Cell {
     /// The hashes of the lower-cased word's first three, last three and
     /// last two characters, for a word of more than three characters.
     affixes: Option<[u32; 3]>,
+    /// Training only: the word is one the model must not know, so its own
+    /// word and its name-list hits add no feature (see [`Cell::forget`]).
+    unseen: bool,
 }
 
 impl Cell {
     /// Whether the word says birth or age ("born", "DOB", "geboren").
     pub(super) fn is_birth_cue(&self) -> bool {
         self.vocab & V_BIRTH != 0
+    }
+
+    /// Make this a word the model never saw: no feature reads the word
+    /// itself or its first- and last-name list hits, as at inference for a
+    /// name outside every list. Training forgets half of the names so that
+    /// shape and context learn to find the names no list holds.
+    fn forget(&mut self) {
+        self.unseen = true;
+        self.vocab &= !(V_FIRST | V_LAST);
     }
 }
 
@@ -329,6 +341,7 @@ fn cell(word: &str, placeholder: bool, vocab: &Vocab, lower: &mut String) -> Cel
             shape: ph,
             vocab: 0,
             affixes: None,
+            unseen: false,
         };
     }
     lower.clear();
@@ -356,6 +369,7 @@ fn cell(word: &str, placeholder: bool, vocab: &Vocab, lower: &mut String) -> Cel
         shape: shape.hash,
         vocab: bits,
         affixes: (count > 3).then(|| affixes(lower)),
+        unseen: false,
     }
 }
 
@@ -369,7 +383,9 @@ pub(super) const NEIGHBOURS: [isize; 4] = [-1, 1, -2, 2];
 /// number, its length (`len` bytes).
 pub(super) fn own_features(c: &Cell, len: usize, mut push: impl FnMut(u32)) {
     push(feature(0, 0));
-    push(feature(1, c.word));
+    if !c.unseen {
+        push(feature(1, c.word));
+    }
     push(feature(2, c.shape));
     if let Some([p3, s3, s2]) = c.affixes {
         push(feature(3, p3));
@@ -411,7 +427,9 @@ pub(super) fn neighbour_features(slot: usize, o: Option<&Cell>, mut push: impl F
     let template = 10 + slot as u8;
     match o {
         Some(o) => {
-            push(feature(template, o.word));
+            if !o.unseen {
+                push(feature(template, o.word));
+            }
             push(feature(template + 10, o.shape));
             for bit in 0..8u32 {
                 if o.vocab & (1 << bit) != 0 {
@@ -434,11 +452,15 @@ pub(super) fn pair_features(
 ) {
     if let Some(p) = prev {
         push(feature(40, p.shape ^ c.shape.rotate_left(7)));
-        push(feature(42, p.word ^ c.shape.rotate_left(7)));
+        if !p.unseen {
+            push(feature(42, p.word ^ c.shape.rotate_left(7)));
+        }
     }
     if let Some(nx) = next {
         push(feature(41, c.shape ^ nx.shape.rotate_left(7)));
-        push(feature(43, c.shape ^ nx.word.rotate_left(7)));
+        if !nx.unseen {
+            push(feature(43, c.shape ^ nx.word.rotate_left(7)));
+        }
     }
     if birth_cue {
         push(feature(44, 1));
@@ -479,15 +501,22 @@ pub(super) fn after_birth_cue(is_cue: impl Fn(usize) -> bool, i: usize) -> bool 
 /// The feature ids of every token of `text`, appended to `out` with their
 /// token's index: `out[offsets[i]..offsets[i + 1]]` are token `i`'s. The
 /// tagger scores the same features, in the same order, without collecting
-/// them (`score.rs`).
+/// them (`score.rs`). Training marks some tokens `unseen(i)` (see
+/// [`Cell::forget`]); inference sees every word as it is.
 pub(crate) fn features(
     text: &str,
     tokens: &[Token],
+    unseen: impl Fn(usize) -> bool,
     scratch: &mut Scratch,
     out: &mut Vec<u32>,
     offsets: &mut Vec<usize>,
 ) {
     cells(text, tokens, scratch);
+    for (i, cell) in scratch.cells.iter_mut().enumerate() {
+        if unseen(i) {
+            cell.forget();
+        }
+    }
     let cells = &scratch.cells;
     let at = |i: isize| -> Option<&Cell> { usize::try_from(i).ok().and_then(|i| cells.get(i)) };
     offsets.clear();

@@ -285,6 +285,7 @@ mod tests {
         features(
             text,
             tokens,
+            |_| false,
             &mut Scratch::default(),
             &mut ids,
             &mut offsets,
