@@ -10,6 +10,32 @@ use crate::support::{skipped, skipped_without_shared};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
+/// Whether python3 has the pinned Faker and the `modules` named (a comma
+/// list, or empty); says the test `test` skipped when it has not.
+fn pinned_python(test: &str, modules: &str) -> bool {
+    let (imports, wanted) = if modules.is_empty() {
+        ("faker, sys".to_owned(), "Faker 40.63.0".to_owned())
+    } else {
+        (
+            format!("faker, {modules}, sys"),
+            format!("Faker 40.63.0, {modules}"),
+        )
+    };
+    let check = format!("import {imports}; sys.exit(faker.VERSION != '40.63.0')");
+    let pinned = Command::new("python3")
+        .args(["-c", &check])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !pinned {
+        skipped(
+            test,
+            &format!("python3 with {wanted} is not installed"),
+            "python3 -m pip install -r models/tagger/requirements.txt",
+        );
+    }
+    pinned
+}
+
 #[test]
 fn retraining_reproduces_the_embedded_tagger_model() {
     const TEST: &str = "tagger_model::retraining_reproduces_the_embedded_tagger_model";
@@ -20,19 +46,7 @@ fn retraining_reproduces_the_embedded_tagger_model() {
         skipped_without_shared(TEST, "../shared/corpora/dev/gen_dev.py");
         return;
     }
-    let pinned = Command::new("python3")
-        .args([
-            "-c",
-            "import faker, freezegun, pycrfsuite, sys; sys.exit(faker.VERSION != '40.63.0')",
-        ])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !pinned {
-        skipped(
-            TEST,
-            "python3 with Faker 40.63.0, freezegun and python-crfsuite is not installed",
-            "python3 -m pip install -r models/tagger/requirements.txt",
-        );
+    if !pinned_python(TEST, "freezegun, pycrfsuite") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -64,19 +78,7 @@ fn retraining_reproduces_the_embedded_tagger_model() {
 #[test]
 fn the_unseen_name_list_is_rebuilt_by_its_script() {
     const TEST: &str = "tagger_model::the_unseen_name_list_is_rebuilt_by_its_script";
-    let pinned = Command::new("python3")
-        .args([
-            "-c",
-            "import faker, sys; sys.exit(faker.VERSION != '40.63.0')",
-        ])
-        .status()
-        .is_ok_and(|s| s.success());
-    if !pinned {
-        skipped(
-            TEST,
-            "python3 with Faker 40.63.0 is not installed",
-            "python3 -m pip install -r models/tagger/requirements.txt",
-        );
+    if !pinned_python(TEST, "") {
         return;
     }
     let run = Command::new("python3")
