@@ -46,11 +46,21 @@ pub(crate) const DIGIT_KINDS: &[FindingKind] = &[
     FindingKind::BankAccount,
 ];
 
-pub(crate) fn shared(path: &str) -> Option<PathBuf> {
+fn shared(path: &str) -> Option<PathBuf> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/corpora")
         .join(path);
     path.exists().then_some(path)
+}
+
+/// `../shared/corpora/<path>`, or `None` once the test `test` has said it
+/// skipped for want of it.
+pub(crate) fn shared_or_skip(test: &str, path: &str) -> Option<PathBuf> {
+    let found = shared(path);
+    if found.is_none() {
+        skipped_without_shared(test, &format!("../shared/corpora/{path}"));
+    }
+    found
 }
 
 pub(crate) fn digits(s: &str) -> String {
@@ -193,11 +203,7 @@ fn peer_required_recall(kind: FindingKind) -> f64 {
 
 #[test]
 fn peer_corpora_recall_and_precision() {
-    let Some(dir) = shared("peer") else {
-        skipped_without_shared(
-            "corpus::peer_corpora_recall_and_precision",
-            "../shared/corpora/peer",
-        );
+    let Some(dir) = shared_or_skip("corpus::peer_corpora_recall_and_precision", "peer") else {
         return;
     };
     let policy = Policy::default();
@@ -425,11 +431,10 @@ fn dev_table(parts: &[(&str, &Score)]) -> String {
 
 #[test]
 fn dev_corpus_recall_keep_rate_and_negatives() {
-    let Some(path) = shared("dev/dev.jsonl") else {
-        skipped_without_shared(
-            "corpus::dev_corpus_recall_keep_rate_and_negatives",
-            "../shared/corpora/dev/dev.jsonl",
-        );
+    let Some(path) = shared_or_skip(
+        "corpus::dev_corpus_recall_keep_rate_and_negatives",
+        "dev/dev.jsonl",
+    ) else {
         return;
     };
     let policy = Policy::default();

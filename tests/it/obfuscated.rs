@@ -28,8 +28,7 @@ use handoff_scrub::{FindingKind, Policy, scrub};
 use unicode_normalization::char::decompose_compatible;
 use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
-use crate::corpus::{DIGIT_KINDS, digits, read_records, shared};
-use crate::support::skipped_without_shared;
+use crate::corpus::{DIGIT_KINDS, digits, read_records, shared_or_skip};
 
 /// Issue 14's floor for obfuscated values: the forms it names must be found
 /// almost as well as plain ones.
@@ -144,11 +143,10 @@ struct Tally {
 
 #[test]
 fn dev_corpus_obfuscated_values_recall() {
-    let Some(path) = shared("dev/dev.jsonl") else {
-        skipped_without_shared(
-            "obfuscated::dev_corpus_obfuscated_values_recall",
-            "../shared/corpora/dev/dev.jsonl",
-        );
+    let Some(path) = shared_or_skip(
+        "obfuscated::dev_corpus_obfuscated_values_recall",
+        "dev/dev.jsonl",
+    ) else {
         return;
     };
     let kinds = [

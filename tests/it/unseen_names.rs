@@ -12,8 +12,7 @@
 
 use handoff_scrub::{FindingKind, Policy, scrub};
 
-use crate::corpus::{read_records, shared};
-use crate::support::skipped_without_shared;
+use crate::corpus::{read_records, shared_or_skip};
 
 /// What the tagger reaches today, rounded down (2026-12-01: 91.9 %; the
 /// model before word dropout, c615028's, found about 6 % of them).
@@ -61,11 +60,10 @@ fn neighbours(text: &str, at: usize, end: usize) -> Vec<&str> {
 
 #[test]
 fn names_no_list_holds_are_found() {
-    let Some(path) = shared("dev/dev.jsonl") else {
-        skipped_without_shared(
-            "unseen_names::names_no_list_holds_are_found",
-            "../shared/corpora/dev/dev.jsonl",
-        );
+    let Some(path) = shared_or_skip(
+        "unseen_names::names_no_list_holds_are_found",
+        "dev/dev.jsonl",
+    ) else {
         return;
     };
     let names: Vec<&str> = include_str!("../data/unseen_names.txt").lines().collect();

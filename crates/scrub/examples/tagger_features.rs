@@ -4,7 +4,7 @@
 //! space-separated hex feature ids) and a blank line after each sequence.
 //! Every occurrence of a person, address or dob value labels its tokens.
 //!
-//! Word dropout: half of the person values, and one in eight of the other
+//! Word dropout: half of the person values, and one in sixteen of the other
 //! words, are hidden from their own features (chosen by an FNV-1a hash, so
 //! the same on every run). The model then learns names from their shape
 //! and context as well as from the name lists, and finds the names no list
@@ -45,23 +45,25 @@ fn hidden_name(value: &str) -> bool {
 
 /// The words (runs of letters and digits) of `text` hidden from their
 /// features: one occurrence in sixteen, by the word and where it stands.
-fn hidden_words(text: &str) -> impl Iterator<Item = Span> + '_ {
-    let mut at = 0;
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter_map(move |word| {
-            let start = at;
-            at += word.len()
-                + text[start + word.len()..]
-                    .chars()
-                    .next()
-                    .map_or(0, char::len_utf8);
-            let hash = fnv(
-                fnv(FNV_OFFSET, &(start as u64).to_le_bytes()),
-                word.as_bytes(),
-            );
-            (!word.is_empty() && hash.is_multiple_of(16))
-                .then(|| Span::new(start, start + word.len()))
-        })
+fn hidden_words(text: &str) -> Vec<Span> {
+    let mut hidden = Vec::new();
+    let mut start = None;
+    let ends = text.char_indices().chain([(text.len(), ' ')]);
+    for (at, c) in ends {
+        match (start, c.is_alphanumeric()) {
+            (None, true) => start = Some(at),
+            (Some(from), false) => {
+                let place = (from as u64).to_le_bytes();
+                let hash = fnv(fnv(FNV_OFFSET, &place), &text.as_bytes()[from..at]);
+                if hash.is_multiple_of(16) {
+                    hidden.push(Span::new(from, at));
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    hidden
 }
 
 fn main() -> std::io::Result<()> {
@@ -74,7 +76,7 @@ fn main() -> std::io::Result<()> {
         }
         let record: Record = serde_json::from_str(&line).map_err(std::io::Error::other)?;
         let mut spans = Vec::new();
-        let mut unseen: Vec<Span> = hidden_words(&record.text).collect();
+        let mut unseen = hidden_words(&record.text);
         for s in &record.sensitive {
             if matches!(
                 s.kind,

@@ -267,8 +267,9 @@ impl Cell {
 
     /// Make this a word the model never saw: no feature reads the word
     /// itself or its first- and last-name list hits, as at inference for a
-    /// name outside every list. Training forgets half of the names so that
-    /// shape and context learn to find the names no list holds.
+    /// name outside every list. Training forgets half of the names (and a
+    /// few other words) so that shape and context learn to find the names
+    /// no list holds.
     fn forget(&mut self) {
         self.unseen = true;
         self.vocab &= !(V_FIRST | V_LAST);
@@ -492,10 +493,13 @@ pub(super) fn ends_line(tokens: &[Token], i: usize) -> bool {
     tokens.get(i + 1).is_none_or(|n| n.line_start)
 }
 
-/// Whether one of the four tokens before token `i` is a birth cue
-/// (`is_cue(k)` says whether token `k` is one).
-pub(super) fn after_birth_cue(is_cue: impl Fn(usize) -> bool, i: usize) -> bool {
-    (1..=4).any(|d| i >= d && is_cue(i - d))
+/// How many tokens before a token a birth cue still counts (template 44).
+pub(super) const BIRTH_CUE_REACH: usize = 4;
+
+/// Whether one of the [`BIRTH_CUE_REACH`] tokens before token `i` is a
+/// birth cue (`is_cue(k)` says whether token `k` is one).
+fn after_birth_cue(is_cue: impl Fn(usize) -> bool, i: usize) -> bool {
+    (1..=BIRTH_CUE_REACH).any(|d| i >= d && is_cue(i - d))
 }
 
 /// The feature ids of every token of `text`, appended to `out` with their

@@ -16,8 +16,8 @@ use std::collections::HashMap;
 use rustc_hash::FxBuildHasher;
 
 use super::features::{
-    Cell, NEIGHBOURS, Token, ends_line, neighbour_features, own_features, pair_features,
-    position_features, token_cell,
+    BIRTH_CUE_REACH, Cell, NEIGHBOURS, Token, ends_line, neighbour_features, own_features,
+    pair_features, position_features, token_cell,
 };
 use super::model::{L, Model, add_weights};
 
@@ -209,7 +209,7 @@ impl Scorer {
                     add_weights(&mut state, row);
                 }
             }
-            if last_cue.is_some_and(|c| i - c <= 4)
+            if last_cue.is_some_and(|c| i - c <= BIRTH_CUE_REACH)
                 && let Some(row) = &fixed.birth_cue
             {
                 add_weights(&mut state, row);
