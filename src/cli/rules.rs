@@ -27,9 +27,9 @@ pub enum RulesCommand {
   handoff-gate rules check my-detectors.toml
   → my-detectors.toml: 3 detectors OK
   handoff-gate rules check my-triage-rules.toml
-  → my-triage-rules.toml: triage rules OK (85 tools, 1394 terms)
+  → my-triage-rules.toml: triage rules OK (85 tools, 1442 terms)
   handoff-gate rules check more-rules.toml
-  → more-rules.toml: triage rules extension OK (with the embedded rules: 86 tools, 1399 terms)
+  → more-rules.toml: triage rules extension OK (with the embedded rules: 86 tools, 1447 terms)
   handoff-gate rules check --as triage-extension more-rules.toml")]
     Check {
         /// The TOML file to check.

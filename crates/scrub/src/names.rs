@@ -17,22 +17,32 @@ static FIRST: LazyLock<Vec<&'static str>> =
 static SURNAMES: LazyLock<Vec<&'static str>> =
     LazyLock::new(|| include_str!("names/surnames.txt").lines().collect());
 
-/// Capitalised words that are in the census lists but, in CRM and automation
+/// First names of the 41 locales of Faker's person providers (MIT; the
+/// tagger's list, `tagger/vocab/NOTICE`): after a cue ("Hi, I'm Priya",
+/// "my client Kenji") a first name from any of them counts, not only the
+/// census's. Sorted, like the census lists.
+static WORLD_FIRST: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| include_str!("tagger/vocab/first.txt").lines().collect());
+
+/// Capitalised words that are in the name lists but, in CRM and automation
 /// questions, are far more often ordinary words or product names.
 const NOT_NAMES: &[&str] = &[
     "access",
     "account",
     "active",
     "after",
+    "among",
     "april",
     "august",
     "auto",
+    "beat",
     "bill",
     "black",
     "booking",
     "brown",
     "buck",
     "call",
+    "can",
     "case",
     "chase",
     "chat",
@@ -56,11 +66,13 @@ const NOT_NAMES: &[&str] = &[
     "easter",
     "email",
     "event",
+    "ever",
     "every",
     "facebook",
     "february",
     "field",
     "first",
+    "floor",
     "flow",
     "ford",
     "form",
@@ -72,6 +84,7 @@ const NOT_NAMES: &[&str] = &[
     "grant",
     "gray",
     "green",
+    "gun",
     "guy",
     "hall",
     "hook",
@@ -79,6 +92,7 @@ const NOT_NAMES: &[&str] = &[
     "house",
     "hunt",
     "january",
+    "job",
     "july",
     "june",
     "key",
@@ -88,9 +102,11 @@ const NOT_NAMES: &[&str] = &[
     "last",
     "lead",
     "lee",
+    "line",
     "link",
     "list",
     "long",
+    "lot",
     "love",
     "major",
     "make",
@@ -108,6 +124,7 @@ const NOT_NAMES: &[&str] = &[
     "page",
     "park",
     "pay",
+    "per",
     "post",
     "price",
     "pro",
@@ -138,6 +155,7 @@ const NOT_NAMES: &[&str] = &[
     "today",
     "tuesday",
     "up",
+    "us",
     "wade",
     "walker",
     "wednesday",
@@ -180,6 +198,12 @@ pub fn is_first_name(word: &str) -> bool {
     lowered(word, |w| FIRST.binary_search(&w).is_ok())
 }
 
+/// Whether `word` is a first name of the census or of any Faker locale: for
+/// a name right after a cue.
+fn is_cued_first_name(word: &str) -> bool {
+    is_first_name(word) || lowered(word, |w| WORLD_FIRST.binary_search(&w).is_ok())
+}
+
 fn is_surname(word: &str) -> bool {
     lowered(word, |w| SURNAMES.binary_search(&w).is_ok())
 }
@@ -195,8 +219,10 @@ fn first_last(value: &str) -> Option<(&str, &str, usize)> {
 /// name that is also a common word ("Mark", "Will") needs a surname after it.
 pub fn starts_with_first_name(value: &str) -> bool {
     match first_last(value) {
-        Some((first, _, 1)) => is_first_name(first) && !is_not_name(first),
-        Some((first, last, _)) => is_first_name(first) && (!is_not_name(first) || is_surname(last)),
+        Some((first, _, 1)) => is_cued_first_name(first) && !is_not_name(first),
+        Some((first, last, _)) => {
+            is_cued_first_name(first) && (!is_not_name(first) || is_surname(last))
+        }
         None => false,
     }
 }
@@ -204,7 +230,7 @@ pub fn starts_with_first_name(value: &str) -> bool {
 /// The first word is a known first name or the last word a known surname (a
 /// strong cue came before it, such as "my name is" or "Mr.").
 pub fn is_known_name(value: &str) -> bool {
-    first_last(value).is_some_and(|(first, last, _)| is_first_name(first) || is_surname(last))
+    first_last(value).is_some_and(|(first, last, _)| is_cued_first_name(first) || is_surname(last))
 }
 
 /// Two or three capitalised words: a first name that is not also a common CRM
@@ -220,8 +246,9 @@ pub fn is_full_name(value: &str) -> bool {
     })
 }
 
-/// Words that end the name of a business or a product rather than a person
-/// ("Stan Store", "Sam's Academy", "Meta Ads"), though some are also
+/// Words that end the name of a business, a product or a place rather than
+/// a person ("Stan Store", "Sam's Academy", "Meta Ads", "Virginia Beach",
+/// "Palm Springs"), though some are also
 /// surnames in the census list.
 const BUSINESS_WORDS: &[&str] = &[
     "academy",
@@ -231,9 +258,12 @@ const BUSINESS_WORDS: &[&str] = &[
     "app",
     "apps",
     "bank",
+    "bay",
+    "beach",
     "box",
     "cart",
     "checkout",
+    "city",
     "cloud",
     "club",
     "co",
@@ -241,14 +271,20 @@ const BUSINESS_WORDS: &[&str] = &[
     "company",
     "connect",
     "corp",
+    "county",
     "crm",
     "desk",
     "digital",
+    "falls",
     "forms",
     "funnels",
     "group",
+    "harbor",
+    "harbour",
+    "heights",
     "hub",
     "inc",
+    "island",
     "labs",
     "llc",
     "ltd",
@@ -265,6 +301,7 @@ const BUSINESS_WORDS: &[&str] = &[
     "shop",
     "software",
     "solutions",
+    "springs",
     "store",
     "studio",
     "studios",
@@ -272,6 +309,8 @@ const BUSINESS_WORDS: &[&str] = &[
     "systems",
     "tech",
     "tools",
+    "township",
+    "valley",
     "works",
 ];
 

@@ -204,3 +204,29 @@ fn a_name_with_non_ascii_letters_is_replaced_whole_by_rules_and_by_default() {
         }
     }
 }
+
+#[test]
+fn a_name_under_a_sign_off_stays_on_its_line() {
+    for (text, kept) in [
+        (
+            "kind regards,\n\nRadhika Iyer\nFounder | bloom-studio.example",
+            "\nFounder",
+        ),
+        (
+            "Thanks,\nDana Whitfield\nOperations Lead",
+            "\nOperations Lead",
+        ),
+    ] {
+        let out = run(text);
+        assert!(
+            out.text()
+                .as_str()
+                .ends_with(&text[text.find(kept).unwrap()..]),
+            "{}",
+            out.text().as_str()
+        );
+        assert!(
+            !out.text().as_str().contains("Iyer") && !out.text().as_str().contains("Whitfield")
+        );
+    }
+}

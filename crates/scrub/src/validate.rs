@@ -651,7 +651,7 @@ pub fn secret_like(value: &str) -> bool {
     if quoted && v.chars().count() > 200 {
         return false;
     }
-    if v.contains("://") || v.starts_with("http") || is_identifier(v) {
+    if v.contains("://") || v.starts_with("http") || is_identifier(v) || holds_known_form(v) {
         return false;
     }
     if !v.chars().any(|c| c.is_ascii_alphabetic()) {
@@ -666,6 +666,22 @@ pub fn secret_like(value: &str) -> bool {
         return false;
     }
     classes(v) >= 2 || v.len() >= 20
+}
+
+/// A value that holds a form a specific detector names (a PEM block's
+/// header, a `data:` URI's `;base64,`): that detector finds it and names its
+/// kind (`private_key`, `image_data`), where a generic secret row would take
+/// the quotes and markup around it and call the whole an API key.
+fn holds_known_form(v: &str) -> bool {
+    v.contains("-----BEGIN") || v.contains(";base64,")
+}
+
+/// A value with one of the scrubber's placeholders inside: markup around a
+/// value already found (`src="[IMAGE_DATA]">`), not a secret of its own.
+fn holds_placeholder(value: &str) -> bool {
+    value
+        .match_indices('[')
+        .any(|(at, _)| crate::engine::placeholder_len(&value[at..]).is_some())
 }
 
 /// `n,o.haKey=!1`: an assignment inside the value (an `=` that is not
@@ -829,6 +845,8 @@ pub fn symbol_soup(value: &str) -> bool {
         return false;
     }
     !(value.contains("://")
+        || holds_known_form(value)
+        || holds_placeholder(value)
         || has_merge_tag(value)
         || value.starts_with('/')
         || has_template_variable(value)

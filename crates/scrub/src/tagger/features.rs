@@ -197,6 +197,11 @@ impl Vocab {
     }
 }
 
+/// Whether `word`, in any case, is in the first-name list.
+pub(crate) fn in_name_list(word: &str) -> bool {
+    VOCAB.bits(&word.to_lowercase()) & V_FIRST != 0
+}
+
 /// The cue words the gate opens at: birth cues and name cues that may come
 /// before a lower-case name.
 pub(crate) fn gate_cues() -> Vec<&'static str> {

@@ -24,7 +24,7 @@ mod score;
 use std::cell::RefCell;
 use std::sync::{Arc, LazyLock};
 
-use features::{Scratch, Token, gate_cues, tokenize};
+use features::{Scratch, Token, gate_cues, in_name_list, tokenize};
 pub use model::ModelError;
 use model::{L, Model};
 use score::Scorer;
@@ -175,8 +175,9 @@ impl Tagger {
 /// run holds a capitalised word, the lower-case words and marks at either
 /// end are the sentence around the name ("je m'appelle Élodie Marchand",
 /// "Data goes from …"), not part of it; a run in lower case only ("jane
-/// doe") stays whole. `None` when trimming leaves a single word: a name
-/// that needed trimming to one word was no name.
+/// doe") stays whole if one of its words is a listed first name. `None` when
+/// trimming leaves a single word (a name that needed trimming to one word
+/// was no name), or for a lower-case run with no listed word.
 fn capitalised_words(
     part: &str,
     tokens: &[Token],
@@ -185,7 +186,11 @@ fn capitalised_words(
 ) -> Option<(usize, usize)> {
     let capital = |k: usize| part[tokens[k].start..].starts_with(char::is_uppercase);
     if !(first..=last).any(capital) {
-        return Some((first, last));
+        // In lower case, only a listed first name makes it a name
+        // ("maria from the bakery"): words the model never saw, after "to"
+        // or "with", are most often the sentence ("told me to clear cookies").
+        let listed = (first..=last).any(|k| in_name_list(&part[tokens[k].start..tokens[k].end]));
+        return listed.then_some((first, last));
     }
     let (mut start, mut end) = (first, last);
     while !capital(start) {
@@ -408,6 +413,8 @@ mod tests {
         );
         assert_eq!(trimmed("jane doe"), Some("jane doe"));
         assert_eq!(trimmed("Data goes"), None);
+        // In lower case, a run needs a listed first name.
+        assert_eq!(trimmed("clear cookies"), None);
     }
 
     #[test]
