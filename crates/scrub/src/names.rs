@@ -24,6 +24,23 @@ static SURNAMES: LazyLock<Vec<&'static str>> =
 static WORLD_FIRST: LazyLock<Vec<&'static str>> =
     LazyLock::new(|| include_str!("tagger/vocab/first.txt").lines().collect());
 
+/// Surnames of the same locales (the tagger's list): with a listed first
+/// name before it, a lower-case pair after a cue is a name.
+static WORLD_LAST: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| include_str!("tagger/vocab/last.txt").lines().collect());
+
+/// Tool, plan and field words of CRM talk (the tagger's list): a name
+/// never ends on one ("müşterimiz Ayşe Yılmaz Jotform formunu …").
+static TOOL_WORDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    let mut words: Vec<&'static str> = include_str!("tagger/vocab/tool.txt").lines().collect();
+    words.sort_unstable();
+    words
+});
+
+fn is_tool_word(word: &str) -> bool {
+    lowered(word, |w| TOOL_WORDS.binary_search(&w).is_ok())
+}
+
 /// Capitalised words that are in the name lists but, in CRM and automation
 /// questions, are far more often ordinary words or product names.
 const NOT_NAMES: &[&str] = &[
@@ -216,12 +233,15 @@ fn first_last(value: &str) -> Option<(&str, &str, usize)> {
 }
 
 /// The first word is a known first name (a weak cue came before it). A first
-/// name that is also a common word ("Mark", "Will") needs a surname after it.
+/// name that is also a common word ("Mark", "Will") needs a surname after it,
+/// and no name ends on a tool's name.
 pub fn starts_with_first_name(value: &str) -> bool {
     match first_last(value) {
         Some((first, _, 1)) => is_cued_first_name(first) && !is_not_name(first),
         Some((first, last, _)) => {
-            is_cued_first_name(first) && (!is_not_name(first) || is_surname(last))
+            is_cued_first_name(first)
+                && (!is_not_name(first) || is_surname(last))
+                && !is_tool_word(last)
         }
         None => false,
     }
@@ -231,6 +251,30 @@ pub fn starts_with_first_name(value: &str) -> bool {
 /// strong cue came before it, such as "my name is" or "Mr.").
 pub fn is_known_name(value: &str) -> bool {
     first_last(value).is_some_and(|(first, last, _)| is_cued_first_name(first) || is_surname(last))
+}
+
+/// A surname of the census or of a Faker locale, or a double-barrelled one
+/// with such a part ("engel-pastuła").
+fn is_listed_surname(word: &str) -> bool {
+    is_surname(word)
+        || word
+            .split('-')
+            .any(|part| lowered(part, |w| WORLD_LAST.binary_search(&w).is_ok()))
+}
+
+/// Two words, as people type names in lower case after a cue ("müşterimiz
+/// toğan ülker", "Klient nataniel engel-pastuła"): a listed first name that
+/// is no everyday word, then a listed surname that ends no business name.
+/// Both must be listed, since a cue is often followed by ordinary words.
+pub fn is_listed_name(value: &str) -> bool {
+    first_last(value).is_some_and(|(first, last, n)| {
+        n == 2
+            && is_cued_first_name(first)
+            && !is_not_name(first)
+            && is_listed_surname(last)
+            && !is_not_name(last)
+            && !is_business_word(last)
+    })
 }
 
 /// Two or three capitalised words: a first name that is not also a common CRM

@@ -67,6 +67,9 @@ pub enum Validator {
     FirstName,
     /// Two or three capitalised words: a known first name, then a known surname.
     FullName,
+    /// Two lower-case words after a cue: a listed first name, then a listed
+    /// surname (the census's or Faker's).
+    ListedName,
     /// After a word that names a national identifier: a known format, or an
     /// identifier-like run of six or more digits.
     NationalId,
@@ -140,6 +143,7 @@ impl Validator {
                 names::starts_with_first_name(value) && !names::is_month_date(value, after)
             }
             Validator::FullName => names::is_full_name(value),
+            Validator::ListedName => names::is_listed_name(value),
             Validator::NationalId => national_id::plausible(value),
             Validator::NationalIdChecked => national_id::checked(value),
             Validator::NationalIdFormat => national_id::distinctive(value),
