@@ -19,14 +19,16 @@
 
 mod features;
 mod model;
+mod person_run;
 mod score;
 
 use std::cell::RefCell;
 use std::sync::{Arc, LazyLock};
 
-use features::{Scratch, Token, gate_cues, in_name_list, tokenize};
+use features::{Scratch, Token, gate_cues, tokenize};
 pub use model::ModelError;
 use model::{L, Model};
+use person_run::names_in_run;
 use score::Scorer;
 
 use crate::kind::FindingKind;
@@ -84,6 +86,8 @@ struct Buffers {
     emissions: Vec<[f32; L]>,
     back: Vec<[u8; L]>,
     labels: Vec<u8>,
+    /// The token bounds of the values in one run.
+    runs: Vec<(usize, usize)>,
 }
 
 fn kind_of(label: u8) -> Option<(FindingKind, &'static str)> {
@@ -145,62 +149,30 @@ impl Tagger {
                 last -= 1;
             }
             i += 1;
-            let (first, last) = if label == PER {
-                match capitalised_words(part, &b.tokens, first, last) {
-                    Some(bounds) => bounds,
-                    None => continue,
-                }
+            b.runs.clear();
+            if label == PER {
+                names_in_run(part, &b.tokens, first, last, &mut b.runs);
             } else {
-                (first, last)
-            };
-            let span = Span::new(b.tokens[first].start, b.tokens[last].end);
-            if let Some((kind, rule)) = kind_of(label)
-                && plausible(&part[span.start..span.end], label)
-            {
-                out.push(Candidate {
-                    span: span.shifted(region.start),
-                    kind,
-                    origin: Origin::Recognizer {
-                        name: "tagger",
-                        rule,
-                    },
-                    confidence: 0.6,
-                });
+                b.runs.push((first, last));
+            }
+            for &(first, last) in &b.runs {
+                let span = Span::new(b.tokens[first].start, b.tokens[last].end);
+                if let Some((kind, rule)) = kind_of(label)
+                    && plausible(&part[span.start..span.end], label)
+                {
+                    out.push(Candidate {
+                        span: span.shifted(region.start),
+                        kind,
+                        origin: Origin::Recognizer {
+                            name: "tagger",
+                            rule,
+                        },
+                        confidence: 0.6,
+                    });
+                }
             }
         }
     }
-}
-
-/// A name's tokens `first..=last` trimmed to its capitalised words. Where a
-/// run holds a capitalised word, the lower-case words and marks at either
-/// end are the sentence around the name ("je m'appelle Élodie Marchand",
-/// "Data goes from …"), not part of it; a run in lower case only ("jane
-/// doe") stays whole if one of its words is a listed first name. `None` when
-/// trimming leaves a single word (a name that needed trimming to one word
-/// was no name), or for a lower-case run with no listed word.
-fn capitalised_words(
-    part: &str,
-    tokens: &[Token],
-    first: usize,
-    last: usize,
-) -> Option<(usize, usize)> {
-    let capital = |k: usize| part[tokens[k].start..].starts_with(char::is_uppercase);
-    if !(first..=last).any(capital) {
-        // In lower case, only a listed first name makes it a name
-        // ("maria from the bakery"): words the model never saw, after "to"
-        // or "with", are most often the sentence ("told me to clear cookies").
-        let listed = (first..=last).any(|k| in_name_list(&part[tokens[k].start..tokens[k].end]));
-        return listed.then_some((first, last));
-    }
-    let (mut start, mut end) = (first, last);
-    while !capital(start) {
-        start += 1;
-    }
-    while !capital(end) {
-        end -= 1;
-    }
-    let trimmed = (start, end) != (first, last);
-    (!(trimmed && start == end)).then_some((start, end))
 }
 
 thread_local! {
@@ -393,28 +365,6 @@ mod tests {
                 "{text}: {got:?}"
             );
         }
-    }
-
-    #[test]
-    fn a_name_is_trimmed_to_its_capitalised_words() {
-        fn trimmed(text: &str) -> Option<&str> {
-            let mut tokens = Vec::new();
-            tokenize(text, &mut tokens);
-            capitalised_words(text, &tokens, 0, tokens.len() - 1)
-                .map(|(a, b)| &text[tokens[a].start..tokens[b].end])
-        }
-        assert_eq!(
-            trimmed("je m'appelle Élodie Marchand"),
-            Some("Élodie Marchand")
-        );
-        assert_eq!(
-            trimmed("Jean-Pierre O'Connell"),
-            Some("Jean-Pierre O'Connell")
-        );
-        assert_eq!(trimmed("jane doe"), Some("jane doe"));
-        assert_eq!(trimmed("Data goes"), None);
-        // In lower case, a run needs a listed first name.
-        assert_eq!(trimmed("clear cookies"), None);
     }
 
     #[test]
