@@ -313,10 +313,17 @@ static SEPARATORS: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(r"(?P<at>{at})|(?P<dot>{dot})")).expect("the separator pattern compiles")
 });
 
-/// A separator that starts another address part right after a match.
+/// A separator and a domain right after a match: the match was the local
+/// part of a longer address ("me at jane dot doe at gmail dot com"). A
+/// separator followed by anything else ("… dot com at AaaApA/bB0+…") does
+/// not make the match part of another address.
 static AT_NEXT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"^(?:@|{})[A-Za-z0-9]", separator(&AT_WORDS, "@")))
-        .expect("the at pattern compiles")
+    let at = separator(&AT_WORDS, "@");
+    let dot = separator(&DOT_WORDS, r"\.");
+    Regex::new(&format!(
+        r"^(?:@|{at})[A-Za-z0-9\-]+(?:(?:\.|{dot})[A-Za-z0-9\-]+)*(?:\.|{dot})[A-Za-z]{{2,24}}(?-u:\b)"
+    ))
+    .expect("the at pattern compiles")
 });
 
 /// The spelled separators of the addresses in `text`, each with the

@@ -202,6 +202,17 @@ pub(crate) fn in_name_list(word: &str) -> bool {
     VOCAB.bits(&word.to_lowercase()) & V_FIRST != 0
 }
 
+/// Whether `word`, in any case, is in the first- or last-name list.
+pub(crate) fn in_first_or_last_list(word: &str) -> bool {
+    VOCAB.bits(&word.to_lowercase()) & (V_FIRST | V_LAST) != 0
+}
+
+/// Whether `word`, in any case, is a word of CRM and automation talk
+/// (a tool, plan, step or field name).
+pub(crate) fn in_tool_list(word: &str) -> bool {
+    VOCAB.bits(&word.to_lowercase()) & V_TOOL != 0
+}
+
 /// The cue words the gate opens at: birth cues and name cues that may come
 /// before a lower-case name.
 pub(crate) fn gate_cues() -> Vec<&'static str> {

@@ -4,21 +4,27 @@
 //! sentence in lower case ("je m'appelle Élodie Marchand"), the words that
 //! stand before a name in languages that capitalise nouns ("Die
 //! Teilnehmerin Laura Fischer", "Unser Praktikant Jonas Wolf"), or the rest
-//! of a sentence after it ("Laura Fischer bekommt keine Mail"). Three
-//! trims, in order, make a run into its names:
+//! of a clause ("Laura Fischer bekommt keine Mail", "Stripessä mutta kurssi
+//! ei aukea Kajabissa"). A run that holds a capitalised word is read so:
 //!
-//! 1. words that stand before a name but are never part of it (articles,
+//! 1. a lower-case word that is no name particle ("de", "van", "bin") is no
+//!    part of a name: the run is cut there into pieces;
+//! 2. words that stand before a name but are never part of it (articles,
 //!    possessives, honorifics, role nouns: `vocab/before_name.txt`) go from
-//!    its start;
-//! 2. after two capitalised words, a lower-case word that is no name
-//!    particle ("de", "van", "bin") ends the name, and the rest of the run
-//!    is read the same way as a run of its own;
-//! 3. the lower-case words at either end go ([`capitalised_words`]).
+//!    the start of each piece, and lower-case words and marks from its ends
+//!    ([`capitalised_words`]);
+//! 3. a piece of tool words alone ("Gravity Forms") is no name, and where
+//!    the run was cut, neither is a single word that no name list holds
+//!    (a tool with a case ending, a capitalised noun).
+//!
+//! A run in lower case only is a name from a listed first name among its
+//! first three words on, if that leaves at most four words ("maria", "jane
+//! doe", "zákaznice [peter r. vávra]").
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use super::features::{Token, in_name_list};
+use super::features::{Token, in_first_or_last_list, in_name_list, in_tool_list};
 
 /// Words that stand before a name and are never part of it, lower-cased.
 static BEFORE_NAME: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
@@ -35,45 +41,73 @@ const PARTICLES: &[&str] = &[
     "zu", "zum",
 ];
 
+/// The most words a name in lower case has ("fabian van den assem").
+const LOWER_CASE_WORDS: usize = 4;
+
 /// The names in the person run `first..=last` of `tokens` (in `part`), as
 /// token bounds, pushed to `out` in order.
 pub(super) fn names_in_run(
     part: &str,
     tokens: &[Token],
-    mut first: usize,
+    first: usize,
     last: usize,
     out: &mut Vec<(usize, usize)>,
 ) {
     let word = |k: usize| &part[tokens[k].start..tokens[k].end];
     let alphanumeric = |k: usize| word(k).starts_with(char::is_alphanumeric);
     let capital = |k: usize| word(k).starts_with(char::is_uppercase);
-    while first <= last {
-        let mut before_name = false;
-        while first <= last
-            && (before_name_word(word(first)) || (before_name && !alphanumeric(first)))
+    if !(first..=last).any(capital) {
+        // The name starts at a listed first name among the first three words
+        // (cue words may come first: "name on card annika kensy-kuhl").
+        let start = (first..=last)
+            .filter(|&k| alphanumeric(k))
+            .take(3)
+            .find(|&k| in_name_list(word(k)));
+        if let Some(start) = start
+            && (start..=last).filter(|&k| alphanumeric(k)).count() <= LOWER_CASE_WORDS
         {
-            before_name |= alphanumeric(first);
-            first += 1;
+            out.push((start, last));
         }
-        if first > last {
+        return;
+    }
+    let cut_word = |k: usize| alphanumeric(k) && !capital(k) && !PARTICLES.contains(&word(k));
+    let cut_at = |from: usize| (from..=last).find(|&k| cut_word(k));
+    let was_cut = cut_at(first + 1).is_some();
+    let mut start = first;
+    while start <= last {
+        // A piece starts after the words that cut the run ("… instead of
+        // Marguerite").
+        while start <= last && start > first && (cut_word(start) || !alphanumeric(start)) {
+            start += 1;
+        }
+        if start > last {
             return;
         }
-        let cut = (first + 1..=last).find(|&k| {
-            alphanumeric(k)
-                && !capital(k)
-                && !PARTICLES.contains(&word(k))
-                && (first..k).filter(|&j| capital(j)).count() >= 2
-        });
+        let mut before_name = false;
+        while start <= last
+            && (before_name_word(word(start)) || (before_name && !alphanumeric(start)))
+        {
+            before_name |= alphanumeric(start);
+            start += 1;
+        }
+        if start > last {
+            return;
+        }
+        let cut = cut_at(start + 1);
         let end = cut.map_or(last, |k| k - 1);
-        let end = (first..=end)
-            .rev()
-            .find(|&k| alphanumeric(k))
-            .unwrap_or(first);
-        if let Some(bounds) = capitalised_words(part, tokens, first, end) {
-            out.push(bounds);
+        if (start..=end).any(capital)
+            && let Some((a, b)) = capitalised_words(part, tokens, start, end)
+        {
+            let tools_only = (a..=b)
+                .filter(|&k| alphanumeric(k))
+                .all(|k| in_tool_list(word(k)));
+            let unlisted_single = a == b && !in_first_or_last_list(word(a));
+            if !(tools_only || (was_cut && unlisted_single)) {
+                out.push((a, b));
+            }
         }
         match cut {
-            Some(k) => first = k,
+            Some(k) => start = k + 1,
             None => return,
         }
     }
@@ -85,27 +119,18 @@ fn before_name_word(word: &str) -> bool {
     BEFORE_NAME.contains(word.to_lowercase().as_str())
 }
 
-/// A name's tokens `first..=last` trimmed to its capitalised words. Where a
-/// run holds a capitalised word, the lower-case words and marks at either
-/// end are the sentence around the name ("je m'appelle Élodie Marchand",
-/// "Data goes from …"), not part of it; a run in lower case only ("jane
-/// doe") stays whole if one of its words is a listed first name. `None` when
-/// trimming leaves a single word (a name that needed trimming to one word
-/// was no name), or for a lower-case run with no listed word.
-pub(super) fn capitalised_words(
+/// A name's tokens `first..=last` (holding a capitalised word) trimmed to
+/// its capitalised words: the lower-case words and marks at either end are
+/// the sentence around the name, not part of it. `None` when trimming
+/// leaves a single word: a name that needed trimming to one word was no
+/// name ("Data goes").
+fn capitalised_words(
     part: &str,
     tokens: &[Token],
     first: usize,
     last: usize,
 ) -> Option<(usize, usize)> {
     let capital = |k: usize| part[tokens[k].start..].starts_with(char::is_uppercase);
-    if !(first..=last).any(capital) {
-        // In lower case, only a listed first name makes it a name
-        // ("maria from the bakery"): words the model never saw, after "to"
-        // or "with", are most often the sentence ("told me to clear cookies").
-        let listed = (first..=last).any(|k| in_name_list(&part[tokens[k].start..tokens[k].end]));
-        return listed.then_some((first, last));
-    }
     let (mut start, mut end) = (first, last);
     while !capital(start) {
         start += 1;
@@ -139,8 +164,12 @@ mod tests {
         assert_eq!(names("Jean-Pierre O'Connell"), ["Jean-Pierre O'Connell"]);
         assert_eq!(names("jane doe"), ["jane doe"]);
         assert!(names("Data goes").is_empty());
-        // In lower case, a run needs a listed first name.
+        // In lower case, a run is short and starts with a listed first name.
         assert!(names("clear cookies").is_empty());
+        assert!(names("får ingen tillgång till kursen").is_empty());
+        assert_eq!(names("zákaznice peter r. vávra"), ["peter r. vávra"]);
+        // Tool words alone are no name.
+        assert!(names("Gravity Forms").is_empty());
     }
 
     #[test]
@@ -160,10 +189,13 @@ mod tests {
             ["Laura Fischer", "Jonas Wolf"]
         );
         assert_eq!(names("Pieter de Vries"), ["Pieter de Vries"]);
-        // One capitalised word is no full name: the run is read as before.
+        // Where the run was cut, a single word must be a listed name.
+        assert!(names("Stripessä mutta kurssi ei aukea Kajabissa").is_empty());
+        assert!(names("Personen und Organisationen").is_empty());
+        assert_eq!(names("Anna bekommt nichts"), ["Anna"]);
         assert_eq!(
-            names("Kwame paid through Stripe"),
-            ["Kwame paid through Stripe"]
+            names("Siobhan instead of Marguerite"),
+            ["Siobhan", "Marguerite"]
         );
     }
 }
