@@ -277,6 +277,39 @@ pub fn is_listed_name(value: &str) -> bool {
     })
 }
 
+/// The words of a name alone on its line under a sign-off ("Thanks!" and
+/// "Oluwaseun" on the next line): the line says it is a name, so no list
+/// must hold it, but none of its words may be a tool, a business word or
+/// an everyday word ("Zapier Support", "The Growth Team").
+pub fn is_signature_name(value: &str) -> bool {
+    words(value)
+        .all(|w| !is_tool_word(w) && !is_business_word(w) && !is_not_name(w) && !is_signer_word(w))
+}
+
+/// Words that sign a message but name no one.
+const SIGNER_WORDS: &[&str] = &[
+    "admin",
+    "department",
+    "founder",
+    "hq",
+    "marketing",
+    "office",
+    "ops",
+    "owner",
+    "sales",
+    "sent",
+    "service",
+    "staff",
+    "support",
+    "team",
+    "the",
+    "your",
+];
+
+fn is_signer_word(word: &str) -> bool {
+    lowered(word, |w| SIGNER_WORDS.binary_search(&w).is_ok())
+}
+
 /// Two or three capitalised words: a first name that is not also a common CRM
 /// word, an optional middle name or initial, and a known surname ("Dan May":
 /// the surname may be a common word once the first name is a clear one).

@@ -70,6 +70,10 @@ pub enum Validator {
     /// Two lower-case words after a cue: a listed first name, then a listed
     /// surname (the census's or Faker's).
     ListedName,
+    /// One to three capitalised words alone on the line under a sign-off:
+    /// no tool, business or everyday word among them (a team or a company
+    /// signs so too).
+    SignatureName,
     /// After a word that names a national identifier: a known format, or an
     /// identifier-like run of six or more digits.
     NationalId,
@@ -144,6 +148,7 @@ impl Validator {
             }
             Validator::FullName => names::is_full_name(value),
             Validator::ListedName => names::is_listed_name(value),
+            Validator::SignatureName => names::is_signature_name(value),
             Validator::NationalId => national_id::plausible(value),
             Validator::NationalIdChecked => national_id::checked(value),
             Validator::NationalIdFormat => national_id::distinctive(value),
