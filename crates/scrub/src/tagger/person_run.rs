@@ -10,8 +10,8 @@
 //! 1. a lower-case word that is no name particle ("de", "van", "bin") is no
 //!    part of a name: the run is cut there into pieces;
 //! 2. words that stand before a name but are never part of it (articles,
-//!    possessives, honorifics, role nouns: `vocab/before_name.txt`) go from
-//!    the start of each piece, and lower-case words and marks from its ends
+//!    possessives, honorifics, role nouns, greetings: `vocab/before_name.txt`)
+//!    go from the start of each piece, and lower-case words and marks from its ends
 //!    ([`capitalised_words`]);
 //! 3. a piece of tool words alone ("Gravity Forms") is no name, and where
 //!    the run was cut, neither is a single word that no name list holds
@@ -178,6 +178,7 @@ mod tests {
         assert_eq!(names("Unser Praktikant Jonas"), ["Jonas"]);
         assert_eq!(names("Mr. Okafor"), ["Okafor"]);
         assert_eq!(names("Our VA Rangi Parata"), ["Rangi Parata"]);
+        assert_eq!(names("Hey Chris"), ["Chris"]);
         assert!(names("Die Kundin").is_empty());
     }
 
