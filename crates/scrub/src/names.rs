@@ -184,7 +184,9 @@ const NOT_NAMES: &[&str] = &[
     "zoom",
 ];
 
-fn is_not_name(word: &str) -> bool {
+/// Whether `word` is an everyday word that is also a name ("Mark", "Will",
+/// "Love"): alone, it names no one.
+pub(crate) fn is_not_name(word: &str) -> bool {
     lowered(word, |w| NOT_NAMES.binary_search(&w).is_ok())
 }
 

@@ -13,7 +13,8 @@
 //!    possessives, honorifics, role nouns, greetings: `vocab/before_name.txt`)
 //!    go from the start of each piece, and lower-case words and marks from its ends
 //!    ([`capitalised_words`]);
-//! 3. a piece of tool words alone ("Gravity Forms") is no name, and where
+//! 3. a piece of tool words alone ("Gravity Forms") is no name, nor is an
+//!    everyday word that is also a name, alone ("Love this."), and where
 //!    the run was cut, neither is a single word that no name list holds
 //!    (a tool with a case ending, a capitalised noun).
 //!
@@ -25,6 +26,7 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use super::features::{Token, in_first_or_last_list, in_name_list, in_tool_list};
+use crate::names::is_not_name;
 
 /// Words that stand before a name and are never part of it, lower-cased.
 static BEFORE_NAME: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
@@ -102,7 +104,8 @@ pub(super) fn names_in_run(
                 .filter(|&k| alphanumeric(k))
                 .all(|k| in_tool_list(word(k)));
             let unlisted_single = a == b && !in_first_or_last_list(word(a));
-            if !(tools_only || (was_cut && unlisted_single)) {
+            let everyday_single = a == b && is_not_name(word(a));
+            if !(tools_only || everyday_single || (was_cut && unlisted_single)) {
                 out.push((a, b));
             }
         }
@@ -179,6 +182,7 @@ mod tests {
         assert_eq!(names("Mr. Okafor"), ["Okafor"]);
         assert_eq!(names("Our VA Rangi Parata"), ["Rangi Parata"]);
         assert_eq!(names("Hey Chris"), ["Chris"]);
+        assert!(names("Love").is_empty());
         assert!(names("Die Kundin").is_empty());
     }
 
