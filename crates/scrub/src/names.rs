@@ -38,7 +38,7 @@ static TOOL_WORDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
 });
 
 fn is_tool_word(word: &str) -> bool {
-    lowered(word, |w| TOOL_WORDS.binary_search(&w).is_ok())
+    listed(&TOOL_WORDS, word)
 }
 
 /// Capitalised words that are in the name lists but, in CRM and automation
@@ -187,7 +187,7 @@ const NOT_NAMES: &[&str] = &[
 /// Whether `word` is an everyday word that is also a name ("Mark", "Will",
 /// "Love"): alone, it names no one.
 pub(crate) fn is_not_name(word: &str) -> bool {
-    lowered(word, |w| NOT_NAMES.binary_search(&w).is_ok())
+    listed(NOT_NAMES, word)
 }
 
 /// The words of a name-shaped value, with a trailing full stop dropped.
@@ -212,19 +212,24 @@ fn lowered<R>(word: &str, f: impl FnOnce(&str) -> R) -> R {
     }
 }
 
+/// Whether `word`, in any case, is in the sorted lower-case `list`.
+fn listed(list: &[&str], word: &str) -> bool {
+    lowered(word, |w| list.binary_search(&w).is_ok())
+}
+
 /// Whether `word`, in any case, is in the first-name list.
 pub fn is_first_name(word: &str) -> bool {
-    lowered(word, |w| FIRST.binary_search(&w).is_ok())
+    listed(&FIRST, word)
 }
 
 /// Whether `word` is a first name of the census or of any Faker locale: for
 /// a name right after a cue.
 fn is_cued_first_name(word: &str) -> bool {
-    is_first_name(word) || lowered(word, |w| WORLD_FIRST.binary_search(&w).is_ok())
+    is_first_name(word) || listed(&WORLD_FIRST, word)
 }
 
 fn is_surname(word: &str) -> bool {
-    lowered(word, |w| SURNAMES.binary_search(&w).is_ok())
+    listed(&SURNAMES, word)
 }
 
 /// The first and last word of `value` and how many words it has.
@@ -258,10 +263,7 @@ pub fn is_known_name(value: &str) -> bool {
 /// A surname of the census or of a Faker locale, or a double-barrelled one
 /// with such a part ("engel-pastuła").
 fn is_listed_surname(word: &str) -> bool {
-    is_surname(word)
-        || word
-            .split('-')
-            .any(|part| lowered(part, |w| WORLD_LAST.binary_search(&w).is_ok()))
+    is_surname(word) || word.split('-').any(|part| listed(&WORLD_LAST, part))
 }
 
 /// Two words, as people type names in lower case after a cue ("müşterimiz
@@ -309,7 +311,7 @@ const SIGNER_WORDS: &[&str] = &[
 ];
 
 fn is_signer_word(word: &str) -> bool {
-    lowered(word, |w| SIGNER_WORDS.binary_search(&w).is_ok())
+    listed(SIGNER_WORDS, word)
 }
 
 /// Two or three capitalised words: a first name that is not also a common CRM
@@ -394,7 +396,7 @@ const BUSINESS_WORDS: &[&str] = &[
 ];
 
 fn is_business_word(word: &str) -> bool {
-    lowered(word, |w| BUSINESS_WORDS.binary_search(&w).is_ok())
+    listed(BUSINESS_WORDS, word)
 }
 
 const MONTHS: &[&str] = &[
