@@ -9,6 +9,8 @@
 
 use std::sync::LazyLock;
 
+use crate::tagger::{is_listed_first_name, is_listed_last_name, is_tool_word};
+
 /// The lists are sorted (byte order), so a lookup is a binary search and
 /// loading one is a single pass over its lines.
 static FIRST: LazyLock<Vec<&'static str>> =
@@ -16,30 +18,6 @@ static FIRST: LazyLock<Vec<&'static str>> =
 
 static SURNAMES: LazyLock<Vec<&'static str>> =
     LazyLock::new(|| include_str!("names/surnames.txt").lines().collect());
-
-/// First names of the 41 locales of Faker's person providers (MIT; the
-/// tagger's list, `tagger/vocab/NOTICE`): after a cue ("Hi, I'm Priya",
-/// "my client Kenji") a first name from any of them counts, not only the
-/// census's. Sorted, like the census lists.
-static WORLD_FIRST: LazyLock<Vec<&'static str>> =
-    LazyLock::new(|| include_str!("tagger/vocab/first.txt").lines().collect());
-
-/// Surnames of the same locales (the tagger's list): with a listed first
-/// name before it, a lower-case pair after a cue is a name.
-static WORLD_LAST: LazyLock<Vec<&'static str>> =
-    LazyLock::new(|| include_str!("tagger/vocab/last.txt").lines().collect());
-
-/// Tool, plan and field words of CRM talk (the tagger's list): a name
-/// never ends on one ("müşterimiz Ayşe Yılmaz Jotform formunu …").
-static TOOL_WORDS: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
-    let mut words: Vec<&'static str> = include_str!("tagger/vocab/tool.txt").lines().collect();
-    words.sort_unstable();
-    words
-});
-
-fn is_tool_word(word: &str) -> bool {
-    listed(&TOOL_WORDS, word)
-}
 
 /// Capitalised words that are in the name lists but, in CRM and automation
 /// questions, are far more often ordinary words or product names.
@@ -199,8 +177,8 @@ fn words(value: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Call `f` with `word` in lower case, without allocating for a short
-/// ASCII word (the name lists are lower-case ASCII).
-fn lowered<R>(word: &str, f: impl FnOnce(&str) -> R) -> R {
+/// ASCII word.
+pub(crate) fn lowered<R>(word: &str, f: impl FnOnce(&str) -> R) -> R {
     let mut buffer = [0u8; 24];
     match buffer.get_mut(..word.len()) {
         Some(lower) if word.is_ascii() => {
@@ -222,12 +200,6 @@ pub fn is_first_name(word: &str) -> bool {
     listed(&FIRST, word)
 }
 
-/// Whether `word` is a first name of the census or of any Faker locale: for
-/// a name right after a cue.
-fn is_cued_first_name(word: &str) -> bool {
-    is_first_name(word) || listed(&WORLD_FIRST, word)
-}
-
 fn is_surname(word: &str) -> bool {
     listed(&SURNAMES, word)
 }
@@ -239,14 +211,15 @@ fn first_last(value: &str) -> Option<(&str, &str, usize)> {
     Some(ws.fold((first, first, 1), |(first, _, n), w| (first, w, n + 1)))
 }
 
-/// The first word is a known first name (a weak cue came before it). A first
+/// The first word is a listed first name, of the census or of any of Faker's
+/// 41 locales (a weak cue came before it: "Hi, I'm Priya"). A first
 /// name that is also a common word ("Mark", "Will") needs a surname after it,
 /// and no name ends on a tool's name.
 pub fn starts_with_first_name(value: &str) -> bool {
     match first_last(value) {
-        Some((first, _, 1)) => is_cued_first_name(first) && !is_not_name(first),
+        Some((first, _, 1)) => is_listed_first_name(first) && !is_not_name(first),
         Some((first, last, _)) => {
-            is_cued_first_name(first)
+            is_listed_first_name(first)
                 && (!is_not_name(first) || is_surname(last))
                 && !is_tool_word(last)
         }
@@ -257,13 +230,14 @@ pub fn starts_with_first_name(value: &str) -> bool {
 /// The first word is a known first name or the last word a known surname (a
 /// strong cue came before it, such as "my name is" or "Mr.").
 pub fn is_known_name(value: &str) -> bool {
-    first_last(value).is_some_and(|(first, last, _)| is_cued_first_name(first) || is_surname(last))
+    first_last(value)
+        .is_some_and(|(first, last, _)| is_listed_first_name(first) || is_surname(last))
 }
 
 /// A surname of the census or of a Faker locale, or a double-barrelled one
 /// with such a part ("engel-pastuła").
 fn is_listed_surname(word: &str) -> bool {
-    is_surname(word) || word.split('-').any(|part| listed(&WORLD_LAST, part))
+    is_surname(word) || word.split('-').any(is_listed_last_name)
 }
 
 /// Two words, as people type names in lower case after a cue ("müşterimiz
@@ -273,7 +247,7 @@ fn is_listed_surname(word: &str) -> bool {
 pub fn is_listed_name(value: &str) -> bool {
     first_last(value).is_some_and(|(first, last, n)| {
         n == 2
-            && is_cued_first_name(first)
+            && is_listed_first_name(first)
             && !is_not_name(first)
             && is_listed_surname(last)
             && !is_not_name(last)

@@ -197,20 +197,32 @@ impl Vocab {
     }
 }
 
-/// Whether `word`, in any case, is in the first-name list.
-pub(crate) fn in_name_list(word: &str) -> bool {
-    VOCAB.bits(&word.to_lowercase()) & V_FIRST != 0
+/// The lists of the vocabulary that hold `word`, in any case (no string
+/// is built for a short ASCII word).
+fn lists_of(word: &str) -> u8 {
+    crate::names::lowered(word, |w| VOCAB.bits(w))
 }
 
-/// Whether `word`, in any case, is in the first- or last-name list.
-pub(crate) fn in_first_or_last_list(word: &str) -> bool {
-    VOCAB.bits(&word.to_lowercase()) & (V_FIRST | V_LAST) != 0
+/// Whether `word`, in any case, is a first name of the census or of a Faker
+/// locale.
+pub(crate) fn is_listed_first_name(word: &str) -> bool {
+    lists_of(word) & V_FIRST != 0
+}
+
+/// Whether `word`, in any case, is a surname of a Faker locale.
+pub(crate) fn is_listed_last_name(word: &str) -> bool {
+    lists_of(word) & V_LAST != 0
+}
+
+/// Whether `word`, in any case, is a first name or a surname of the lists.
+pub(crate) fn is_listed_name_word(word: &str) -> bool {
+    lists_of(word) & (V_FIRST | V_LAST) != 0
 }
 
 /// Whether `word`, in any case, is a word of CRM and automation talk
 /// (a tool, plan, step or field name).
-pub(crate) fn in_tool_list(word: &str) -> bool {
-    VOCAB.bits(&word.to_lowercase()) & V_TOOL != 0
+pub(crate) fn is_tool_word(word: &str) -> bool {
+    lists_of(word) & V_TOOL != 0
 }
 
 /// The cue words the gate opens at: birth cues and name cues that may come

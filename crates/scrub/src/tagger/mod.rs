@@ -26,6 +26,7 @@ use std::cell::RefCell;
 use std::sync::{Arc, LazyLock};
 
 use features::{Scratch, Token, gate_cues, tokenize};
+pub(crate) use features::{is_listed_first_name, is_listed_last_name, is_tool_word};
 pub use model::ModelError;
 use model::{L, Model};
 use person_run::names_in_run;

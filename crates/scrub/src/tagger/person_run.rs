@@ -25,8 +25,8 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use super::features::{Token, in_first_or_last_list, in_name_list, in_tool_list};
-use crate::names::is_not_name;
+use super::features::{Token, is_listed_first_name, is_listed_name_word, is_tool_word};
+use crate::names::{is_not_name, lowered};
 
 /// Words that stand before a name and are never part of it, lower-cased.
 static BEFORE_NAME: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
@@ -64,7 +64,7 @@ pub(super) fn names_in_run(
         let start = (first..=last)
             .filter(|&k| alphanumeric(k))
             .take(3)
-            .find(|&k| in_name_list(word(k)));
+            .find(|&k| is_listed_first_name(word(k)));
         if let Some(start) = start
             && (start..=last).filter(|&k| alphanumeric(k)).count() <= LOWER_CASE_WORDS
         {
@@ -102,8 +102,8 @@ pub(super) fn names_in_run(
         {
             let tools_only = (a..=b)
                 .filter(|&k| alphanumeric(k))
-                .all(|k| in_tool_list(word(k)));
-            let unlisted_single = a == b && !in_first_or_last_list(word(a));
+                .all(|k| is_tool_word(word(k)));
+            let unlisted_single = a == b && !is_listed_name_word(word(a));
             let everyday_single = a == b && is_not_name(word(a));
             if !(tools_only || everyday_single || (was_cut && unlisted_single)) {
                 out.push((a, b));
@@ -119,7 +119,7 @@ pub(super) fn names_in_run(
 /// Whether `word` stands before names and is never part of one ("Die",
 /// "Unser", "Frau", "Kollege").
 fn before_name_word(word: &str) -> bool {
-    BEFORE_NAME.contains(word.to_lowercase().as_str())
+    lowered(word, |w| BEFORE_NAME.contains(w))
 }
 
 /// A name's tokens `first..=last` (holding a capitalised word) trimmed to
