@@ -71,6 +71,18 @@ fn tools_are_named_by_canonical_name_from_aliases_and_misspellings() {
     }
 }
 
+#[test]
+fn tool_names_with_a_case_ending_are_named() {
+    // Finnish, Czech and Turkish inflect names: an alias with `*` matches them.
+    let t = comment("Stripessä maksu onnistuu, mutta Zapieru a Pipedrive'da ei näy mitään");
+    for name in ["Stripe", "Zapier", "Pipedrive"] {
+        assert!(t.tools.iter().any(|n| n == name), "{name} in {:?}", t.tools);
+    }
+    // Not every word that starts like a tool is one: "Make" has no `*`.
+    let t = comment("we maker-space owners pay in stripe");
+    assert!(!t.tools.iter().any(|n| n == "Make"), "{:?}", t.tools);
+}
+
 // ── route precedence ──
 
 #[test]

@@ -235,13 +235,13 @@ pub fn is_known_name(value: &str) -> bool {
 }
 
 /// A surname of the census or of a Faker locale, or a double-barrelled one
-/// with such a part ("engel-pastuła").
+/// with such a part ("nowak-dvořák").
 fn is_listed_surname(word: &str) -> bool {
     is_surname(word) || word.split('-').any(is_listed_last_name)
 }
 
 /// Two words, as people type names in lower case after a cue ("müşterimiz
-/// toğan ülker", "Klient nataniel engel-pastuła"): a listed first name that
+/// zeynep kaya", "Klient tomáš nowak-dvořák"): a listed first name that
 /// is no everyday word, then a listed surname that ends no business name.
 /// Both must be listed, since a cue is often followed by ordinary words.
 pub fn is_listed_name(value: &str) -> bool {

@@ -20,7 +20,7 @@
 //!
 //! A run in lower case only is a name from a listed first name among its
 //! first three words on, if that leaves at most four words ("maria", "jane
-//! doe", "zákaznice [peter r. vávra]").
+//! doe", "zákaznice [tomáš r. dvořák]").
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -43,7 +43,7 @@ const PARTICLES: &[&str] = &[
     "zu", "zum",
 ];
 
-/// The most words a name in lower case has ("fabian van den assem").
+/// The most words a name in lower case has ("marek van den berg").
 const LOWER_CASE_WORDS: usize = 4;
 
 /// The names in the person run `first..=last` of `tokens` (in `part`), as
@@ -60,7 +60,7 @@ pub(super) fn names_in_run(
     let capital = |k: usize| word(k).starts_with(char::is_uppercase);
     if !(first..=last).any(capital) {
         // The name starts at a listed first name among the first three words
-        // (cue words may come first: "name on card annika kensy-kuhl").
+        // (cue words may come first: "name on card ewa nowak-lis").
         let start = (first..=last)
             .filter(|&k| alphanumeric(k))
             .take(3)
@@ -170,7 +170,7 @@ mod tests {
         // In lower case, a run is short and starts with a listed first name.
         assert!(names("clear cookies").is_empty());
         assert!(names("får ingen tillgång till kursen").is_empty());
-        assert_eq!(names("zákaznice peter r. vávra"), ["peter r. vávra"]);
+        assert_eq!(names("zákaznice tomáš r. dvořák"), ["tomáš r. dvořák"]);
         // Tool words alone are no name.
         assert!(names("Gravity Forms").is_empty());
     }
