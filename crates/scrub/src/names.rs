@@ -264,6 +264,21 @@ pub fn is_signature_name(value: &str) -> bool {
         .all(|w| !is_tool_word(w) && !is_business_word(w) && !is_not_name(w) && !is_signer_word(w))
 }
 
+/// A name after a word that only comes before a person ("I asked Bongani",
+/// "my cousin Thandiwe"): the cue says it is a name, so capitalised words
+/// need no list, as under a sign-off. A lower-case word ("my VA mariana")
+/// must be a listed first name that is no everyday word, tool or month.
+pub fn is_name_after_person_word(value: &str) -> bool {
+    if value.starts_with(char::is_uppercase) {
+        return is_signature_name(value) && !words(value).any(is_month);
+    }
+    !value.contains(char::is_whitespace)
+        && is_listed_first_name(value)
+        && !is_not_name(value)
+        && !is_tool_word(value)
+        && !is_month(value)
+}
+
 /// Words that sign a message but name no one.
 const SIGNER_WORDS: &[&str] = &[
     "admin",
@@ -388,11 +403,17 @@ const MONTHS: &[&str] = &[
     "december",
 ];
 
+/// Whether `word` is an English month name ("May", "June"): alone, it
+/// names a month, not a person.
+fn is_month(word: &str) -> bool {
+    lowered(word, |w| MONTHS.contains(&w))
+}
+
 /// A month name followed by a day or year ("May 5", "June 2025") is a date.
 pub fn is_month_date(value: &str, after: &str) -> bool {
     let single = !value.contains(char::is_whitespace);
     single
-        && MONTHS.contains(&value.to_lowercase().as_str())
+        && is_month(value)
         && after
             .trim_start_matches([' ', ','])
             .starts_with(|c: char| c.is_ascii_digit())
@@ -434,5 +455,20 @@ mod tests {
         assert!(!starts_with_first_name("Sales"));
         assert!(is_known_name("Mayers"));
         assert!(is_known_name("May"));
+    }
+
+    #[test]
+    fn names_after_a_person_word() {
+        // Capitalised: no list needed, but no tool, team word or month.
+        assert!(is_name_after_person_word("Chidera"));
+        assert!(is_name_after_person_word("Otto Brenninkmeyer"));
+        assert!(!is_name_after_person_word("Support"));
+        assert!(!is_name_after_person_word("Stripe"));
+        assert!(!is_name_after_person_word("May"));
+        // Lower case: one listed first name that is no everyday word.
+        assert!(is_name_after_person_word("rosalind"));
+        assert!(!is_name_after_person_word("will"));
+        assert!(!is_name_after_person_word("approved"));
+        assert!(!is_name_after_person_word("rosalind franklin"));
     }
 }

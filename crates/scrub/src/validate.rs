@@ -74,6 +74,11 @@ pub enum Validator {
     /// no tool, business or everyday word among them (a team or a company
     /// signs so too).
     SignatureName,
+    /// After a word that only comes before a person ("I asked", "my
+    /// bookkeeper"): capitalised words that are no tool, business or
+    /// everyday word, no list needed; or one lower-case word that is a
+    /// listed first name ("my VA mariana").
+    PersonWordName,
     /// After a word that names a national identifier: a known format, or an
     /// identifier-like run of six or more digits.
     NationalId,
@@ -149,6 +154,7 @@ impl Validator {
             Validator::FullName => names::is_full_name(value),
             Validator::ListedName => names::is_listed_name(value),
             Validator::SignatureName => names::is_signature_name(value),
+            Validator::PersonWordName => names::is_name_after_person_word(value),
             Validator::NationalId => national_id::plausible(value),
             Validator::NationalIdChecked => national_id::checked(value),
             Validator::NationalIdFormat => national_id::distinctive(value),
