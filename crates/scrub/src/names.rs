@@ -151,6 +151,7 @@ const NOT_NAMES: &[&str] = &[
     "tuesday",
     "up",
     "us",
+    "vi",
     "wade",
     "walker",
     "wednesday",
@@ -270,7 +271,7 @@ pub fn is_signature_name(value: &str) -> bool {
 /// must be a listed first name that is no everyday word, tool or month.
 pub fn is_name_after_person_word(value: &str) -> bool {
     if value.starts_with(char::is_uppercase) {
-        return is_signature_name(value) && !words(value).any(is_month);
+        return is_signature_name(value) && !words(value).any(|w| is_month(w) || is_month_short(w));
     }
     !value.contains(char::is_whitespace)
         && is_listed_first_name(value)
@@ -407,6 +408,15 @@ const MONTHS: &[&str] = &[
 /// names a month, not a person.
 fn is_month(word: &str) -> bool {
     lowered(word, |w| MONTHS.contains(&w))
+}
+
+/// Whether `word` is a month's short form ("Oct", "Sept"). "Jan" is left
+/// out: it is as often a first name.
+fn is_month_short(word: &str) -> bool {
+    const SHORT: &[&str] = &[
+        "apr", "aug", "dec", "feb", "jul", "jun", "mar", "nov", "oct", "sep", "sept",
+    ];
+    lowered(word, |w| SHORT.contains(&w))
 }
 
 /// A month name followed by a day or year ("May 5", "June 2025") is a date.

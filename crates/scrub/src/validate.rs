@@ -863,6 +863,7 @@ pub fn symbol_soup(value: &str) -> bool {
         || holds_known_form(value)
         || holds_placeholder(value)
         || has_merge_tag(value)
+        || looks_like_json(value)
         || value.starts_with('/')
         || has_template_variable(value)
         || looks_like_markup_or_code(value)
@@ -883,6 +884,24 @@ fn has_soup_counts(value: &str) -> bool {
     marks.count_ones() >= 6
         && value.bytes().filter(u8::is_ascii_alphanumeric).count() >= 8
         && value.bytes().filter(u8::is_ascii_alphabetic).count() >= 4
+}
+
+/// JSON around a value, not a secret: a quoted key and its value
+/// (`,"Status":"New"}`), or a template's double braces around a name with
+/// a filter, an index or a call (`{{first_name|default:"friend"}}`,
+/// `{{1.data[2].value}}`, `{{if(3.uuid`).
+fn looks_like_json(value: &str) -> bool {
+    ["\":\"", "\",\"", "\":{", "\":["]
+        .iter()
+        .any(|mark| value.contains(mark))
+        || value.match_indices("{{").any(|(i, _)| {
+            let rest = &value[i + 2..];
+            let name = rest
+                .bytes()
+                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.'))
+                .count();
+            name > 0 && rest[name..].starts_with(['|', '[', '('])
+        })
 }
 
 /// A merge tag inside the value: `{{appointment.start_time}}`.
@@ -1057,6 +1076,8 @@ mod tests {
         assert!(!hex_secret("deadbeefdeadbeef"));
         assert!(symbol_soup("m{{h}o)p${e]nob(ody[finds>-_$#thisone}}"));
         assert!(!symbol_soup("{{contact.first_name}}"));
+        assert!(!symbol_soup("{{first_name|default:\"friend\"}},"));
+        assert!(!symbol_soup(",\"Source\":\"web-2\",\"Status\":\"New\"}}]}"));
         assert!(!symbol_soup("https://example.org/a-b_c?d=e&f=g#h"));
     }
 

@@ -3,6 +3,7 @@
 //! being one of the scrubber's own placeholders.
 
 use super::Detector;
+use crate::kind::Category;
 use crate::recognize::{Candidate, Span};
 use crate::validate::Validator;
 
@@ -46,6 +47,9 @@ impl Detector {
         if self.standalone && !stands_alone(text, start, end) {
             return false;
         }
+        if self.kind.category() == Category::Credential && is_masked(value) {
+            return false;
+        }
         if let Some(validator) = self.validator
             && !validator.accepts(value, &text[end..])
         {
@@ -73,6 +77,15 @@ impl Detector {
             Some(context) => context.words.is_match(before(context.window)),
         }
     }
+}
+
+/// A credential its writer already masked (`sk_live_****7Qa2`,
+/// `whsec_••••••••`, `Bearer ********`): a run of three mask characters
+/// is in no key a provider issues, and nothing is left to rotate.
+fn is_masked(value: &str) -> bool {
+    ["***", "•••", "●●●", "∙∙∙", "···"]
+        .iter()
+        .any(|mask| value.contains(mask))
 }
 
 /// Whether `after` starts with a unit that makes the number before it a
