@@ -13,8 +13,11 @@
 //!    possessives, honorifics, role nouns, greetings: `vocab/before_name.txt`)
 //!    go from the start of each piece, and lower-case words and marks from its ends
 //!    ([`capitalised_words`]);
-//! 3. a piece of tool words alone ("Gravity Forms") is no name, nor is an
-//!    everyday word that is also a name, alone ("Love this."), and where
+//! 3. a piece of tool words alone ("Gravity Forms") is no name, nor one
+//!    with a business word ("Acme Logistics"), nor an everyday word that is
+//!    also a name, alone ("Love this."); a short unlisted word in capitals
+//!    beside one in mixed case is a code that cuts the run ("Austin TX");
+//!    and where
 //!    the run was cut, neither is a single word that no name list holds
 //!    (a tool with a case ending, a capitalised noun).
 //!
@@ -26,7 +29,7 @@ use std::collections::HashSet;
 use std::sync::LazyLock;
 
 use super::features::{Token, is_listed_first_name, is_listed_name_word, is_tool_word};
-use crate::names::{is_not_name, lowered};
+use crate::names::{is_business_word, is_not_name, lowered};
 
 /// Words that stand before a name and are never part of it, lower-cased.
 static BEFORE_NAME: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
@@ -72,7 +75,21 @@ pub(super) fn names_in_run(
         }
         return;
     }
-    let cut_word = |k: usize| alphanumeric(k) && !capital(k) && !PARTICLES.contains(&word(k));
+    // Beside a word in mixed case, a short one in capitals that no name
+    // list holds is a code, not a name ("Austin TX", "Währung EUR"); a
+    // surname in capitals stays ("Thibaut LE GIRARD", "Wei LI").
+    let mixed_case = (first..=last).any(|k| capital(k) && word(k).chars().any(char::is_lowercase));
+    let shouted = |k: usize| {
+        let w = word(k);
+        mixed_case
+            && (2..=3).contains(&w.chars().count())
+            && !w.chars().any(char::is_lowercase)
+            && !is_listed_name_word(w)
+            && !lowered(w, |l| PARTICLES.contains(&l))
+    };
+    let cut_word = |k: usize| {
+        alphanumeric(k) && ((!capital(k) && !PARTICLES.contains(&word(k))) || shouted(k))
+    };
     let cut_at = |from: usize| (from..=last).find(|&k| cut_word(k));
     let was_cut = cut_at(first + 1).is_some();
     let mut start = first;
@@ -105,7 +122,15 @@ pub(super) fn names_in_run(
                 .all(|k| is_tool_word(word(k)));
             let unlisted_single = a == b && !is_listed_name_word(word(a));
             let everyday_single = a == b && is_not_name(word(a));
-            if !(tools_only || everyday_single || (was_cut && unlisted_single)) {
+            let business = (a..=b).any(|k| is_business_word(word(k)));
+            // A single word beside a code is a place ("Austin TX").
+            let coded_single = a == b && (first..=last).any(shouted);
+            if !(tools_only
+                || everyday_single
+                || business
+                || coded_single
+                || (was_cut && unlisted_single))
+            {
                 out.push((a, b));
             }
         }
@@ -171,8 +196,12 @@ mod tests {
         assert!(names("clear cookies").is_empty());
         assert!(names("får ingen tillgång till kursen").is_empty());
         assert_eq!(names("zákaznice tomáš r. dvořák"), ["tomáš r. dvořák"]);
-        // Tool words alone are no name.
+        // Tool words alone are no name, nor a business or a place with a code.
         assert!(names("Gravity Forms").is_empty());
+        assert!(names("Acme Logistics").is_empty());
+        assert!(names("Austin TX").is_empty());
+        assert_eq!(names("JANE DOE"), ["JANE DOE"]);
+        assert_eq!(names("Thibaut LE GIRARD"), ["Thibaut LE GIRARD"]);
     }
 
     #[test]
